@@ -1,0 +1,5 @@
+import sys
+
+from shixian.cli import main
+
+sys.exit(main())

@@ -1,0 +1,71 @@
+"""`shixian`: the one command line. Subcommand groups live in `shixian.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from shixian.commands import calendar as calendar_cmd
+from shixian.commands import policy as policy_cmd
+from shixian.commands import projects as projects_cmd
+from shixian.commands import server as server_cmd
+from shixian.commands import up as up_cmd
+from shixian.commands import worker as worker_cmd
+from shixian.errors import UserError
+
+Handler = Callable[[argparse.Namespace], int]
+
+DESCRIPTION = """\
+shixian (时限) — durable workflows for Chinese government IT projects (政务信息化项目).
+
+Every approved project becomes one long-running Temporal workflow that knows its
+jurisdiction's rules, counts deadlines on the official working-day calendar, waits
+for documents and escalates overdue steps by itself.
+"""
+
+EPILOG = """\
+examples:
+  shixian up                              server + worker + example projects, one command
+  shixian start projects.yaml             one workflow per approved project
+  shixian doc JJ-2026-001 fsr_submitted --on 2026-11-20
+  shixian status JJ-2026-001 --json
+  shixian server                          start the embedded Temporal dev server
+  shixian calendar add 2026-09-30 10wd    the 10th working day after 2026-09-30
+  shixian calendar year 2027 --json       holidays and makeup days, with provenance
+
+Run `shixian COMMAND --help` for the options of each command.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shixian",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, policy_cmd, calendar_cmd):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except UserError as exc:
+        print(f"shixian: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

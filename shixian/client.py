@@ -1,0 +1,53 @@
+"""Connecting to Temporal the way every Temporal tool does (temporalio.envconfig)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.envconfig import ClientConfigProfile
+from temporalio.service import RPCError, RPCStatusCode
+
+from shixian.config import DEFAULT_ADDRESS
+from shixian.converter import DATA_CONVERTER
+from shixian.errors import UserError
+
+
+def connect_config() -> dict[str, Any]:
+    """TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TLS / API key / profile, default localhost:7233."""
+    try:
+        config = dict(ClientConfigProfile.load().to_client_connect_config())
+    except Exception as exc:  # a malformed config file or env value
+        raise UserError(f"Temporal client configuration is not usable: {exc}") from None
+    config.setdefault("target_host", DEFAULT_ADDRESS)
+    return config
+
+
+async def connect() -> Client:
+    config = connect_config()
+    try:
+        return await Client.connect(**config, data_converter=DATA_CONVERTER)
+    except RuntimeError as exc:
+        raise UserError(
+            f"cannot reach Temporal at {config['target_host']} ({exc}); start the embedded "
+            "server with `shixian server` (or `./dev up`), or set TEMPORAL_ADDRESS"
+        ) from None
+
+
+def workflow_id(project_id: str) -> str:
+    return f"project-{project_id}"
+
+
+async def project_handle(client: Client, project_id: str) -> WorkflowHandle[Any, Any]:
+    """The project's workflow, or a UserError that says how to start it."""
+    handle = client.get_workflow_handle(workflow_id(project_id))
+    try:
+        await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UserError(
+                f"unknown project {project_id!r}: no workflow {workflow_id(project_id)} in "
+                f"namespace {client.namespace}; start it with `shixian start FILE`"
+            ) from None
+        raise
+    return handle

@@ -1,0 +1,1 @@
+"""One module per `shixian` subcommand group; each exposes `register(subparsers)`."""

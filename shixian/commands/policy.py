@@ -1,0 +1,86 @@
+"""`shixian policy`: the rule sets shixian knows, and checking a new one."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from policies.loader import available, load_pack, load_pack_file
+from policies.model import PolicyPack
+from shixian.render import dump_json, table
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = sub.add_parser(
+        "policy", help="list, show and check policy packs (one per jurisdiction)",
+        description="A policy pack is one jurisdiction's regulation as data: obligations, "
+                    "time limits, conditions, pauses and the escalation ladder, each rule "
+                    "citing its article. See policies/README.md for the format.",
+        formatter_class=fmt,
+    )
+    psub = parser.add_subparsers(dest="policy_command", metavar="SUBCOMMAND", required=True)
+    lst = psub.add_parser("list", help="the shipped packs")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=run_list)
+    show = psub.add_parser("show", help="one pack's document types, obligations and ladder")
+    show.add_argument("policy_id", metavar="ID")
+    show.add_argument("--json", action="store_true", help="the whole validated pack")
+    show.set_defaults(handler=run_show)
+    check = psub.add_parser("check", help="validate a pack file; names file, rule and field")
+    check.add_argument("file", type=Path, metavar="FILE")
+    check.set_defaults(handler=run_check)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    packs = [load_pack(pid) for pid in available()]
+    if args.json:
+        print(dump_json([{"id": p.id, "title": p.title, "jurisdiction": p.jurisdiction,
+                          "issued_on": p.issued_on.isoformat(), "status": p.status,
+                          "obligations": len(p.obligations)} for p in packs]))
+        return 0
+    print(table(["id", "jurisdiction", "issued", "status", "rules", "title"],
+                [[p.id, p.jurisdiction, p.issued_on.isoformat(), p.status,
+                  str(len(p.obligations) + len(p.recurring)), p.title] for p in packs]))
+    return 0
+
+
+def _limit_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    assert isinstance(value, list)
+    return " / ".join(v.value + ("?" if v.when else "") for v in value)
+
+
+def describe(pack: PolicyPack) -> str:
+    lines = [f"{pack.id}: {pack.title} ({pack.jurisdiction}, {pack.issued_on}, {pack.status})",
+             f"source: {pack.source}", "", "documents:"]
+    lines += [f"  {k:<30} {v.title}" for k, v in pack.documents.items()]
+    lines += ["", "obligations (limit variants marked ? depend on the project):"]
+    lines.append(table(
+        ["id", "actor", "starts", "limit", "fulfilled by", "citation"],
+        [[o.id, _limit_text(o.actor), _limit_text(o.starts), _limit_text(o.limit),
+          o.fulfilled_by, o.citation] for o in pack.obligations]))
+    if pack.recurring:
+        lines += ["", "recurring duties:"]
+        lines += [f"  {r.id}: every {r.every}, due {r.due_after_period_end} after the period "
+                  f"({r.citation})" for r in pack.recurring]
+    lines += ["", "escalation ladder:"]
+    lines += [f"  {r.level}. {r.name:<10} at {r.offset:>5} → {', '.join(r.notify)}  "
+              f"({r.citation})" for r in pack.escalation.ladder]
+    lines += [f"  consequence {c.id}: {c.threshold} → {', '.join(c.notify)} ({c.citation})"
+              for c in pack.escalation.consequences]
+    return "\n".join(lines)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    pack = load_pack(args.policy_id)
+    print(dump_json(pack) if args.json else describe(pack))
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    pack = load_pack_file(args.file)
+    print(f"{args.file}: OK — {pack.id}, {len(pack.obligations)} obligations, "
+          f"{len(pack.recurring)} recurring duties, {len(pack.documents)} document types")
+    return 0

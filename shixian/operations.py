@@ -1,0 +1,119 @@
+"""What the commands do, as async functions the CLI, `shixian up` and tests share."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+from calendars.engine import WorkCalendar
+from calendars.model import CalendarError
+from policies.loader import load_pack
+from shixian import config
+from shixian.client import project_handle, workflow_id
+from shixian.errors import UserError
+from workflows import search_attributes as sa
+from workflows.ledger import Ledger, Refused, business_date
+from workflows.lifecycle import ProjectLifecycleWorkflow
+from workflows.models import (
+    DocumentArrival,
+    LedgerState,
+    LifecycleInput,
+    Project,
+    RecordOutcome,
+    RecordResult,
+    StatusView,
+)
+
+# Years of day data a project carries: its start year and the next eight, enough for the
+# approval chain, a trial run, acceptance and a 12-month self-evaluation window.
+CALENDAR_YEARS_AHEAD = 8
+
+
+def today() -> date:
+    return business_date(datetime.now(UTC))
+
+
+def calendar_snapshot(calendar: WorkCalendar, started_on: date) -> dict[str, object]:
+    first, last = calendar.covered_years
+    if not first <= started_on.year <= last:
+        raise UserError(f"start date {started_on} is outside the calendar ({first}–{last})")
+    return dict(calendar.snapshot(started_on.year, min(last, started_on.year +
+                                                       CALENDAR_YEARS_AHEAD)))
+
+
+def prepare(project: Project, calendar: WorkCalendar, on: date | None = None) -> LifecycleInput:
+    """The workflow input, after checking the policy and every listed document like the
+    workflow will (so a bad projects file is refused before anything starts)."""
+    pack = load_pack(project.policy)
+    current = on or today()
+    if project.started_on > current:
+        raise UserError(f"project {project.id}: started_on {project.started_on} is in the "
+                        f"future (today is {current}); start it on or after its launch notice")
+    try:
+        snapshot = calendar_snapshot(calendar, project.started_on)
+        ledger = Ledger(project, pack, WorkCalendar.from_snapshot(snapshot), LedgerState())
+    except CalendarError as exc:
+        raise UserError(f"project {project.id}: {exc}") from None
+    now = datetime.now(UTC)
+    problems: list[str] = []
+    for _i, doc in enumerate(sorted(project.documents, key=lambda d: d.on), start=1):
+        try:
+            if ledger.check_document(doc, current) is RecordOutcome.ACCEPTED:
+                ledger.add_document(doc, now)
+        except Refused as exc:
+            problems.append(f"project {project.id}: document {doc.type} on {doc.on}: "
+                            f"{exc.message}")
+    if problems:
+        raise UserError("\n".join(problems))
+    return LifecycleInput(project=project, pack=pack, calendar=snapshot)
+
+
+async def start_project(client: Client, inp: LifecycleInput) -> bool:
+    """Start the project's workflow; False (and nothing changed) when it already exists."""
+    project = inp.project
+    try:
+        await client.start_workflow(
+            ProjectLifecycleWorkflow.run,
+            inp,
+            id=workflow_id(project.id),
+            task_queue=config.task_queue(),
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes([
+                SearchAttributePair(sa.JURISDICTION, inp.pack.jurisdiction),
+                SearchAttributePair(sa.OWNER, project.owner),
+                SearchAttributePair(sa.STAGE, inp.pack.stages[0].id),
+            ]),
+            static_summary=f"{project.id} {project.name}",
+        )
+    except WorkflowAlreadyStartedError:
+        return False
+    return True
+
+
+def _reason(exc: BaseException) -> str:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ApplicationError):
+            return cause.message
+        cause = cause.__cause__
+    return str(exc)
+
+
+async def record_document(client: Client, project_id: str, doc: DocumentArrival) -> RecordResult:
+    handle = await project_handle(client, project_id)
+    try:
+        result: RecordResult = await handle.execute_update(
+            ProjectLifecycleWorkflow.record_document, doc
+        )
+    except WorkflowUpdateFailedError as exc:
+        return RecordResult(outcome=RecordOutcome.REFUSED, reason=_reason(exc))
+    return result
+
+
+async def project_status(client: Client, project_id: str) -> StatusView:
+    handle = await project_handle(client, project_id)
+    status: StatusView = await handle.query(ProjectLifecycleWorkflow.status)
+    return status

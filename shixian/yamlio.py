@@ -1,0 +1,29 @@
+"""YAML as people write it: `on: 2026-10-15` is a key called "on", not the boolean True.
+
+PyYAML follows YAML 1.1, where on/off/yes/no are booleans; the projects-file format uses
+`on:` for a document's date, so only true/false are booleans here (as in YAML 1.2).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)

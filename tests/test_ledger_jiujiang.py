@@ -1,0 +1,148 @@
+"""The 九江 pack applied by the ledger (no Temporal): hand-worked due days and refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from calendars import WorkCalendar
+from policies.loader import load_pack
+from tests.jiujiang_cases import (
+    ACTORS_C,
+    ALL_CASES,
+    STATE_OWNED_INFRA,
+    STATE_OWNED_SELF_EVALUATION_OPENS,
+    Case,
+    doc,
+)
+from workflows.ledger import Ledger, Refused
+from workflows.models import LedgerState, ObligationState, RecordOutcome
+
+TODAY = date(2026, 11, 23)
+NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def calendar() -> WorkCalendar:
+    return WorkCalendar.from_snapshot(WorkCalendar.default(use_env=False).snapshot(2024, 2032))
+
+
+def ledger_for(case: Case, calendar: WorkCalendar) -> Ledger:
+    ledger = Ledger(case.project, load_pack("jiujiang-2024"), calendar, LedgerState())
+    for d in case.documents:
+        assert ledger.check_document(d, TODAY) is RecordOutcome.ACCEPTED, d
+        ledger.add_document(d, NOW)
+    return ledger
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
+def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
+    views = {v.id: v for v in ledger_for(case, calendar).views(TODAY)}
+    computed = {k: views[k].due_on for k in case.due}
+    assert computed == case.due
+    for waived in case.waived:
+        assert views[waived].state is ObligationState.WAIVED, waived
+
+
+def test_small_build_is_finished_after_self_evaluation(calendar: WorkCalendar) -> None:
+    ledger = ledger_for(ALL_CASES[0], calendar)
+    assert ledger.finished(TODAY)
+    assert ledger.stage(TODAY) == "closed"
+    views = {v.id: v for v in ledger.views(TODAY)}
+    assert views["self_evaluation"].provisional  # 2027 is not announced yet
+    assert not views["final_acceptance"].provisional
+
+
+def test_state_owned_approvals_go_to_sasac(calendar: WorkCalendar) -> None:
+    views = {v.id: v for v in ledger_for(STATE_OWNED_INFRA, calendar).views(TODAY)}
+    assert {k: views[k].actor for k in ACTORS_C} == ACTORS_C
+    assert views["self_evaluation"].opens_on == STATE_OWNED_SELF_EVALUATION_OPENS
+    assert views["self_evaluation"].state is ObligationState.OPEN
+
+
+def test_self_evaluation_before_its_window_is_refused(calendar: WorkCalendar) -> None:
+    ledger = ledger_for(STATE_OWNED_INFRA, calendar)
+    with pytest.raises(Refused, match=r"too early.*opens on 2027-05-05"):
+        ledger.check_document(doc("self_evaluation_filed", "2026-11-20"), TODAY)
+
+
+def test_late_submission_counts_overdue_working_days(calendar: WorkCalendar) -> None:
+    case = ALL_CASES[1]
+    late = Case(case.project, [d for d in case.documents if d.type != "extension_granted"],
+                case.due)
+    views = {v.id: v for v in ledger_for(late, calendar).views(TODAY)}
+    # due 2025-11-13 without the extension; applied 11/20: 14, 17, 18, 19, 20 → 5 wd late.
+    assert views["completion_application"].due_on == date(2025, 11, 13)
+    assert views["completion_application"].overdue_working_days == 5
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        (doc("nonsense", "2025-03-10"), "unknown document type 'nonsense'"),
+        (doc("budget_approved", "2025-03-10"), "not expected in this state"),
+        (doc("fsr_submitted", "2026-12-01"), "after today"),
+        (doc("fsr_submitted", "2025-03-01"), "before the launch notice"),
+        (doc("design_submitted", "2025-03-10"), "not on this project's path"),
+        (doc("extension_granted", "2025-03-10"), "needs the new due day"),
+        (doc("revision_resubmitted", "2025-03-10"), "no revision_requested is waiting"),
+        (doc("launch_notice", "2025-03-04"), "already recorded on 2025-03-03"),
+    ],
+)
+def test_refusals_name_the_reason(document: object, reason: str, calendar: WorkCalendar) -> None:
+    case = Case(ALL_CASES[1].project.model_copy(update={"started_on": date(2025, 3, 3)}), [], {})
+    ledger = ledger_for(case, calendar)
+    with pytest.raises(Refused, match=reason):
+        ledger.check_document(document, TODAY)  # type: ignore[arg-type]
+    assert ledger.state.documents == []
+
+
+def test_same_document_twice_is_a_duplicate(calendar: WorkCalendar) -> None:
+    ledger = ledger_for(ALL_CASES[0], calendar)
+    again = doc("budget_submitted", "2025-04-10")
+    assert ledger.check_document(again, TODAY) is RecordOutcome.DUPLICATE
+    with pytest.raises(Refused, match="already recorded on 2025-04-10"):
+        ledger.check_document(doc("budget_submitted", "2025-04-11"), TODAY)
+
+
+def test_import_fires_only_the_highest_rung_reached(calendar: WorkCalendar) -> None:
+    """An imported project 24 wd late gets one 'escalated' notice, not three."""
+    case = Case(ALL_CASES[1].project.model_copy(
+        update={"investment_wan": 6800, "category": "infrastructure",
+                "started_on": date(2026, 9, 30)}), [], {})
+    ledger = ledger_for(case, calendar)
+    notices = ledger.escalate(NOW)
+    assert [(n.obligation, n.rung) for n in notices] == [("proposal_submission", "escalated")]
+    assert notices[0].overdue_working_days == 24  # due 10/20; 10/21 … 11/23
+    assert ledger.escalate(NOW) == []  # once
+
+
+def test_owner_delay_of_30_working_days_puts_funding_at_risk(calendar: WorkCalendar) -> None:
+    """九江 第二十七条: the consequence fires on the 30th overdue working day, once."""
+    case = Case(ALL_CASES[1].project.model_copy(
+        update={"investment_wan": 6800, "category": "infrastructure",
+                "started_on": date(2026, 9, 30)}), [], {})
+    ledger = ledger_for(case, calendar)
+    ledger.escalate(NOW)
+    wake = ledger.next_wake(NOW)
+    # 24 wd late on 11/23 → the 30th is 12/1 (11/24–27, 11/30, 12/1).
+    assert wake == datetime.fromisoformat("2026-12-01T00:00:00+08:00")
+    notices = ledger.escalate(wake)
+    assert [n.key for n in notices] == ["consequence:funding_at_risk"]
+    assert "第二十七条" in notices[0].citation
+
+
+def test_manual_clock_stop_excludes_requirement_confirmation(calendar: WorkCalendar) -> None:
+    """25(二) 不含需求确认时间: stopped 4/3, restarted 4/10 → 4 wd used, 11 from 4/10."""
+    case = Case(ALL_CASES[0].project, [], {})
+    ledger = ledger_for(case, calendar)  # small build: review due 3/24 from 3/3
+    pause = ledger.check_stop_clock("small_tech_review", date(2025, 3, 7), TODAY)
+    ledger.state.manual_pauses.append(pause)
+    assert ledger.due_map(TODAY).get("small_tech_review") is None
+    ledger.check_restart_clock("small_tech_review", date(2025, 3, 14), TODAY).until = \
+        date(2025, 3, 14)
+    # used (3/3, 3/7] = 4; remaining 11 from 3/14: 17–21, 24–28, 31 → 3/31.
+    assert ledger.due_map(TODAY)["small_tech_review"] == date(2025, 3, 31)
+    with pytest.raises(Refused, match="no excluded time"):
+        ledger.check_stop_clock("budget_submission", date(2025, 3, 20), TODAY)

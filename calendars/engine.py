@@ -66,13 +66,21 @@ class WorkCalendar:
 
     # ---- construction -------------------------------------------------------------
     def _add_exception(self, info: DayInfo) -> None:
-        if not isinstance(info, DayInfo) or type(info.date) is not _dt.date:
+        # isinstance, not type(): the workflow sandbox hands out proxied date subclasses
+        if (
+            not isinstance(info, DayInfo)
+            or not isinstance(info.date, _dt.date)
+            or isinstance(info.date, _dt.datetime)
+        ):
             raise CalendarError(f"calendar data: expected DayInfo with a date, got {info!r}")
         d = info.date
         where = f"calendar data: {d.isoformat()}"
         if not self._first <= d.year <= self._last:
             raise CalendarError(f"{where} is outside the years {self._first}–{self._last}")
-        kind, prov = DayKind(info.kind), Provenance(info.provenance)
+        try:
+            kind, prov = DayKind(info.kind), Provenance(info.provenance)
+        except ValueError as exc:
+            raise CalendarError(f"{where}: {exc}") from None
         if kind not in _EXCEPTION_KINDS:
             raise CalendarError(f"{where}: only holidays and makeup workdays are exceptions")
         if kind is DayKind.MAKEUP_WORKDAY and d.weekday() < 5:
@@ -126,12 +134,12 @@ class WorkCalendar:
 
     # ---- lookups --------------------------------------------------------------------
     def _index(self, d: _dt.date) -> int:
-        if type(d) is not _dt.date:
-            if isinstance(d, _dt.datetime):
-                raise CalendarError(
-                    f"expected a date, got the datetime {d.isoformat()}: "
-                    "take its date in Asia/Shanghai first"
-                )
+        if isinstance(d, _dt.datetime):  # before date: datetime is a date subclass
+            raise CalendarError(
+                f"expected a date, got the datetime {d.isoformat()}: "
+                "take its date in Asia/Shanghai first"
+            )
+        if not isinstance(d, _dt.date):  # not type(): the sandbox proxies date
             raise CalendarError(f"expected a date, got {d!r}")
         i = d.toordinal() - self._base
         if not 0 <= i < self._n:
@@ -201,6 +209,27 @@ class WorkCalendar:
             raise CalendarError(
                 f"{d.isoformat()} + {n} working days ends after the calendar's range "
                 f"{self._range()}"
+            )
+        return _dt.date.fromordinal(self._work[k])
+
+    def subtract_working_days(self, d: _dt.date, n: int) -> _dt.date:
+        """The n-th working day before `d` (`d` not counted): for "n working days before"."""
+        if type(n) is not int or n < 1:
+            raise CalendarError(f"working days to subtract must be a whole number ≥ 1, got {n!r}")
+        k = self._cum[self._index(d)] - n
+        if k < 0:
+            raise CalendarError(
+                f"{d.isoformat()} - {n} working days starts before the calendar's range "
+                f"{self._range()}"
+            )
+        return _dt.date.fromordinal(self._work[k])
+
+    def previous_workday(self, d: _dt.date) -> _dt.date:
+        """The last working day on or before `d`."""
+        k = self._cum[self._index(d) + 1] - 1
+        if k < 0:
+            raise CalendarError(
+                f"no working day on or before {d.isoformat()} within {self._range()}"
             )
         return _dt.date.fromordinal(self._work[k])
 

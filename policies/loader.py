@@ -47,8 +47,11 @@ def parse_pack(data: Any, source: str) -> PolicyPack:
     except ValidationError as exc:
         first = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        if not first["loc"]:  # a cross-reference check: the message names the rule itself
+            raise PolicyError(f"{source}: {msg}{more}") from None
         where = _where(data, tuple(first["loc"]))
-        raise PolicyError(f"{source}: {where}: {first['msg']}{more}") from None
+        raise PolicyError(f"{source}: {where}: {msg}{more}") from None
 
 
 def load_pack_file(path: Path) -> PolicyPack:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from shixian import logs
 from shixian.commands import calendar as calendar_cmd
 from shixian.commands import policy as policy_cmd
 from shixian.commands import projects as projects_cmd
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logs.configure()  # stderr: stdout is for results that scripts read
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

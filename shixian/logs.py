@@ -8,6 +8,12 @@ import sys
 import structlog
 
 
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    """Whatever sys.stderr is when a line is written, not when logging was configured
+    (a replaced or closed stream must never make a notice activity fail)."""
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure(json_lines: bool | None = None, level: int = logging.INFO) -> None:
     if json_lines is None:
         json_lines = not sys.stderr.isatty()
@@ -24,7 +30,7 @@ def configure(json_lines: bool | None = None, level: int = logging.INFO) -> None
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)

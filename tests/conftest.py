@@ -19,10 +19,16 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from shixian import logs
 from shixian.converter import DATA_CONVERTER
 from shixian.temporal_env import dev_server_path, test_server_path
 from shixian.worker_runtime import ACTIVITIES, WORKFLOWS
 from workflows import search_attributes
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _logs_to_stderr() -> None:
+    logs.configure(json_lines=True)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -48,6 +48,15 @@ def ref_add(d: dt.date, n: int) -> dt.date | None:
     return d
 
 
+def ref_subtract(d: dt.date, n: int) -> dt.date | None:
+    while n:
+        d -= ONE
+        if d < FIRST:
+            return None
+        n -= ref_workday(d)
+    return d
+
+
 def ref_between(a: dt.date, b: dt.date) -> int:
     lo, hi, sign = (a, b, 1) if a <= b else (b, a, -1)
     count, d = 0, lo
@@ -92,6 +101,20 @@ def test_add_working_days(d: dt.date, n: int) -> None:
 
 
 @SETTINGS
+@given(st.dates(FIRST, LAST), st.integers(1, 400))
+def test_subtract_working_days(d: dt.date, n: int) -> None:
+    expected = ref_subtract(d, n)
+    if expected is None:
+        with pytest.raises(CalendarError, match="range"):
+            CAL.subtract_working_days(d, n)
+        return
+    got = CAL.subtract_working_days(d, n)
+    assert got == expected
+    assert CAL.is_workday(got)
+    assert CAL.working_days_between(got, d) == n - 1 + CAL.is_workday(d)
+
+
+@SETTINGS
 @given(dates, st.integers(-400, 400))
 def test_working_days_between(a: dt.date, offset: int) -> None:
     b = min(max(a + offset * ONE, FIRST), LAST)
@@ -105,6 +128,14 @@ def test_day_lookups(d: dt.date) -> None:
     assert CAL.is_workday(d) == ref_workday(d)
     assert CAL.day_info(d).is_workday == ref_workday(d)
     assert CAL.next_workday(d) == ref_next_workday(d)
+    prev = d
+    while prev >= FIRST and not ref_workday(prev):
+        prev -= ONE
+    if prev < FIRST:
+        with pytest.raises(CalendarError, match="no working day on or before"):
+            CAL.previous_workday(d)
+    else:
+        assert CAL.previous_workday(d) == prev
 
 
 @SETTINGS

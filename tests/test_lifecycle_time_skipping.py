@@ -33,7 +33,9 @@ async def wait_for_documents(handle: object, count: int) -> StatusView:
     raise AssertionError(f"workflow did not record {count} documents")
 
 
-async def test_three_jiujiang_lifecycles_hand_worked(time_skipping_env: WorkflowEnvironment) -> None:
+async def test_three_jiujiang_lifecycles_hand_worked(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
     client = time_skipping_env.client
     queue = new_queue()
     async with running_worker(client, queue):
@@ -67,7 +69,9 @@ async def test_three_jiujiang_lifecycles_hand_worked(time_skipping_env: Workflow
         ObligationState.OPEN
 
 
-async def test_live_lifecycle_over_a_year_in_seconds(time_skipping_env: WorkflowEnvironment) -> None:
+async def test_live_lifecycle_over_a_year_in_seconds(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
     """A < 200万 build project from today to self-evaluation, every step on time."""
     env = time_skipping_env
     queue = new_queue()

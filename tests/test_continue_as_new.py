@@ -1,0 +1,63 @@
+"""A long life continues as new with its state intact (DESIGN §7: suggest CAN at 30 events)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
+
+from shixian.converter import DATA_CONVERTER
+from shixian.temporal_env import dev_server_path
+from tests.conftest import new_queue, running_worker
+from tests.jiujiang_cases import doc, project
+from tests.lifecycle_helpers import start
+from workflows import search_attributes
+from workflows.lifecycle import ProjectLifecycleWorkflow
+from workflows.models import RecordOutcome, RecordResult, StatusView
+
+
+@pytest_asyncio.fixture
+async def small_history_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER,
+        dev_server_existing_path=str(dev_server_path()),
+        search_attributes=search_attributes.ALL,
+        dev_server_extra_args=[
+            "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=30",
+        ],
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+async def test_state_survives_continue_as_new(small_history_env: WorkflowEnvironment) -> None:
+    client = small_history_env.client
+    queue = new_queue()
+    proj = project("JJT-CAN", investment_wan=800, started_on=date(2025, 3, 3))
+    async with running_worker(client, queue):
+        handle = await start(client, proj, queue)
+        first_run = (await handle.describe()).run_id
+        record = ProjectLifecycleWorkflow.record_document
+        await handle.execute_update(record, doc("fsr_submitted", "2025-03-20"))
+        day = date(2025, 3, 24)
+        for _ in range(8):  # revision rounds: 16 updates, far past 30 events
+            await handle.execute_update(record, doc("revision_requested", day.isoformat()))
+            day += timedelta(days=2)
+            await handle.execute_update(record, doc("revision_resubmitted", day.isoformat()))
+            day += timedelta(days=1)
+        latest = client.get_workflow_handle(handle.id)
+        last: RecordResult = await latest.execute_update(
+            record, doc("fsr_tech_review_issued", day.isoformat()))
+        status: StatusView = await latest.query(ProjectLifecycleWorkflow.status)
+        desc = await latest.describe()
+        await latest.terminate("test over")
+    assert desc.run_id != first_run
+    assert last.outcome is RecordOutcome.ACCEPTED
+    assert len(status.documents) == 18
+    assert [e.seq for e in status.events] == list(range(1, len(status.events) + 1))
+    revisions = [o for o in status.obligations if o.rule == "revision_resubmission"]
+    assert len(revisions) == 8

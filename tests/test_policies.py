@@ -1,0 +1,103 @@
+"""Policy packs load, validate and say exactly where a broken one is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from policies.loader import PolicyError, available, load_pack, load_pack_file
+from policies.model import Condition, Limits, ProjectFacts, holds, is_above_limit
+from shixian.cli import main
+
+JIUJIANG = Path(__file__).parents[1] / "policies" / "jiujiang-2024.yaml"
+
+
+def test_every_shipped_pack_loads() -> None:
+    assert "jiujiang-2024" in available()
+    for pid in available():
+        pack = load_pack(pid)
+        assert pack.id == pid
+        assert all(o.citation for o in pack.obligations)
+
+
+def test_every_jiujiang_time_limit_cites_its_article() -> None:
+    pack = load_pack("jiujiang-2024")
+    cited = {o.id: o.citation for o in pack.obligations}
+    assert cited["proposal_submission"] == "九江 第二十五条(一)"
+    assert cited["revision_resubmission"] == "九江 第二十五条(三)"
+    assert cited["self_evaluation"] == "九江 第三十九条"
+    assert all(c.startswith("九江 第") for c in cited.values())
+    assert pack.escalation.consequences[0].citation == "九江 第二十七条"
+
+
+def facts(**kw: object) -> ProjectFacts:
+    base: dict[str, object] = {"owner_type": "administrative", "category": "other",
+                               "kind": "build", "investment_wan": 500}
+    base.update(kw)
+    return ProjectFacts.model_validate(base)
+
+
+def test_thresholds_include_the_number_itself() -> None:
+    """Civil Code art. 1259: 以上 includes the number; 小于 does not."""
+    limits = Limits(citation="九江 第四十二条",
+                    by_category={"infrastructure": 1000, "cross_department": 1000, "other": 500})
+    assert is_above_limit(facts(investment_wan=500), limits)
+    assert not is_above_limit(facts(investment_wan=499.99), limits)
+    assert not is_above_limit(facts(investment_wan=999, category="infrastructure"), limits)
+    merged = Condition(investment_wan_gte=200, investment_wan_lt=5000)
+    assert holds(merged, facts(investment_wan=200), limits)
+    assert not holds(merged, facts(investment_wan=5000), limits)
+    either = Condition(any_of=[Condition(major=True), Condition(kind=["service"])])
+    assert holds(either, facts(major=True), limits)
+    assert not holds(either, facts(), limits)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("    limit: 10wd\n", "    limit: 10wk\n",
+         "obligation proposal_submission: limit '10wk'"),
+        ("    fulfilled_by: proposal_submitted\n", "    fulfilled_by: proposal_sent\n",
+         "obligation proposal_submission: unknown document 'proposal_sent'"),
+        ("    actor: data_bureau\n", "    actor: data_office\n", "unknown actor 'data_office'"),
+        ("      offset: -3wd\n", "      offset: -3d\n", "counted in working days"),
+        ("id: jiujiang-2024\n", "id: jiujiang-2025\n", "does not match the file name"),
+        ("    citation: 九江 第二十五条(一)\n", "", "citation"),
+    ],
+)
+def test_a_broken_pack_names_file_rule_and_field(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    text = JIUJIANG.read_text(encoding="utf-8")
+    assert old in text
+    broken = tmp_path / "jiujiang-2024.yaml"
+    broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_pack_file(broken)
+    assert str(broken) in str(info.value)
+    assert message in str(info.value)
+
+
+def test_not_yaml_and_unknown_policy(tmp_path: Path) -> None:
+    bad = tmp_path / "x.yaml"
+    bad.write_text("id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        load_pack_file(bad)
+    with pytest.raises(PolicyError, match=r"known policies: .*jiujiang-2024"):
+        load_pack("chengdu-2099")
+
+
+def test_policy_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["policy", "list"]) == 0
+    assert "jiujiang-2024" in capsys.readouterr().out
+    assert main(["policy", "show", "jiujiang-2024"]) == 0
+    out = capsys.readouterr().out
+    assert "fsr_tech_review" in out and "九江 第二十五条(二)" in out
+    assert main(["policy", "check", str(JIUJIANG)]) == 0
+    assert "OK" in capsys.readouterr().out
+    broken = tmp_path / "jiujiang-2024.yaml"
+    broken.write_text(JIUJIANG.read_text(encoding="utf-8").replace("limit: 5wd", "limit: 0wd"),
+                      encoding="utf-8")
+    assert main(["policy", "check", str(broken)]) == 2
+    assert "proposal_approval" in capsys.readouterr().err

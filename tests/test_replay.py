@@ -1,0 +1,66 @@
+"""Determinism guard: recorded histories replay against today's workflow code.
+
+Histories under tests/histories/ come from the lifecycle tests (re-record them with
+`SHIXIAN_RECORD_HISTORIES=1 ./dev test`); a change that makes workflow code decide
+differently from its history fails here before it can wedge a running project.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from shixian.converter import DATA_CONVERTER
+from tests.conftest import HISTORIES, new_queue, running_worker
+from tests.jiujiang_cases import SMALL_BUILD
+from tests.lifecycle_helpers import start
+from workflows.lifecycle import ProjectLifecycleWorkflow
+from workflows.models import LifecycleInput
+
+RECORDED = sorted(HISTORIES.glob("*.json"))
+
+
+def replayer() -> Replayer:
+    return Replayer(workflows=[ProjectLifecycleWorkflow], data_converter=DATA_CONVERTER)
+
+
+def test_histories_are_recorded() -> None:
+    assert len(RECORDED) >= 4, "re-record with SHIXIAN_RECORD_HISTORIES=1"
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.stem)
+async def test_recorded_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text(encoding="utf-8"))
+    result = await replayer().replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
+
+
+async def test_fresh_history_replays_and_a_changed_workflow_does_not(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    client = time_skipping_env.client
+    queue = new_queue()
+    async with running_worker(client, queue):
+        handle = await start(client, SMALL_BUILD.project.model_copy(
+            update={"id": "JJT-REPLAY", "documents": SMALL_BUILD.documents}), queue)
+        await handle.result()
+        history = await handle.fetch_history()
+    await replayer().replay_workflow(history)
+    tampered = Replayer(workflows=[TamperedLifecycle], data_converter=DATA_CONVERTER)
+    result = await tampered.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is not None
+
+
+@workflow.defn(name="ProjectLifecycleWorkflow")
+class TamperedLifecycle:
+    """Same name, different decisions: what a careless edit to workflow code looks like."""
+
+    @workflow.run
+    async def run(self, inp: LifecycleInput) -> None:
+        await workflow.sleep(timedelta(days=1))

@@ -16,7 +16,7 @@ from calendars import WorkCalendar
 from calendars.published import load_published
 from shixian.cli import main
 from tests.conftest import new_queue, running_worker
-from tests.jiujiang_cases import SMALL_BUILD, doc, project
+from tests.jiujiang_cases import SMALL_BUILD, STATE_OWNED_INFRA, doc, project
 from tests.lifecycle_helpers import business_today, record_history, start
 from workflows import search_attributes as sa
 from workflows.lifecycle import ProjectLifecycleWorkflow
@@ -90,6 +90,13 @@ async def test_refused_inputs_leave_the_workflow_healthy(dev_env: WorkflowEnviro
         assert "in the future" in await refused(
             handle, ProjectLifecycleWorkflow.terminate,
             Termination(on=today + timedelta(days=9), reason="x"))
+        # Window not yet open: 九江 第三十九条 self-evaluation 6–12 months after acceptance.
+        imported = await start(client, STATE_OWNED_INFRA.project.model_copy(
+            update={"id": "JJT-WINDOW", "documents": STATE_OWNED_INFRA.documents}), queue)
+        assert "too early: the window for 开展建设应用绩效自评并报送 opens on 2027-05-05" in \
+            await refused(imported, record, doc("self_evaluation_filed", "2026-11-10"))
+        assert (await status_of(imported)).stage == "operation"
+        await imported.terminate("test over")
         await asyncio.sleep(0.3)
         status = await status_of(handle)
         desc = await handle.describe()

@@ -58,13 +58,15 @@ class ProjectLifecycleWorkflow:
         self._input = inp
         self._ledger = Ledger(inp.project, inp.pack, calendar, state)
         self._wakeup = False
+        if inp.carried is None:
+            # In init, not run: an update delivered with the first task is validated
+            # against the imported documents, not an empty project.
+            self._import_documents()
 
     # ---- main loop -----------------------------------------------------------------------
     @workflow.run
     async def run(self, inp: LifecycleInput) -> StatusView:
         ledger = self._ledger
-        if inp.carried is None:
-            self._import_documents()
         while True:
             now = workflow.now()
             for notice in ledger.escalate(now):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
@@ -104,13 +106,31 @@ def _reason(exc: BaseException) -> str:
 
 async def record_document(client: Client, project_id: str, doc: DocumentArrival) -> RecordResult:
     handle = await project_handle(client, project_id)
-    try:
-        result: RecordResult = await handle.execute_update(
-            ProjectLifecycleWorkflow.record_document, doc
-        )
-    except WorkflowUpdateFailedError as exc:
-        return RecordResult(outcome=RecordOutcome.REFUSED, reason=_reason(exc))
+    ok, result = await _execute(handle, ProjectLifecycleWorkflow.record_document, doc)
+    if not ok:
+        return RecordResult(outcome=RecordOutcome.REFUSED, reason=str(result))
+    assert isinstance(result, RecordResult)
     return result
+
+
+async def _execute(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> tuple[bool, Any]:
+    """(True, result), or (False, reason) when refused or the lifecycle has ended."""
+    try:
+        return True, await handle.execute_update(update, arg)
+    except WorkflowUpdateFailedError as exc:
+        return False, _reason(exc)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND and "completed" in exc.message:
+            project_id = handle.id.removeprefix("project-")
+            return False, (f"project {project_id}'s lifecycle has ended (finished or "
+                           f"terminated); see `shixian status {project_id}`")
+        raise
+
+
+async def run_update(client: Client, project_id: str, update: Any, arg: Any) -> tuple[bool, str]:
+    """Run one of the workflow's updates; (False, reason) when its validator refused it."""
+    ok, result = await _execute(await project_handle(client, project_id), update, arg)
+    return ok, str(result)
 
 
 async def project_status(client: Client, project_id: str) -> StatusView:

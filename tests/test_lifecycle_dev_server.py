@@ -245,7 +245,14 @@ async def test_cli_start_doc_status_for_an_imported_project(
         code, _, err = await cli("doc", "NO-SUCH", "fsr_submitted", "--on", "2026-10-29")
         assert code == 2 and "unknown project 'NO-SUCH'" in err
         code, out, _ = await cli("status", "JJ-CLI-001", "--json")
-        await dev_env.client.get_workflow_handle("project-JJ-CLI-001").terminate("test over")
+        extend = await cli("extend", "JJ-CLI-001", "fsr_submission", "--until", "2026-12-18",
+                           "--on", "2026-11-20", "--reason", "市数据管理局 同意延期")
+        bad_extend = await cli("extend", "JJ-CLI-001", "fsr_submission", "--until",
+                               "2026-11-01", "--on", "2026-11-20")
+        bad_clock = await cli("clock", "stop", "JJ-CLI-001", "fsr_submission", "--on",
+                              "2026-11-20")
+        ended = await cli("terminate", "JJ-CLI-001", "--on", "2026-11-20", "--reason", "测试")
+        again = await cli("doc", "JJ-CLI-001", "fsr_submitted", "--on", "2026-11-20")
     assert code == 0
     status = json.loads(out)
     for key in ("project_id", "policy", "stage", "obligations", "events", "notices"):
@@ -264,3 +271,8 @@ async def test_cli_start_doc_status_for_an_imported_project(
     assert obligations["fsr_submission"]["due_at"] == "2026-11-27T00:00:00+08:00"
     assert obligations["fsr_submission"]["citation"] == "九江 第二十五条(二)"
     assert status["stage"] == "proposal"
+    assert extend[0] == 0 and "due 2026-12-18" in extend[1]
+    assert bad_extend[0] == 2 and "later than 2026-12-18" in bad_extend[2]
+    assert bad_clock[0] == 2 and "no excluded time" in bad_clock[2]
+    assert ended[0] == 0
+    assert again[0] == 2 and "lifecycle has ended" in again[2]

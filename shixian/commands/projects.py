@@ -8,6 +8,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from calendars.engine import WorkCalendar
 from shixian import operations
@@ -15,7 +16,14 @@ from shixian.client import connect, workflow_id
 from shixian.errors import UserError
 from shixian.projects_file import load_projects
 from shixian.render import dump_json, status_text
-from workflows.models import DocumentArrival, RecordOutcome
+from workflows.lifecycle import ProjectLifecycleWorkflow
+from workflows.models import (
+    ClockChange,
+    DocumentArrival,
+    ExtensionRequest,
+    RecordOutcome,
+    Termination,
+)
 
 START_EPILOG = """\
 file format (YAML or JSON; see README):
@@ -87,6 +95,76 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     status.add_argument("--all", action="store_true",
                         help="also list obligations waived for this project's path")
     status.set_defaults(handler=run_status)
+
+
+    clock = sub.add_parser(
+        "clock", help="stop or restart an obligation's clock for time a regulation excludes",
+        description="Some excluded time has no document that marks it (九江 25(二) "
+                    "需求确认时间, 25(三) 设计单位遴选时间): stop the clock when it begins and "
+                    "restart it when it ends; the working days before the stop are kept.",
+        epilog="examples:\n  shixian clock stop JJ-2026-001 fsr_tech_review --on 2026-12-01 "
+               "--reason 需求确认\n  shixian clock restart JJ-2026-001 fsr_tech_review "
+               "--on 2026-12-08", formatter_class=fmt,
+    )
+    clock.add_argument("action", choices=["stop", "restart"])
+    clock.add_argument("project_id", metavar="PROJECT_ID")
+    clock.add_argument("obligation", metavar="OBLIGATION", help="obligation id from status")
+    clock.add_argument("--on", required=True, type=_date, help="business date")
+    clock.add_argument("--reason", default="", help="what the excluded time is")
+    clock.set_defaults(handler=run_clock)
+
+    extend = sub.add_parser(
+        "extend", help="grant an extension: move an open obligation's due day later",
+        description="Record an approved extension (延期) for one obligation.",
+        formatter_class=fmt,
+    )
+    extend.add_argument("project_id", metavar="PROJECT_ID")
+    extend.add_argument("obligation", metavar="OBLIGATION")
+    extend.add_argument("--until", required=True, type=_date, help="the new due day")
+    extend.add_argument("--on", required=True, type=_date, help="date the extension was granted")
+    extend.add_argument("--reason", default="", help="why, with the approval's reference")
+    extend.set_defaults(handler=run_extend)
+
+    terminate = sub.add_parser(
+        "terminate", help="end a project (撤销/终止): open obligations are cancelled",
+        description="Terminate a project's lifecycle; its history and status remain readable.",
+        formatter_class=fmt,
+    )
+    terminate.add_argument("project_id", metavar="PROJECT_ID")
+    terminate.add_argument("--on", required=True, type=_date, help="business date")
+    terminate.add_argument("--reason", required=True, help="why the project ends")
+    terminate.set_defaults(handler=run_terminate)
+
+
+def _update(project_id: str, update: Any, arg: Any) -> int:
+    async def main() -> int:
+        client = await connect()
+        ok, message = await operations.run_update(client, project_id, update, arg)
+        if ok:
+            print(message)
+            return 0
+        print(f"refused: {message}", file=sys.stderr)
+        return 2
+
+    return asyncio.run(main())
+
+
+def run_clock(args: argparse.Namespace) -> int:
+    update = (ProjectLifecycleWorkflow.stop_clock if args.action == "stop"
+              else ProjectLifecycleWorkflow.restart_clock)
+    return _update(args.project_id, update,
+                   ClockChange(obligation=args.obligation, on=args.on, reason=args.reason))
+
+
+def run_extend(args: argparse.Namespace) -> int:
+    return _update(args.project_id, ProjectLifecycleWorkflow.grant_extension,
+                   ExtensionRequest(obligation=args.obligation, until=args.until, on=args.on,
+                                    reason=args.reason))
+
+
+def run_terminate(args: argparse.Namespace) -> int:
+    return _update(args.project_id, ProjectLifecycleWorkflow.terminate,
+                   Termination(on=args.on, reason=args.reason))
 
 
 def _date(text: str) -> date:

@@ -97,7 +97,8 @@ async def test_live_lifecycle_over_a_year_in_seconds(
     assert final.notices == [], [n.key for n in final.notices]
     assert (final.today - today).days >= 450
     # One timer per rung and a task per document: a life stays far below continue-as-new.
-    assert len(history.events) < 400, len(history.events)
+    print(f"{len(history.events)} history events for {(final.today - today).days} days")
+    assert len(history.events) < 300, len(history.events)
 
 
 async def test_late_ndrc_reply_escalates_once_per_rung_across_worker_restart(

@@ -58,6 +58,7 @@ class ProjectLifecycleWorkflow:
         self._input = inp
         self._ledger = Ledger(inp.project, inp.pack, calendar, state)
         self._wakeup = False
+        self._published: tuple[object, ...] | None = None
         if inp.carried is None:
             # In init, not run: an update delivered with the first task is validated
             # against the imported documents, not an empty project.
@@ -129,8 +130,13 @@ class ProjectLifecycleWorkflow:
                 or info.get_current_history_length() > HISTORY_EVENTS_BEFORE_CONTINUE)
 
     def _publish_search_attributes(self) -> None:
+        """Upsert only what changed: every upsert is a history event."""
         status = self._ledger.status(workflow.now())
         next_due = end_of_day(status.next_due_on) if status.next_due_on else None
+        values = (status.stage, status.overdue, status.escalation_level, next_due)
+        if values == self._published:
+            return
+        self._published = values
         updates: list[SearchAttributeUpdate] = [  # type: ignore[type-arg]
             sa.JURISDICTION.value_set(status.jurisdiction),
             sa.STAGE.value_set(status.stage),

@@ -1,7 +1,8 @@
-"""The read model's database: SQLite by default, PostgreSQL when SHIXIAN_DATABASE_URL says so.
+"""The read model: SQLite by default, PostgreSQL when SHIXIAN_DATABASE_URL says so.
 
-Issue 3 needs only the notice outbox; the fuller read model (projects, obligations, events,
-with migrations) builds on the same engine factory.
+Managers' views (`shixian list`, the dashboard, ICS feeds) read these tables instead of
+querying every workflow. Workflows keep them current through idempotent activities; the
+schema is owned by Alembic migrations (`activities/migrations`, `shixian db upgrade`).
 """
 
 from __future__ import annotations
@@ -9,12 +10,17 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     DateTime,
     Engine,
+    Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -27,7 +33,67 @@ from sqlalchemy import (
 
 from shixian import config
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+
 metadata = MetaData()
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("project_id", String(120), primary_key=True),
+    Column("workflow_id", String(200), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("policy", String(80), nullable=False),
+    Column("jurisdiction", String(120), nullable=False),
+    Column("owner", Text, nullable=False),
+    Column("investment_wan", Float, nullable=True),
+    Column("stage", String(80), nullable=False),
+    Column("stage_title", Text, nullable=False),
+    Column("next_due_on", Date, nullable=True),
+    Column("overdue", Boolean, nullable=False),
+    Column("escalation_level", Integer, nullable=False),
+    Column("provisional", Boolean, nullable=False),
+    Column("finished", Boolean, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+)
+
+obligations = Table(
+    "obligations",
+    metadata,
+    Column("project_id", String(120), primary_key=True),
+    Column("obligation_id", String(200), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("rule", String(120), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("actor_name", Text, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("starts_on", Date, nullable=True),
+    Column("opens_on", Date, nullable=True),
+    Column("due_on", Date, nullable=True),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("provisional", Boolean, nullable=False),
+    Column("overdue_working_days", Integer, nullable=False),
+    Column("escalation_level", Integer, nullable=False),
+    Column("escalation_rung", String(40), nullable=True),
+    Column("citation", Text, nullable=False),
+    Column("done_on", Date, nullable=True),
+    Index("ix_obligations_due_on", "due_on"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("project_id", String(120), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+)
 
 notice_outbox = Table(
     "notice_outbox",
@@ -55,15 +121,36 @@ _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str | None = None) -> str:
+    """Bring the schema to the newest migration; safe to run again. Returns the URL used."""
+    url = url or config.database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
 def engine(url: str | None = None) -> Engine:
-    """One engine per URL, tables created on first use."""
+    """One engine per URL; the schema is migrated on first use."""
     url = url or config.database_url()
     with _lock:
         if url not in _engines:
-            parsed = make_url(url)
-            if parsed.get_backend_name() == "sqlite" and parsed.database:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            eng = create_engine(url, future=True, pool_pre_ping=True)
-            metadata.create_all(eng)
-            _engines[url] = eng
+            upgrade(url)
+            _engines[url] = create_engine(url, pool_pre_ping=True)
         return _engines[url]
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (before a test database server stops)."""
+    with _lock:
+        for eng in _engines.values():
+            eng.dispose()
+        _engines.clear()

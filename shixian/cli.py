@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from shixian import logs
 from shixian.commands import calendar as calendar_cmd
 from shixian.commands import policy as policy_cmd
+from shixian.commands import portfolio as portfolio_cmd
 from shixian.commands import projects as projects_cmd
 from shixian.commands import server as server_cmd
 from shixian.commands import up as up_cmd
@@ -47,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, policy_cmd, calendar_cmd):
+    for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, portfolio_cmd, policy_cmd,
+                   calendar_cmd):
         module.register(sub)
     return parser
 

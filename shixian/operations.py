@@ -120,7 +120,7 @@ async def _execute(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> t
     except WorkflowUpdateFailedError as exc:
         return False, _reason(exc)
     except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND and "completed" in exc.message:
+        if exc.status is RPCStatusCode.NOT_FOUND:  # completed, or closing under the update
             project_id = handle.id.removeprefix("project-")
             return False, (f"project {project_id}'s lifecycle has ended (finished or "
                            f"terminated); see `shixian status {project_id}`")

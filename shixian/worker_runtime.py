@@ -5,21 +5,24 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.notices import send_notice
+from activities.read_model import record_status
 from shixian import config
 from workflows.lifecycle import ProjectLifecycleWorkflow
 
 log = structlog.get_logger("shixian.worker")
 
 WORKFLOWS = [ProjectLifecycleWorkflow]
-ACTIVITIES = [send_notice]
+ACTIVITIES: list[Callable[..., Any]] = [send_notice, record_status]
 
 
 def default_identity() -> str:

@@ -23,6 +23,7 @@ from shixian import logs
 from shixian.converter import DATA_CONVERTER
 from shixian.temporal_env import dev_server_path, test_server_path
 from shixian.worker_runtime import ACTIVITIES, WORKFLOWS
+from tests.postgres import TempPostgres
 from workflows import search_attributes
 
 
@@ -33,16 +34,28 @@ def _logs_to_stderr() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The read model for the whole session: a real SQLite file (PostgreSQL: issue 4)."""
-    path = tmp_path_factory.mktemp("db") / "shixian.db"
-    url = f"sqlite:///{path}"
+    """The read model for the whole session: a real SQLite file, or a real PostgreSQL
+    server when SHIXIAN_TEST_DATABASE=postgresql (`./dev test` runs the suite on both)."""
+    server: TempPostgres | None = None
+    if os.environ.get("SHIXIAN_TEST_DATABASE", "sqlite") == "postgresql":
+        server = TempPostgres()
+        url = server.start()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'shixian.db'}"
     previous = os.environ.get("SHIXIAN_DATABASE_URL")
     os.environ["SHIXIAN_DATABASE_URL"] = url
-    yield url
-    if previous is None:
-        os.environ.pop("SHIXIAN_DATABASE_URL", None)
-    else:
-        os.environ["SHIXIAN_DATABASE_URL"] = previous
+    try:
+        yield url
+    finally:
+        if previous is None:
+            os.environ.pop("SHIXIAN_DATABASE_URL", None)
+        else:
+            os.environ["SHIXIAN_DATABASE_URL"] = previous
+        if server is not None:
+            from activities.db import dispose_all
+
+            dispose_all()
+            server.stop()
 
 
 @pytest_asyncio.fixture

@@ -275,4 +275,4 @@ async def test_cli_start_doc_status_for_an_imported_project(
     assert bad_extend[0] == 2 and "later than 2026-12-18" in bad_extend[2]
     assert bad_clock[0] == 2 and "no excluded time" in bad_clock[2]
     assert ended[0] == 0
-    assert again[0] == 2 and "lifecycle has ended" in again[2]
+    assert again[0] == 2 and "terminated" in again[2]

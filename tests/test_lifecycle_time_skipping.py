@@ -16,7 +16,6 @@ from activities.db import engine, notice_outbox
 from tests.conftest import new_queue, running_worker
 from tests.jiujiang_cases import MERGED_OTHER, SMALL_BUILD, STATE_OWNED_INFRA, doc, project
 from tests.lifecycle_helpers import business_today, calendar, record_history, start
-from workflows.ledger import working_day_before
 from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.models import DocumentArrival, ObligationState, StatusView
 
@@ -116,7 +115,7 @@ async def test_late_ndrc_reply_escalates_once_per_rung_across_worker_restart(
                             DocumentArrival(type="proposal_submitted", on=t0, ref="P-1"))
         await wait_for_documents(handle, 1)
         # Past the warning rung (3 wd before due) but not the due day.
-        await env.sleep(timedelta(days=(working_day_before(cal, due, 3) - t0).days + 0.5))
+        await env.sleep(timedelta(days=(cal.subtract_working_days(due, 3) - t0).days + 0.5))
         mid: StatusView = await handle.query(ProjectLifecycleWorkflow.status)
     assert [n.rung for n in mid.notices] == ["warning"]
     # A new worker (a restart) carries on from the durable timers.
@@ -131,7 +130,7 @@ async def test_late_ndrc_reply_escalates_once_per_rung_across_worker_restart(
     assert [n.rung for n in notices] == ["warning", "overdue", "escalated"]
     fired = {n.rung: business_today(n.fired_at) for n in notices}
     assert fired == {
-        "warning": working_day_before(cal, due, 3),
+        "warning": cal.subtract_working_days(due, 3),
         "overdue": due + timedelta(days=1),
         "escalated": escalated_on,
     }

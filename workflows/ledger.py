@@ -332,7 +332,7 @@ class Ledger:
             k = int(rung.offset[:-2])
             try:
                 if k < 0:
-                    at = start_of_day(working_day_before(self.calendar, inst.due_on, -k))
+                    at = start_of_day(self.calendar.subtract_working_days(inst.due_on, -k))
                 elif k == 0:
                     at = end_of_day(inst.due_on)
                 else:
@@ -712,13 +712,6 @@ class Ledger:
             data=dict(data or {}),
         ))
         self.state.next_seq += 1
-
-
-def working_day_before(cal: WorkCalendar, d: date, n: int) -> date:
-    """The n-th working day before `d` (`d` not counted), by index arithmetic, no day loop."""
-    floor = d - timedelta(days=2 * n + 40)  # enough room for the longest holiday run
-    behind = cal.working_days_between(floor, d - timedelta(days=1))
-    return cal.add_working_days(floor, behind - n + 1)
 
 
 def pack_rule(inst: Instance) -> str:

@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.notices import NoticeInput, send_notice
+    from activities.read_model import ReadModelUpdate, record_status
     from calendars.engine import WorkCalendar
     from calendars.model import CalendarError
     from calendars.periods import end_of_day
@@ -59,6 +60,7 @@ class ProjectLifecycleWorkflow:
         self._ledger = Ledger(inp.project, inp.pack, calendar, state)
         self._wakeup = False
         self._published: tuple[object, ...] | None = None
+        self._synced: dict[str, object] | None = None
         if inp.carried is None:
             # In init, not run: an update delivered with the first task is validated
             # against the imported documents, not an empty project.
@@ -69,6 +71,9 @@ class ProjectLifecycleWorkflow:
     async def run(self, inp: LifecycleInput) -> StatusView:
         ledger = self._ledger
         while True:
+            # Cleared before any await: a handler that runs while this iteration awaits an
+            # activity leaves it set, so the wait below returns at once instead of missing it.
+            self._wakeup = False
             now = workflow.now()
             for notice in ledger.escalate(now):
                 await workflow.execute_activity(
@@ -83,9 +88,12 @@ class ProjectLifecycleWorkflow:
                     retry_policy=NOTICE_RETRY,
                 )
                 notice.delivered = True
-            self._publish_search_attributes()
-            if ledger.finished(business_date(now)):
+            finished = ledger.finished(business_date(now))
+            if finished:
                 ledger.log(now, "finished", "all obligations are done, waived or cancelled")
+            await self._sync_read_model()
+            self._publish_search_attributes()
+            if finished:
                 break
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -98,7 +106,6 @@ class ProjectLifecycleWorkflow:
                     )
                 )
             wake = ledger.next_wake(now)
-            self._wakeup = False
             with contextlib.suppress(asyncio.TimeoutError):
                 await workflow.wait_condition(
                     lambda: self._wakeup,
@@ -128,6 +135,29 @@ class ProjectLifecycleWorkflow:
         info = workflow.info()
         return (info.is_continue_as_new_suggested()
                 or info.get_current_history_length() > HISTORY_EVENTS_BEFORE_CONTINUE)
+
+    async def _sync_read_model(self) -> None:
+        """Report the state to the read model when it changed since the last report."""
+        state = self._ledger.state
+        status = self._ledger.status(workflow.now())
+        view = status.model_dump(exclude={"as_of", "today", "events", "notices"})
+        if view == self._synced and state.read_model_events == state.next_seq - 1:
+            return
+        state.read_model_seq += 1
+        await workflow.execute_activity(
+            record_status,
+            ReadModelUpdate(
+                workflow_id=workflow.info().workflow_id,
+                seq=state.read_model_seq,
+                investment_wan=self._input.project.investment_wan,
+                status=status.model_copy(update={"events": [], "notices": []}),
+                new_events=[e for e in state.events if e.seq > state.read_model_events],
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=NOTICE_RETRY,
+        )
+        state.read_model_events = state.next_seq - 1
+        self._synced = view
 
     def _publish_search_attributes(self) -> None:
         """Upsert only what changed: every upsert is a history event."""

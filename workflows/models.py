@@ -125,6 +125,8 @@ class LedgerState(Model):
     calendar: dict[str, Any] = Field(default_factory=dict)
     terminated: str | None = None
     next_seq: int = 1
+    read_model_seq: int = 0
+    read_model_events: int = 0
 
 
 class LifecycleInput(Model):

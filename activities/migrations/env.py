@@ -1,0 +1,18 @@
+"""Alembic environment: migrations run against the URL `activities.db.upgrade` passes."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from activities.db import metadata
+
+url = context.config.get_main_option("sqlalchemy.url")
+assert url is not None
+connectable = create_engine(url)
+with connectable.connect() as connection:
+    context.configure(connection=connection, target_metadata=metadata,
+                      render_as_batch=connection.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()
+connectable.dispose()

@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 
 from shixian import logs
 from shixian.commands import calendar as calendar_cmd
+from shixian.commands import dashboard as dashboard_cmd
+from shixian.commands import ics as ics_cmd
 from shixian.commands import policy as policy_cmd
 from shixian.commands import portfolio as portfolio_cmd
 from shixian.commands import projects as projects_cmd
@@ -48,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, portfolio_cmd, policy_cmd,
-                   calendar_cmd):
+    for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, portfolio_cmd, dashboard_cmd,
+                   ics_cmd, policy_cmd, calendar_cmd):
         module.register(sub)
     return parser
 

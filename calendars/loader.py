@@ -19,6 +19,17 @@ from calendars.published import PublishedYear, load_published
 
 PACKAGE_DATA_DIR = Path(__file__).resolve().parent / "data"
 ENV_VAR = "SHIXIAN_CALENDAR_DIR"
+HOME_VAR = "SHIXIAN_HOME"
+
+
+def installed_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where `shixian calendar publish` installs files: $SHIXIAN_HOME/calendars.
+
+    SHIXIAN_HOME (default ./.shixian) is the same state directory shixian.config uses;
+    it is read here so that this package needs nothing from the rest of shixian.
+    """
+    home = (os.environ if environ is None else environ).get(HOME_VAR, ".shixian")
+    return Path(home) / "calendars"
 FIRST_YEAR, LAST_YEAR = 2004, 2035
 
 
@@ -95,5 +106,7 @@ def published_dirs(extra_dirs: Iterable[str | Path] = (), *, use_env: bool = Tru
     """Where published files are looked for, lowest precedence first."""
     dirs: list[Path] = [PACKAGE_DATA_DIR] if PACKAGE_DATA_DIR.is_dir() else []
     if use_env:
+        if installed_dir().is_dir():
+            dirs.append(installed_dir())
         dirs += dirs_from_env()
     return dirs + [Path(d) for d in extra_dirs]

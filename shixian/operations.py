@@ -129,8 +129,14 @@ async def _execute(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> t
 
 async def run_update(client: Client, project_id: str, update: Any, arg: Any) -> tuple[bool, str]:
     """Run one of the workflow's updates; (False, reason) when its validator refused it."""
-    ok, result = await _execute(await project_handle(client, project_id), update, arg)
+    ok, result = await update_project(client, project_id, update, arg)
     return ok, str(result)
+
+
+async def update_project(client: Client, project_id: str, update: Any,
+                         arg: Any) -> tuple[bool, Any]:
+    """(True, the update's result), or (False, the reason it was refused)."""
+    return await _execute(await project_handle(client, project_id), update, arg)
 
 
 async def project_status(client: Client, project_id: str) -> StatusView:

@@ -281,27 +281,43 @@ class ProjectLifecycleWorkflow:
     # ---- calendar ------------------------------------------------------------------------
     @workflow.update
     def apply_calendar(self, update: CalendarUpdate) -> CalendarApplied:
-        """New day data (a published year): re-time open deadlines and record what moved."""
+        """New day data (a published year): re-time open deadlines and record what moved.
+
+        Only the years this project's calendar covers are taken; data it already has
+        changes nothing and is not logged, so publishing twice is harmless.
+        """
         now = workflow.now()
         ledger = self._ledger
+        incoming = self._overlapping(update)
+        years = sorted(incoming.covered_years) if incoming is not None else []
+        if incoming is None or ledger.calendar.merge(incoming) == ledger.calendar:
+            return CalendarApplied(years=sorted(set(years)), moved=[], unchanged=True)
         before = ledger.due_map(business_date(now))
-        incoming = WorkCalendar.from_snapshot(update.snapshot)
         ledger.calendar = ledger.calendar.merge(incoming)
         first, last = ledger.calendar.covered_years
         ledger.state.calendar = dict(ledger.calendar.snapshot(first, last))
-        years = sorted(int(y) for y in update.snapshot.get("years", {}))
+        applied = list(range(years[0], years[1] + 1))
         ledger.log(now, "calendar_applied",
-                   f"calendar data for {', '.join(map(str, years))} applied"
-                   + (f" ({update.note})" if update.note else ""), {"years": years})
-        moved = ledger.record_moves(before, now, f"calendar {', '.join(map(str, years))}")
+                   f"calendar data for {', '.join(map(str, applied))} applied"
+                   + (f" ({update.note})" if update.note else ""), {"years": applied})
+        moved = ledger.record_moves(before, now, f"calendar {', '.join(map(str, applied))}")
         self._wake()
-        return CalendarApplied(years=years, moved=moved)
+        return CalendarApplied(years=applied, moved=moved)
+
+    def _overlapping(self, update: CalendarUpdate) -> WorkCalendar | None:
+        """The part of the update within this project's years, or None if none is."""
+        incoming = WorkCalendar.from_snapshot(update.snapshot)
+        first, last = self._ledger.calendar.covered_years
+        in_first, in_last = incoming.covered_years
+        lo, hi = max(first, in_first), min(last, in_last)
+        if lo > hi:
+            return None
+        return WorkCalendar.from_snapshot(incoming.snapshot(lo, hi))
 
     @apply_calendar.validator
     def _validate_calendar(self, update: CalendarUpdate) -> None:
         try:
-            incoming = WorkCalendar.from_snapshot(update.snapshot)
-            self._ledger.calendar.merge(incoming)
+            self._overlapping(update)
         except CalendarError as exc:
             raise Refused(f"calendar data refused: {exc}") from None
 

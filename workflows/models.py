@@ -176,6 +176,7 @@ class CalendarUpdate(Model):
 class CalendarApplied(Model):
     years: list[int]
     moved: list[dict[str, Any]]
+    unchanged: bool = False
 
 
 class ObligationView(Model):

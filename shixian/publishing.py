@@ -1,0 +1,81 @@
+"""Publishing a year the State Council has announced: install the file, re-time projects.
+
+`shixian calendar publish FILE` validates the file, installs it where every shixian
+process reads published years ($SHIXIAN_HOME/calendars), then sends the year's day data to
+every running project workflow (found through visibility) with the `apply_calendar`
+update, which re-times open deadlines and records each one that moved. Re-running it
+changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from temporalio.client import Client
+
+from calendars.engine import WorkCalendar
+from calendars.loader import installed_dir
+from calendars.model import CalendarError
+from calendars.published import PublishedYear, load_published
+from shixian.errors import UserError
+from shixian.operations import update_project
+from workflows.lifecycle import ProjectLifecycleWorkflow
+from workflows.models import CalendarApplied, CalendarUpdate
+
+RUNNING = 'WorkflowType = "ProjectLifecycleWorkflow" AND ExecutionStatus = "Running"'
+
+
+@dataclass
+class Installed:
+    year: PublishedYear
+    path: Path
+    changed: bool
+
+
+@dataclass
+class ProjectResult:
+    project_id: str
+    outcome: str  # applied | unchanged | refused
+    moved: list[dict[str, str]] = field(default_factory=list)
+    reason: str = ""
+
+
+def install(source: Path, directory: Path | None = None) -> Installed:
+    """Validate `source` and copy it to the installed directory as <year>.yaml."""
+    try:
+        published = load_published(source)
+    except CalendarError as exc:
+        raise UserError(str(exc)) from None
+    target_dir = directory or installed_dir()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{published.year}.yaml"
+    new = source.read_bytes()
+    changed = not target.is_file() or target.read_bytes() != new
+    if changed and target.resolve() != source.resolve():
+        shutil.copyfile(source, target)
+    return Installed(published, target, changed)
+
+
+def year_update(year: int, note: str) -> CalendarUpdate:
+    """The published year and the one before it (a notice's 元旦 may start in December)."""
+    calendar = WorkCalendar.default()
+    first = max(calendar.covered_years[0], year - 1)
+    return CalendarUpdate(snapshot=dict(calendar.snapshot(first, year)), note=note)
+
+
+async def apply_to_running(client: Client, update: CalendarUpdate) -> list[ProjectResult]:
+    results: list[ProjectResult] = []
+    async for wf in client.list_workflows(RUNNING):
+        project_id = wf.id.removeprefix("project-")
+        ok, value = await update_project(
+            client, project_id, ProjectLifecycleWorkflow.apply_calendar, update)
+        if not ok:
+            results.append(ProjectResult(project_id, "refused", reason=str(value)))
+        elif isinstance(value, CalendarApplied) and value.unchanged:
+            results.append(ProjectResult(project_id, "unchanged"))
+        else:
+            assert isinstance(value, CalendarApplied)
+            results.append(ProjectResult(project_id, "applied", moved=value.moved))
+    return sorted(results, key=lambda r: r.project_id)

@@ -6,27 +6,40 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from calendars.engine import WorkCalendar
 from shixian import operations
 from shixian.client import connect, workflow_id
+from shixian.documents_file import load_document_lines
 from shixian.errors import UserError
-from shixian.projects_file import load_projects
-from shixian.render import dump_json, status_text
+from shixian.projects_file import Entry, Problem, load_all, report
+from shixian.render import dump_json, status_text, table
+from workflows.ledger import Ledger
 from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.models import (
     ClockChange,
     DocumentArrival,
     ExtensionRequest,
+    LedgerState,
+    LifecycleInput,
+    ObligationState,
     RecordOutcome,
     Termination,
 )
 
 START_EPILOG = """\
-file format (YAML or JSON; see README):
+examples:
+  shixian start projects.yaml                      one workflow per project
+  shixian start 2026-批复项目.csv more.yaml         several files, YAML and CSV mixed
+  shixian start projects.csv --dry-run             each project's path and first due days,
+                                                   nothing started (no Temporal needed)
+  shixian start projects.csv --dry-run --json      the same as one JSON array
+  shixian start projects.yaml --json               one JSON object per project per line
+
+YAML or JSON (see README):
   projects:
     - id: JJ-2026-001
       name: 市级政务数据共享平台扩容
@@ -41,17 +54,35 @@ file format (YAML or JSON; see README):
       documents:                      # already received (import half-way)
         - {type: proposal_submitted, on: 2026-10-15, ref: JJ-FGW-2026-88}
 
-Every project and document is checked first; if any is wrong nothing starts. Starting a
-project that already exists changes nothing and says so (safe to re-run).
+CSV (a spreadsheet export; UTF-8, UTF-8 with BOM, or GB18030/GBK), one row per project,
+English headers (the YAML keys) or Chinese ones:
+  项目编号,项目名称,适用办法,业主单位,业主类型,项目类别,项目类型,投资额（万元）,重大项目,计划工期（月）,启动通知日期,已收文件
+  JJ-2026-001,市级政务数据共享平台扩容,jiujiang-2024,市数据管理局,行政机关,基础设施类,建设类,"6,800",否,12,2026-09-30,proposal_submitted@2026-10-15#JJ-FGW-2026-88
+  业主类型 行政机关|国资监管企业|国有企业   项目类别 基础设施类|跨部门跨层级集成类|其他
+  项目类型 建设类|服务类|购买服务|设备采购类   重大项目 是|否   适用办法 id, title or 九江市
+  已收文件 type@YYYY-MM-DD[#ref]; type@YYYY-MM-DD...   (column `documents` in English)
+
+Every project, row and document is checked first; every problem is listed with its file
+and row (CSV: the spreadsheet row, header = row 1), and if any is wrong nothing starts.
+Starting a project that already exists changes nothing and says so (safe to re-run).
+On a terminal a progress bar shows on stderr; otherwise one line per project.
 """
 
 DOC_EPILOG = """\
 examples:
   shixian doc JJ-2026-001 proposal_submitted --on 2026-10-15 --ref JJ-FGW-2026-88
   shixian doc JJ-2026-001 extension_granted --on 2027-05-06 --until 2027-06-30
+  shixian doc --file inbox-2026-11-23.csv          a batch, one result line per entry
+  tail -n 5 arrivals.jsonl | shixian doc --file - --json
   shixian policy show jiujiang-2024     lists the document types of a policy
 
-exit status: 0 accepted or duplicate, 2 refused (the reason is printed).
+batch file (--file): CSV with a header (project_id,type,on,ref,by,until or
+项目编号,文件类型,日期,文号,报送单位,延期至), JSON lines (.jsonl/.json, `-` = stdin), or a
+YAML list (.yaml/.yml) of {project_id, type, on, ref?, by?, until?}. Entries are recorded
+in file order; each prints `line N: accepted|duplicate|refused|malformed: …` (CSV: the
+spreadsheet row). A malformed entry does not stop the others.
+
+exit status: 0 accepted or duplicate (every entry, with --file), 2 otherwise.
 """
 
 
@@ -62,8 +93,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Start one lifecycle workflow per project (id project-<id>).",
         epilog=START_EPILOG, formatter_class=fmt,
     )
-    start.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    start.add_argument("--json", action="store_true", help="one JSON result per project")
+    start.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                       help="projects file(s): .yaml/.yml, .json, or .csv/.tsv")
+    start.add_argument("--json", action="store_true",
+                       help="one JSON result per project per line (with --dry-run: an array)")
+    start.add_argument("--dry-run", action="store_true",
+                       help="check, then print each project's obligations and due days; "
+                            "start nothing")
     start.set_defaults(handler=run_start)
 
     doc = sub.add_parser(
@@ -73,15 +109,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "future or before the launch notice, or too early → refused with reason.",
         epilog=DOC_EPILOG, formatter_class=fmt,
     )
-    doc.add_argument("project_id", metavar="PROJECT_ID")
-    doc.add_argument("doc_type", metavar="DOC_TYPE")
-    doc.add_argument("--on", required=True, type=_date, help="business date (YYYY-MM-DD)")
+    doc.add_argument("project_id", metavar="PROJECT_ID", nargs="?")
+    doc.add_argument("doc_type", metavar="DOC_TYPE", nargs="?")
+    doc.add_argument("--on", type=_date, help="business date (YYYY-MM-DD); required "
+                     "unless --file")
     doc.add_argument("--ref", default=None, help="document number, e.g. 九发改字〔2026〕88号")
     doc.add_argument("--by", default=None, help="who recorded or sent it")
     doc.add_argument("--until", type=_date, default=None,
                      help="new due day, for an extension document")
-    doc.add_argument("--json", action="store_true", help="print the result as JSON")
-    doc.set_defaults(handler=run_doc)
+    doc.add_argument("--file", type=Path, metavar="FILE",
+                     help="record a batch of documents from a CSV, JSON-lines or YAML file "
+                          "(`-` = JSON lines on stdin) instead of one")
+    doc.add_argument("--json", action="store_true",
+                     help="print the result as JSON (with --file: one object per line)")
+    doc.set_defaults(handler=run_doc, doc_parser=doc)
 
     status = sub.add_parser(
         "status", help="where a project is, what is due when, what is overdue",
@@ -95,7 +136,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     status.add_argument("--all", action="store_true",
                         help="also list obligations waived for this project's path")
     status.set_defaults(handler=run_status)
-
 
     clock = sub.add_parser(
         "clock", help="stop or restart an obligation's clock for time a regulation excludes",
@@ -174,38 +214,157 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def run_start(args: argparse.Namespace) -> int:
-    projects = [p for f in args.files for p in load_projects(f)]
+def _prepare_all(files: list[Path]) -> tuple[list[tuple[Entry, LifecycleInput]], date]:
+    """Check every file, row and document first; one error listing them all, or the inputs."""
+    entries, problems = load_all(files)
     calendar = WorkCalendar.default()
     today = operations.today()
-    inputs, problems = [], []
-    for project in projects:
+    inputs: list[tuple[Entry, LifecycleInput]] = []
+    for entry in entries:
         try:
-            inputs.append(operations.prepare(project, calendar, today))
+            inputs.append((entry, operations.prepare(entry.project, calendar, today)))
         except UserError as exc:
-            problems.append(str(exc))
+            prefix = f"project {entry.project.id}: "
+            problems += [Problem(entry.file, entry.row, f"{entry.where}: "
+                                 f"{line.removeprefix(prefix)}")
+                         for line in str(exc).splitlines()]
     if problems:
-        raise UserError("nothing started:\n" + "\n".join(problems))
+        count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
+        raise UserError(f"nothing started ({count}; fix them and run again):\n"
+                        + report(problems))
+    return inputs, today
+
+
+def dry_run_plan(inp: LifecycleInput, today: date) -> dict[str, Any]:
+    """What the workflow would start from: the project's documents on its pack and calendar."""
+    project = inp.project
+    ledger = Ledger(project, inp.pack, WorkCalendar.from_snapshot(inp.calendar), LedgerState())
+    now = datetime.now(UTC)
+    for doc in sorted(project.documents, key=lambda d: d.on):
+        if ledger.check_document(doc, today) is RecordOutcome.ACCEPTED:  # checked by prepare
+            ledger.add_document(doc, now)
+    views = ledger.views(today)
+    stage = ledger.stage(today)
+    return {
+        "project_id": project.id,
+        "workflow_id": workflow_id(project.id),
+        "name": project.name,
+        "policy": inp.pack.id,
+        "jurisdiction": inp.pack.jurisdiction,
+        "today": today.isoformat(),
+        "stage": stage,
+        "stage_title": next(s.title for s in inp.pack.stages if s.id == stage),
+        "obligations": [v.model_dump(mode="json") for v in views
+                        if v.state is not ObligationState.WAIVED],
+        "waived": [{"id": v.id, "title": v.title, "citation": v.citation, "note": v.note}
+                   for v in views if v.state is ObligationState.WAIVED],
+    }
+
+
+def dry_run_text(plan: dict[str, Any]) -> str:
+    rows = []
+    for ob in plan["obligations"]:
+        due = ob["due_on"] or "-"
+        if ob["provisional"]:
+            due += "*"
+        rows.append([ob["id"], ob["actor_name"], ob["starts_on"] or "-", due, ob["state"],
+                     ob["citation"]])
+    lines = [
+        f"{plan['project_id']}  {plan['name']}  ({plan['policy']}, {plan['jurisdiction']})"
+        f"  stage: {plan['stage']} {plan['stage_title']}",
+        *("  " + line for line in table(
+            ["obligation", "actor", "starts", "due", "state", "citation"], rows).splitlines()),
+    ]
+    if plan["waived"]:
+        lines.append("  waived: " + ", ".join(w["id"] for w in plan["waived"]))
+    if any(ob["provisional"] for ob in plan["obligations"]):
+        lines.append("  * provisional: counted over days the State Council has not announced")
+    return "\n".join(lines)
+
+
+class Progress:
+    """A one-line progress bar on a terminal's stderr; redrawn in place, cleared at the end."""
+
+    WIDTH = 28
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total = total
+        self.stream = stream
+
+    def show(self, done: int, label: str) -> None:
+        filled = self.WIDTH * done // max(self.total, 1)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(f"\r\033[K[{bar}] {done}/{self.total} {label}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\r\033[K")
+        self.stream.flush()
+
+
+def run_start(args: argparse.Namespace) -> int:
+    inputs, today = _prepare_all(args.files)
+    if args.dry_run:
+        plans = [dry_run_plan(inp, today) for _, inp in inputs]
+        if args.json:
+            print(dump_json(plans))
+        else:
+            print(f"dry run: {len(plans)} project(s) checked, nothing started (today {today})\n")
+            print("\n\n".join(dry_run_text(p) for p in plans))
+        return 0
+
+    bar = Progress(len(inputs), sys.stderr) if sys.stderr.isatty() else None
+    # With the bar on the same terminal, per-project lines would tear it: a summary instead.
+    lines = not (bar is not None and sys.stdout.isatty())
 
     async def main() -> int:
         client = await connect()
-        for i, inp in enumerate(inputs, start=1):
-            started = await operations.start_project(client, inp)
+        n = len(inputs)
+        started: list[str] = []
+        existed: list[str] = []
+        for i, (entry, inp) in enumerate(inputs, start=1):
             wid = workflow_id(inp.project.id)
+            if bar is not None:
+                bar.show(i - 1, wid)
+            try:
+                is_new = await operations.start_project(client, inp)
+            except Exception as exc:  # the server went away part-way: say what is done
+                if bar is not None:
+                    bar.close()
+                raise UserError(
+                    f"{entry.where}: could not start {wid}: {exc}; {i - 1} of {n} were "
+                    "handled — re-run the same command, started projects are left as they are"
+                ) from None
+            (started if is_new else existed).append(wid)
             if args.json:
                 print(json.dumps({"project_id": inp.project.id, "workflow_id": wid,
-                                  "result": "started" if started else "exists"},
-                                 ensure_ascii=False))
-            elif started:
-                print(f"[{i}/{len(inputs)}] started {wid}")
-            else:
-                print(f"[{i}/{len(inputs)}] exists  {wid}: already started, nothing changed")
+                                  "result": "started" if is_new else "exists"},
+                                 ensure_ascii=False), flush=True)
+            elif lines and is_new:
+                print(f"[{i}/{n}] started {wid}", flush=True)
+            elif lines:
+                print(f"[{i}/{n}] exists  {wid}: already started, nothing changed", flush=True)
+        if bar is not None:
+            bar.show(n, "done")
+            bar.close()
+        if not lines and not args.json:
+            print(f"{len(started)} started, {len(existed)} already existed (nothing changed)"
+                  + (f": {', '.join(existed)}" if existed else ""))
         return 0
 
     return asyncio.run(main())
 
 
 def run_doc(args: argparse.Namespace) -> int:
+    parser: argparse.ArgumentParser = args.doc_parser
+    if args.file is not None:
+        if args.project_id or args.doc_type or args.on or args.ref or args.by or args.until:
+            parser.error("--file takes no PROJECT_ID, DOC_TYPE, --on, --ref, --by or --until: "
+                         "each entry in the file carries its own")
+        return run_doc_file(args.file, args.json)
+    if not (args.project_id and args.doc_type and args.on):
+        parser.error("give PROJECT_ID DOC_TYPE --on DATE (one document) or --file FILE "
+                     "(a batch)")
     doc = DocumentArrival(type=args.doc_type, on=args.on, ref=args.ref, by=args.by,
                           until=args.until)
 
@@ -220,6 +379,41 @@ def run_doc(args: argparse.Namespace) -> int:
             print(f"{result.outcome.value}: {args.project_id} {doc.type} on {doc.on}"
                   f" (stage {result.stage})")
         return 2 if result.outcome is RecordOutcome.REFUSED else 0
+
+    return asyncio.run(main())
+
+
+def run_doc_file(path: Path, as_json: bool) -> int:
+    """Record each entry in order; every entry gets a result line, whatever the others did."""
+    entries = load_document_lines(path)
+
+    async def main() -> int:
+        client = await connect()
+        ok = True
+        for entry in entries:
+            outcome, reason, stage = "malformed", entry.problem or "", ""
+            if entry.doc is not None and entry.project_id is not None:
+                try:
+                    result = await operations.record_document(client, entry.project_id,
+                                                              entry.doc)
+                    outcome, reason, stage = result.outcome.value, result.reason, result.stage
+                except UserError as exc:  # unknown project
+                    outcome, reason = RecordOutcome.REFUSED.value, str(exc)
+            ok = ok and outcome in (RecordOutcome.ACCEPTED.value, RecordOutcome.DUPLICATE.value)
+            if as_json:
+                doc = entry.doc
+                print(json.dumps({
+                    "line": entry.line, "project_id": entry.project_id,
+                    "type": doc.type if doc else None,
+                    "on": doc.on.isoformat() if doc else None,
+                    "outcome": outcome, "reason": reason, "stage": stage,
+                }, ensure_ascii=False), flush=True)
+            elif entry.doc is not None and outcome != "refused":
+                print(f"line {entry.line}: {outcome}: {entry.project_id} {entry.doc.type} on "
+                      f"{entry.doc.on} (stage {stage})", flush=True)
+            else:
+                print(f"line {entry.line}: {outcome}: {reason}", flush=True)
+        return 0 if ok else 2
 
     return asyncio.run(main())
 

@@ -6,12 +6,19 @@ import argparse
 import asyncio
 import contextlib
 import os
+import threading
 from pathlib import Path
 
+from sqlalchemy import select
+from temporalio.client import Client
+
+from activities.db import engine, projects
 from calendars.engine import WorkCalendar
 from shixian import aio, config, logs, operations
 from shixian.client import connect
+from shixian.dashboard import DashboardServer, make_server
 from shixian.errors import UserError
+from shixian.portfolio import Filters, portfolio
 from shixian.projects_file import load_projects
 from shixian.render import table
 from shixian.temporal_env import DevServer, port_is_free
@@ -23,8 +30,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "jiujiang-portf
 DESCRIPTION = """\
 Run shixian on one machine with nothing else installed: start the embedded Temporal dev
 server (state in ./.shixian/temporal.db) unless TEMPORAL_ADDRESS points at one or one already
-listens on localhost:7233, run a worker in this process, start the example portfolio of
-九江 projects (or yours, with --projects) and print where each one stands.
+listens on localhost:7233, run a worker in this process, keep the read model in
+./.shixian/shixian.db (SQLite), start the example portfolio of 九江 projects (or yours,
+with --projects), print where each one stands and serve the dashboard on :8080.
 
 It keeps running — timers fire and escalations go out — until Ctrl-C. In another terminal:
   shixian status JJ-2026-001
@@ -43,6 +51,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--once", action="store_true",
                         help="print the overview and stop (no long-running worker)")
     parser.add_argument("--port", type=int, default=7233, help="dev server port (default 7233)")
+    parser.add_argument("--dashboard-port", type=int, default=8080,
+                        help="dashboard port (default 8080; 0 picks a free one)")
     parser.set_defaults(handler=run)
 
 
@@ -78,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _main(args: argparse.Namespace, stop: asyncio.Event) -> int:
     client = await connect()
+    dashboard = _start_dashboard(args.dashboard_port)
+    dashboard_url = dashboard.url if dashboard is not None else None
     worker_stop = asyncio.Event()
     worker = asyncio.create_task(run_until(client, worker_stop))
     try:
@@ -91,7 +103,7 @@ async def _main(args: argparse.Namespace, stop: asyncio.Event) -> int:
                 started = await operations.start_project(client, inp)
                 print(f"{'started' if started else 'exists '} project-{project.id}", flush=True)
                 ids.append(project.id)
-            await _overview(client, ids)
+            await _overview(client, ids, dashboard_url)
         if not args.once:
             print("\nworker running; Ctrl-C to stop. Try: shixian status "
                   f"{ids[0] if ids else 'PROJECT_ID'}", flush=True)
@@ -100,30 +112,45 @@ async def _main(args: argparse.Namespace, stop: asyncio.Event) -> int:
         worker_stop.set()
         with contextlib.suppress(Exception):
             await worker
+        if dashboard is not None:
+            dashboard.shutdown()
+            dashboard.server_close()
     return 0
 
 
-async def _overview(client: object, ids: list[str]) -> None:
-    from temporalio.client import Client
+def _start_dashboard(port: int) -> DashboardServer | None:
+    """The read-only dashboard in a background thread; a busy port is reported, not fatal."""
+    try:
+        server = make_server("127.0.0.1", port)
+    except OSError as exc:
+        print(f"dashboard not started: port {port}: {exc.strerror} (use --dashboard-port)",
+              flush=True)
+        return None
+    threading.Thread(target=server.serve_forever, name="dashboard", daemon=True).start()
+    return server
 
-    assert isinstance(client, Client)
-    rows = []
+
+async def _overview(client: Client, ids: list[str], dashboard_url: str | None) -> None:
+    """Wait until each project has reported to the read model, then print the portfolio."""
     for pid in ids:
-        status = None
-        for _ in range(50):  # the first workflow task may still be running
-            status = await operations.project_status(client, pid)
-            if status.events:
+        for _ in range(100):  # the first workflow task and its read-model sync
+            await operations.project_status(client, pid)
+            with engine().connect() as conn:
+                synced = conn.execute(select(projects.c.seq).where(
+                    projects.c.project_id == pid)).scalar_one_or_none()
+            if synced:
                 break
-            await asyncio.sleep(0.2)
-        if status is None:
-            raise UserError(f"no status for {pid}")
-        late = [o for o in status.obligations if o.overdue_working_days and o.done_on is None]
-        rows.append([
-            pid, status.name, status.stage_title,
-            status.next_due_on.isoformat() if status.next_due_on else "-",
-            ", ".join(f"{o.id} +{o.overdue_working_days}wd" for o in late) or "-",
-            str(status.escalation_level), str(len(status.notices)),
-        ])
+            await asyncio.sleep(0.1)
+        else:
+            raise UserError(f"project {pid} did not report to the read model; see the worker log")
+    rows = [r for r in portfolio(operations.today(), WorkCalendar.default(), Filters())
+            if r.project_id in ids]
     print()
-    print(table(["project", "name", "stage", "next due", "overdue", "level", "notices"], rows))
-    print("\nper project: shixian status PROJECT_ID  (--json for scripts)")
+    print(table(["project", "name", "stage", "next due", "overdue", "level"], [
+        [r.project_id, r.name, r.stage_title,
+         (r.next_due_on.isoformat() if r.next_due_on else "-") + ("*" if r.provisional else ""),
+         ", ".join(r.late) or "-", str(r.escalation_level)] for r in rows]))
+    print("\nper project: shixian status PROJECT_ID  (--json for scripts);  "
+          "all projects: shixian list")
+    if dashboard_url:
+        print(f"dashboard: {dashboard_url}")

@@ -2,7 +2,8 @@
 
 import sys
 
-from shixian.cli import main
+from shixian.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main(["worker", *sys.argv[1:]]))
+    sys.argv[1:1] = ["worker"]
+    run()

@@ -1,5 +1,5 @@
-import sys
+"""`python -m shixian` is the `shixian` command."""
 
-from shixian.cli import main
+from shixian.cli import run
 
-sys.exit(main())
+run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -73,5 +74,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """Console entry point: `main()`, then exit without interpreter finalization.
+
+    Temporal's core runs threads of its own that may still call back into Python while the
+    interpreter finalizes, which aborts the process (PyGILState_Release, exit -6) after all
+    the work is done. Everything is flushed and shut down by then, so the process leaves
+    directly with main()'s status.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

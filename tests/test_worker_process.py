@@ -31,6 +31,6 @@ def test_worker_stops_gracefully_on_sigterm(dev_env: WorkflowEnvironment) -> Non
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0
+    assert proc.returncode == 0, err[-3000:]
     events = [json.loads(line)["event"] for line in err.splitlines() if line.startswith("{")]
     assert events[-2:] == ["worker stopping: finishing in-flight tasks", "worker stopped"]

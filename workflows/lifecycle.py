@@ -289,14 +289,17 @@ class ProjectLifecycleWorkflow:
         now = workflow.now()
         ledger = self._ledger
         incoming = self._overlapping(update)
-        years = sorted(incoming.covered_years) if incoming is not None else []
-        if incoming is None or ledger.calendar.merge(incoming) == ledger.calendar:
-            return CalendarApplied(years=sorted(set(years)), moved=[], unchanged=True)
+        if incoming is None:
+            return CalendarApplied(years=[], moved=[], unchanged=True)
+        in_first, in_last = incoming.covered_years
+        applied = list(range(in_first, in_last + 1))
+        merged = ledger.calendar.merge(incoming)
+        if merged == ledger.calendar:
+            return CalendarApplied(years=applied, moved=[], unchanged=True)
         before = ledger.due_map(business_date(now))
-        ledger.calendar = ledger.calendar.merge(incoming)
-        first, last = ledger.calendar.covered_years
-        ledger.state.calendar = dict(ledger.calendar.snapshot(first, last))
-        applied = list(range(years[0], years[1] + 1))
+        ledger.calendar = merged
+        first, last = merged.covered_years
+        ledger.state.calendar = dict(merged.snapshot(first, last))
         ledger.log(now, "calendar_applied",
                    f"calendar data for {', '.join(map(str, applied))} applied"
                    + (f" ({update.note})" if update.note else ""), {"years": applied})

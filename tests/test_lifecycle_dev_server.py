@@ -251,6 +251,8 @@ async def test_cli_start_doc_status_for_an_imported_project(
                                "2026-11-01", "--on", "2026-11-20")
         bad_clock = await cli("clock", "stop", "JJ-CLI-001", "fsr_submission", "--on",
                               "2026-11-20")
+        bad_clock_json = await cli("clock", "stop", "JJ-CLI-001", "fsr_submission", "--on",
+                                   "2026-11-20", "--json")
         ended = await cli("terminate", "JJ-CLI-001", "--on", "2026-11-20", "--reason", "测试")
         again = await cli("doc", "JJ-CLI-001", "fsr_submitted", "--on", "2026-11-20")
     assert code == 0
@@ -274,5 +276,8 @@ async def test_cli_start_doc_status_for_an_imported_project(
     assert extend[0] == 0 and "due 2026-12-18" in extend[1]
     assert bad_extend[0] == 2 and "later than 2026-12-18" in bad_extend[2]
     assert bad_clock[0] == 2 and "no excluded time" in bad_clock[2]
+    assert bad_clock_json[0] == 2
+    assert json.loads(bad_clock_json[1]) == {"project_id": "JJ-CLI-001", "ok": False,
+                                             "message": bad_clock[2].strip()[len("refused: "):]}
     assert ended[0] == 0
     assert again[0] == 2 and "terminated" in again[2]

@@ -151,6 +151,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     clock.add_argument("obligation", metavar="OBLIGATION", help="obligation id from status")
     clock.add_argument("--on", required=True, type=_date, help="business date")
     clock.add_argument("--reason", default="", help="what the excluded time is")
+    clock.add_argument("--json", action="store_true",
+                       help="print {\"ok\": …, \"message\": …} as JSON")
     clock.set_defaults(handler=run_clock)
 
     extend = sub.add_parser(
@@ -163,6 +165,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     extend.add_argument("--until", required=True, type=_date, help="the new due day")
     extend.add_argument("--on", required=True, type=_date, help="date the extension was granted")
     extend.add_argument("--reason", default="", help="why, with the approval's reference")
+    extend.add_argument("--json", action="store_true",
+                       help="print {\"ok\": …, \"message\": …} as JSON")
     extend.set_defaults(handler=run_extend)
 
     terminate = sub.add_parser(
@@ -173,18 +177,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     terminate.add_argument("project_id", metavar="PROJECT_ID")
     terminate.add_argument("--on", required=True, type=_date, help="business date")
     terminate.add_argument("--reason", required=True, help="why the project ends")
+    terminate.add_argument("--json", action="store_true",
+                       help="print {\"ok\": …, \"message\": …} as JSON")
     terminate.set_defaults(handler=run_terminate)
 
 
-def _update(project_id: str, update: Any, arg: Any) -> int:
+def _update(project_id: str, update: Any, arg: Any, as_json: bool = False) -> int:
     async def main() -> int:
         client = await connect()
         ok, message = await operations.run_update(client, project_id, update, arg)
-        if ok:
+        if as_json:
+            print(json.dumps({"project_id": project_id, "ok": ok, "message": message},
+                             ensure_ascii=False))
+        elif ok:
             print(message)
             return 0
-        print(f"refused: {message}", file=sys.stderr)
-        return 2
+        else:
+            print(f"refused: {message}", file=sys.stderr)
+        return 0 if ok else 2
 
     return asyncio.run(main())
 
@@ -193,18 +203,19 @@ def run_clock(args: argparse.Namespace) -> int:
     update = (ProjectLifecycleWorkflow.stop_clock if args.action == "stop"
               else ProjectLifecycleWorkflow.restart_clock)
     return _update(args.project_id, update,
-                   ClockChange(obligation=args.obligation, on=args.on, reason=args.reason))
+                   ClockChange(obligation=args.obligation, on=args.on, reason=args.reason),
+                   args.json)
 
 
 def run_extend(args: argparse.Namespace) -> int:
     return _update(args.project_id, ProjectLifecycleWorkflow.grant_extension,
                    ExtensionRequest(obligation=args.obligation, until=args.until, on=args.on,
-                                    reason=args.reason))
+                                    reason=args.reason), args.json)
 
 
 def run_terminate(args: argparse.Namespace) -> int:
     return _update(args.project_id, ProjectLifecycleWorkflow.terminate,
-                   Termination(on=args.on, reason=args.reason))
+                   Termination(on=args.on, reason=args.reason), args.json)
 
 
 def _date(text: str) -> date:

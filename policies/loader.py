@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,9 @@ def available() -> list[str]:
     return sorted(p.stem for p in PACK_DIR.glob("*.yaml"))
 
 
+@functools.cache
 def load_pack(policy_id: str) -> PolicyPack:
-    """A shipped pack by id (`jiujiang-2024`)."""
+    """A shipped pack by id (`jiujiang-2024`); read once per process (packs are frozen)."""
     path = PACK_DIR / f"{policy_id}.yaml"
     if not path.is_file():
         known = ", ".join(available()) or "none"

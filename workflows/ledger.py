@@ -33,6 +33,7 @@ from workflows.models import (
     Extension,
     LedgerState,
     ManualPause,
+    NoticeKind,
     NoticeRecord,
     ObligationState,
     ObligationView,
@@ -400,7 +401,28 @@ class Ledger:
             due_on=inst.due_on,
             overdue_working_days=overdue,
             fired_at=now,
+            recipient_actors=self._recipient_actors(rung.notify, inst.actor),
+            **self._notice_context(inst),
         )
+
+    def _recipient_actors(self, names: list[str], actor: str) -> list[str]:
+        out: list[str] = []
+        for name in names:
+            who = actor if name == "actor" else name
+            if who not in out:
+                out.append(who)
+        return out
+
+    def _notice_context(self, inst: Instance) -> dict[str, str]:
+        return {
+            "policy": self.pack.id,
+            "project_name": self.project.name,
+            "owner": self.project.owner,
+            "duty_title": inst.title,
+            "actor": inst.actor,
+            "actor_name": self.actor_name(inst.actor),
+            "ends_with": self.pack.documents[inst.rule.fulfilled_by].title,
+        }
 
     def delay_total(self, today: date) -> tuple[int, int]:
         """Cumulative overdue working days of delay-counting duties, and how many still grow."""
@@ -434,6 +456,14 @@ class Ledger:
                 due_on=None,
                 overdue_working_days=total,
                 fired_at=now,
+                kind=NoticeKind.CONSEQUENCE,
+                recipient_actors=self._recipient_actors(cons.notify, "owner"),
+                policy=self.pack.id,
+                project_name=self.project.name,
+                owner=self.project.owner,
+                duty_title=cons.title,
+                actor="owner",
+                actor_name=self.project.owner,
             ))
         return out
 

@@ -97,7 +97,22 @@ class EventRecord(Model):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class NoticeKind(StrEnum):
+    """What a notice is: a rung of the ladder, a consequence, a breach, or a withdrawal."""
+
+    RUNG = "rung"
+    CONSEQUENCE = "consequence"
+    VIOLATION = "violation"
+    CORRECTION = "correction"
+
+
 class NoticeRecord(Model):
+    """One notice (通知): what a recipient needs to act, and whom it goes to.
+
+    `recipients` are display names; `recipient_actors` are the pack's actor ids (`owner` is
+    the project's owner), which the delivery layer routes through the contacts directory.
+    """
+
     key: str
     obligation: str
     rung: str
@@ -109,6 +124,17 @@ class NoticeRecord(Model):
     overdue_working_days: int
     fired_at: datetime
     delivered: bool = False
+    kind: NoticeKind = NoticeKind.RUNG
+    recipient_actors: list[str] = Field(default_factory=list)
+    policy: str = ""
+    project_name: str = ""
+    owner: str = ""
+    duty_title: str = ""
+    actor: str = ""
+    actor_name: str = ""
+    ends_with: str = Field(default="", description="title of the document that ends the duty")
+    withdraws: str | None = Field(default=None, description="key of the notice a correction "
+                                  "withdraws")
 
 
 class LedgerState(Model):

@@ -13,6 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
 from policies.loader import load_pack
+from policies.model import PolicyPack
 from shixian import config
 from shixian.client import project_handle, workflow_id
 from shixian.errors import UserError
@@ -20,7 +21,10 @@ from workflows import search_attributes as sa
 from workflows.ledger import Ledger, Refused, business_date
 from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.models import (
+    BatchResult,
     DocumentArrival,
+    DocumentBatch,
+    DocumentOutcome,
     LedgerState,
     LifecycleInput,
     Project,
@@ -32,6 +36,8 @@ from workflows.models import (
 # Years of day data a project carries: its start year and the next eight, enough for the
 # approval chain, a trial run, acceptance and a 12-month self-evaluation window.
 CALENDAR_YEARS_AHEAD = 8
+# Documents per batch update: well under Temporal's payload limit whatever the fields hold.
+MAX_BATCH = 200
 
 
 def today() -> date:
@@ -46,11 +52,36 @@ def calendar_snapshot(calendar: WorkCalendar, started_on: date) -> dict[str, obj
                                                        CALENDAR_YEARS_AHEAD)))
 
 
-def prepare(project: Project, calendar: WorkCalendar, on: date | None = None) -> LifecycleInput:
+POLICY_FLAGS = {"draft": "--allow-draft-policy", "expired": "--allow-expired-policy"}
+
+
+def policy_caution(pack: PolicyPack, started_on: date) -> tuple[str, str] | None:
+    """(draft|expired|not_yet, why) when starting under this pack needs an explicit choice."""
+    note = pack.validity_on(started_on)
+    if note is None:
+        return None
+    if pack.status == "draft":
+        return "draft", note
+    if pack.effective_from is not None and started_on < pack.effective_from:
+        return "not_yet", note
+    return "expired", note
+
+
+def prepare(project: Project, calendar: WorkCalendar, on: date | None = None,
+            allow: frozenset[str] = frozenset()) -> LifecycleInput:
     """The workflow input, after checking the policy and every listed document like the
-    workflow will (so a bad projects file is refused before anything starts)."""
+    workflow will (so a bad projects file is refused before anything starts).
+
+    A draft pack, or one that expired before the project started, needs `allow` to hold
+    "draft" / "expired" (the CLI's --allow-draft-policy / --allow-expired-policy)."""
     pack = load_pack(project.policy)
     current = on or today()
+    caution = policy_caution(pack, project.started_on)
+    if caution is not None and caution[0] not in allow:
+        kind, why = caution
+        fix = (f"; start it anyway with {POLICY_FLAGS[kind]}" if kind in POLICY_FLAGS
+               else "; use the pack in force on that day")
+        raise UserError(f"project {project.id}: {why}{fix}")
     if project.started_on > current:
         raise UserError(f"project {project.id}: started_on {project.started_on} is in the "
                         f"future (today is {current}); start it on or after its launch notice")
@@ -111,6 +142,27 @@ async def record_document(client: Client, project_id: str, doc: DocumentArrival)
         return RecordResult(outcome=RecordOutcome.REFUSED, reason=str(result))
     assert isinstance(result, RecordResult)
     return result
+
+
+async def record_documents(client: Client, project_id: str,
+                           docs: list[DocumentArrival]) -> tuple[list[DocumentOutcome], str]:
+    """One batch update per project: each document's outcome (in date order) and the stage.
+
+    The whole batch is refused only when the project cannot take documents at all (an
+    ended lifecycle); a refused document never stops the others."""
+    handle = await project_handle(client, project_id)
+    outcomes: list[DocumentOutcome] = []
+    stage = ""
+    for start in range(0, len(docs), MAX_BATCH):
+        chunk = docs[start:start + MAX_BATCH]
+        ok, result = await _execute(handle, ProjectLifecycleWorkflow.record_documents,
+                                    DocumentBatch(documents=chunk))
+        if not ok:
+            raise UserError(f"project {project_id}: {result}")
+        assert isinstance(result, BatchResult)
+        outcomes += result.outcomes
+        stage = result.stage
+    return outcomes, stage
 
 
 async def _execute(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> tuple[bool, Any]:

@@ -6,10 +6,12 @@ import json
 import sys
 import unicodedata
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from calendars.periods import SHANGHAI
 from workflows.models import ObligationState, StatusView
 
 
@@ -46,25 +48,42 @@ def _colour(state: ObligationState, text: str) -> str:
     return f"\033[{code}m{text}\033[0m" if code else text
 
 
+POLICY_MARK = {"draft": "  [征求意见稿 draft: rules not in force]",
+               "expired": "  [已过有效期 expired text]"}
+
+
 def status_text(status: StatusView, show_waived: bool = False) -> str:
+    level = (f"{status.escalation_level} {status.escalation_label}"
+             if status.escalation_label else str(status.escalation_level))
     head = [
-        f"{status.project_id}  {status.name}  ({status.policy}, {status.jurisdiction})",
-        f"stage: {status.stage} {status.stage_title}   today: {status.today}   next due: "
-        f"{status.next_due_on or '-'}   overdue: {'yes' if status.overdue else 'no'}   "
-        f"escalation level: {status.escalation_level}" + ("   [finished]" if status.finished
-                                                          else ""),
-        "",
+        f"{status.project_id}  {status.name}  ({status.policy}, {status.jurisdiction})"
+        + POLICY_MARK.get(status.policy_status, ""),
+        f"stage: {status.stage} {status.stage_title}   today: {status.today} (Beijing)   "
+        f"next due: {status.next_due_on or '-'}   overdue: {'yes' if status.overdue else 'no'}"
+        f"   escalation: {level}" + ("   [finished]" if status.finished else ""),
     ]
+    if status.policy_note:
+        head.append(f"policy: {status.policy_note}")
+    if status.delay_working_days:
+        head.append(f"owner delay (前期工作累计延后): {status.delay_working_days} working days")
+    head.append("")
     rows = []
     for ob in status.obligations:
         if ob.state is ObligationState.WAIVED and not show_waived:
             continue
-        due = ob.due_on.isoformat() if ob.due_on else "-"
+        due = ob.due_on.isoformat() if ob.due_on else ("open" if ob.open_ended else "-")
         if ob.provisional:
             due += "*"
+        if ob.limit_basis:
+            due += "†"
+        state = ob.state.value
+        if ob.on_time is True:
+            state = "done on time"
+        elif ob.on_time is False:
+            state = "done late"
         rows.append([
-            ob.id, ob.actor_name, _colour(ob.state, ob.state.value), due,
-            str(ob.overdue_working_days or ""), ob.escalation_rung or "",
+            ob.id, ob.actor_name, _colour(ob.state, state), due,
+            str(ob.overdue_working_days or ""), ob.escalation_label or ob.escalation_rung or "",
             ob.done_on.isoformat() if ob.done_on else "", ob.citation,
         ])
     body = table(["obligation", "actor", "state", "due", "late wd", "rung", "done", "citation"],
@@ -72,8 +91,19 @@ def status_text(status: StatusView, show_waived: bool = False) -> str:
     tail = []
     if any(ob.provisional for ob in status.obligations):
         tail.append("* provisional: counted over days the State Council has not announced yet")
+    if any(ob.limit_basis for ob in status.obligations):
+        tail.append("† shixian 运营默认: the regulation sets no number; shixian's default")
+    if status.breaches:
+        tail += ["", "breaches (违规, recorded as facts):"]
+        tail += [f"  {b.on or ''}  {b.title}: {b.detail} ({b.citation})" for b in status.breaches]
     if status.notices:
-        tail += ["", "notices:"]
-        tail += [f"  {n.fired_at.date()}  {n.rung:<11} → {', '.join(n.recipients)}: {n.message}"
+        withdrawn = {n.withdraws for n in status.notices if n.withdraws}
+        tail += ["", "notices (Beijing dates):"]
+        tail += [f"  {beijing_date(n.fired_at)}  {n.rung:<11} → {', '.join(n.recipients)}: "
+                 f"{n.message}" + ("   [withdrawn]" if n.key in withdrawn else "")
                  for n in status.notices]
     return "\n".join([*head, body, *tail])
+
+
+def beijing_date(at: datetime) -> str:
+    return at.astimezone(SHANGHAI).date().isoformat()

@@ -46,6 +46,7 @@ def project(pid: str, **kw: object) -> Project:
 SMALL_BUILD = Case(
     project=project("JJT-A", investment_wan=150, started_on=D("2025-03-03")),
     documents=[
+        doc("tech_plan_submitted", "2025-03-03"),
         doc("fsr_tech_review_issued", "2025-03-20"),
         doc("budget_submitted", "2025-04-10"),
         doc("feedback_requested", "2025-04-22"),
@@ -55,11 +56,15 @@ SMALL_BUILD = Case(
         doc("trial_run_started", "2025-09-01"),
         doc("final_acceptance_passed", "2025-12-19"),
         doc("completion_acceptance_applied", "2025-12-30"),
+        doc("data_sharing_confirmed", "2026-01-20"),
+        doc("security_confirmed", "2026-01-22"),
         doc("completion_acceptance_passed", "2026-02-10"),
+        doc("om_funds_applied", "2026-08-20"),
         doc("self_evaluation_filed", "2026-09-15"),
     ],
     due={
-        # 15 wd from 3/3: Mar 4–7, 10–14, 17–21, 24.
+        # 15 wd (shixian 运营默认) from the 技术方案报审 of 3/3 (v2: not the launch notice;
+        # here the plan went in the day the notice arrived): Mar 4–7, 10–14, 17–21, 24.
         "small_tech_review": D("2025-03-24"),
         # 15 wd from 3/20: 3/21, 24–28, 31, 4/1–3 (4/4 清明), 4/7–11.
         "budget_submission": D("2025-04-11"),
@@ -74,6 +79,8 @@ SMALL_BUILD = Case(
         "completion_application": D("2026-01-05"),
         # 12 months from 2026-02-10 → 2027-02-10: 补假 of a provisional 春节 → 2/11.
         "self_evaluation": D("2027-02-11"),
+        # 九江 35 每年8月底前: Mon 2026-08-31 (in operation since 2/10).
+        "om_funds_application@2026": D("2026-08-31"),
     },
     waived={"proposal_submission", "proposal_approval", "fsr_submission", "fsr_tech_review",
             "fsr_approval", "design_submission", "design_approval"},
@@ -96,16 +103,17 @@ MERGED_OTHER = Case(
         doc("final_acceptance_passed", "2025-09-26"),
         doc("extension_granted", "2025-11-10", until="2025-11-28"),
         doc("completion_acceptance_applied", "2025-11-20"),
+        doc("data_sharing_confirmed", "2025-12-01"),
+        doc("security_confirmed", "2025-12-01"),
         doc("completion_acceptance_passed", "2025-12-15"),
         doc("self_evaluation_filed", "2026-07-01"),
+        doc("om_funds_applied", "2026-08-25"),
     ],
     due={
         # 20 wd from the launch notice 6/3: 6/4–7, (6/10 端午) 6/11–14, 17–21, 24–28, 7/1–2.
         "fsr_submission": D("2024-07-02"),
         # 15 wd from 6/28 less the revision 7/10–7/22: 8 used by 7/10, 7 more: 7/23–31.
         "fsr_tech_review": D("2024-07-31"),
-        # 20 wd from 7/10: 7/11–12, 15–19, 22–26, 29–8/2, 8/5–7.
-        "revision_resubmission#1": D("2024-08-07"),
         # 6 wd from 7/30: 7/31, 8/1–2, 8/5–7.
         "fsr_approval": D("2024-08-07"),
         # 15 wd from 8/6: 8/7–9, 12–16, 19–23, 26–27.
@@ -118,7 +126,11 @@ MERGED_OTHER = Case(
         "completion_application": D("2025-11-28"),
         # 12 months from 2025-12-15.
         "self_evaluation": D("2026-12-15"),
+        # 九江 35: 2025's 8/31 fell before the acceptance (not due); 2026: Mon 8/31.
+        "om_funds_application@2026": D("2026-08-31"),
     },
+    # v2: the 20-wd cap of 25(三) bounds 初步设计 revisions only; this FSR revision
+    # (7/10–7/22) pauses the review clocks and has no due day of its own (v1: 2024-08-07).
     waived={"proposal_submission", "proposal_approval", "design_submission",
             "design_approval", "small_tech_review"},
 )
@@ -140,6 +152,8 @@ STATE_OWNED_INFRA = Case(
         doc("trial_run_started", "2026-02-02"),
         doc("final_acceptance_passed", "2026-08-28"),
         doc("completion_acceptance_applied", "2026-10-09"),
+        doc("data_sharing_confirmed", "2026-10-20"),
+        doc("security_confirmed", "2026-10-21"),
         doc("completion_acceptance_passed", "2026-11-02"),
     ],
     due={

@@ -46,6 +46,9 @@ GOOD_FILES = [YAML, GB18030, BOM, ENGLISH]
 GOOD_IDS = ["BULK-Y-001", "BULK-Y-002", "BULK-GB-001", "BULK-GB-002", "BULK-GB-003",
             "BULK-BOM-001", "BULK-BOM-002", "BULK-EN-001"]
 
+# The fixtures start 九江 projects after the 2024 办法 lapsed (第四十五条, 2026-05-23).
+START = ("start", "--allow-expired-policy")
+
 
 @pytest.fixture
 def cli_env(dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
@@ -137,7 +140,7 @@ async def test_bad_rows_are_all_reported_and_nothing_starts_then_good_files_star
 ) -> None:
     client = cli_env
     try:
-        code, out, err = await cli(capsys, "start", str(YAML), str(BAD_YAML), str(GB18030),
+        code, out, err = await cli(capsys, *START, str(YAML), str(BAD_YAML), str(GB18030),
                                    str(BAD))
         assert code == 2 and out == ""
         lines = err.strip().splitlines()
@@ -171,7 +174,7 @@ async def test_bad_rows_are_all_reported_and_nothing_starts_then_good_files_star
             assert not await exists(client, pid), pid
 
         async with running_worker(client, cli_queue()):
-            code, out, err = await cli(capsys, "start", *map(str, GOOD_FILES))
+            code, out, err = await cli(capsys, *START, *map(str, GOOD_FILES))
             assert code == 0, err
             started = out.strip().splitlines()
             assert len(started) == len(GOOD_IDS)
@@ -179,12 +182,13 @@ async def test_bad_rows_are_all_reported_and_nothing_starts_then_good_files_star
             assert all(line.startswith(f"[{i}/8] started ") for i, line in
                        enumerate(started, start=1))
 
-            code, out, _ = await cli(capsys, "start", *map(str, GOOD_FILES))
+            code, out, _ = await cli(capsys, *START, *map(str, GOOD_FILES))
             assert code == 0
             assert out.count("already started, nothing changed") == len(GOOD_IDS)
             assert "started project-" not in out
 
-            code, out, _ = await cli(capsys, "start", "--json", *map(str, GOOD_FILES))
+            code, out, _ = await cli(capsys, *START, "--json",
+                                       *map(str, GOOD_FILES))
             results = [json.loads(line) for line in out.strip().splitlines()]
             assert [r["result"] for r in results] == ["exists"] * len(GOOD_IDS)
             assert [r["workflow_id"] for r in results] == [f"project-{p}" for p in GOOD_IDS]
@@ -193,7 +197,8 @@ async def test_bad_rows_are_all_reported_and_nothing_starts_then_good_files_star
             tty = FakeTTY()
             monkeypatch.setattr("sys.stderr", tty)
             monkeypatch.setattr("sys.stdout", tty_out := FakeTTY())
-            code = await asyncio.to_thread(main, ["start", *map(str, GOOD_FILES)])
+            code = await asyncio.to_thread(main, [*START,
+                                                  *map(str, GOOD_FILES)])
             monkeypatch.undo()
             assert code == 0
             assert "8/8" in tty.getvalue() and "[" + "#" * 28 + "]" in tty.getvalue()
@@ -235,7 +240,7 @@ async def test_dry_run_prints_paths_and_first_due_days_without_temporal(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # nothing listens: never connected
-    code, out, err = await cli(capsys, "start", "--dry-run", str(GB18030), str(ENGLISH))
+    code, out, err = await cli(capsys, *START, "--dry-run", str(GB18030), str(ENGLISH))
     assert code == 0, err
     assert out.startswith("dry run: 4 project(s) checked, nothing started")
     block = out.split("BULK-GB-001", 1)[1].split("\n\n", 1)[0]
@@ -249,7 +254,7 @@ async def test_dry_run_prints_paths_and_first_due_days_without_temporal(
     gb2 = out.split("BULK-GB-002", 1)[1].split("\n\n", 1)[0]
     assert "waived: proposal_submission, proposal_approval, design_submission" in gb2
 
-    code, out, _ = await cli(capsys, "start", "--dry-run", "--json", str(GB18030), str(ENGLISH))
+    code, out, _ = await cli(capsys, *START, "--dry-run", "--json", str(GB18030), str(ENGLISH))
     assert code == 0
     plans = {p["project_id"]: p for p in json.loads(out)}
     assert list(plans) == ["BULK-GB-001", "BULK-GB-002", "BULK-GB-003", "BULK-EN-001"]
@@ -265,7 +270,7 @@ async def test_dry_run_prints_paths_and_first_due_days_without_temporal(
         "ndrc", "2026-10-15", "2026-10-22", "overdue")
     assert all(o["state"] != "waived" for p in plans.values() for o in p["obligations"])
 
-    code, _, err = await cli(capsys, "start", "--dry-run", str(BAD))
+    code, _, err = await cli(capsys, *START, "--dry-run", str(BAD))
     assert code == 2 and "nothing started (8 problems" in err
 
 
@@ -297,7 +302,7 @@ async def test_doc_file_records_a_mixed_batch(
         encoding="utf-8")
     try:
         async with running_worker(client, cli_queue()):
-            assert (await cli(capsys, "start", str(projects)))[0] == 0
+            assert (await cli(capsys, *START, str(projects)))[0] == 0
             code, out, err = await cli(capsys, "doc", "--file", str(FIXTURES / "arrivals.csv"))
             assert code == 2, err
             lines = out.strip().splitlines()
@@ -401,7 +406,7 @@ async def test_worker_restart_mid_bulk_start_loses_and_duplicates_nothing(
 
         async with running_worker(client, queue, cache=False):
             statuses = {pid: await delivered_status(client, pid) for pid in ids}
-            code, out, _ = await cli(capsys, "start", str(path))
+            code, out, _ = await cli(capsys, *START, str(path))
             assert code == 0 and out.count("already started, nothing changed") == 12
 
         listed = await listed_ids(client, queue, len(ids))

@@ -45,10 +45,14 @@ def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
         assert views[waived].state is ObligationState.WAIVED, waived
 
 
-def test_small_build_is_finished_after_self_evaluation(calendar: WorkCalendar) -> None:
+def test_small_build_is_finished_when_operation_ends(calendar: WorkCalendar) -> None:
+    """After self-evaluation the project is still in operation: 九江 35's yearly 8月底前 O&M
+    application keeps it alive until it stops running."""
     ledger = ledger_for(ALL_CASES[0], calendar)
-    assert ledger.finished(TODAY)
+    assert not ledger.finished(TODAY)
     assert ledger.stage(TODAY) == "closed"
+    ledger.add_document(doc("operation_ended", "2026-11-20"), NOW)
+    assert ledger.finished(TODAY)
     views = {v.id: v for v in ledger.views(TODAY)}
     assert views["self_evaluation"].provisional  # 2027 is not announced yet
     assert not views["final_acceptance"].provisional
@@ -146,7 +150,7 @@ def test_owner_delay_of_30_working_days_puts_funding_at_risk(calendar: WorkCalen
 
 def test_manual_clock_stop_excludes_requirement_confirmation(calendar: WorkCalendar) -> None:
     """25(二) 不含需求确认时间: stopped 4/3, restarted 4/10 → 4 wd used, 11 from 4/10."""
-    case = Case(ALL_CASES[0].project, [], {})
+    case = Case(ALL_CASES[0].project, [doc("tech_plan_submitted", "2025-03-03")], {})
     ledger = ledger_for(case, calendar)  # small build: review due 3/24 from 3/3
     pause = ledger.check_stop_clock("small_tech_review", date(2025, 3, 7), TODAY)
     ledger.state.manual_pauses.append(pause)

@@ -101,3 +101,33 @@ def test_policy_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
                       encoding="utf-8")
     assert main(["policy", "check", str(broken)]) == 2
     assert "proposal_approval" in capsys.readouterr().err
+
+
+def test_a_lapsed_pack_needs_an_explicit_flag_and_shows_as_expired() -> None:
+    """九江 第四十五条: the 2024 办法 is valid two years; a project started after 2026-05-23
+    is refused unless asked for, and carries 已过有效期 wherever it shows."""
+    from datetime import date
+
+    from calendars import WorkCalendar
+    from shixian import operations
+    from shixian.errors import UserError
+    from workflows.models import Project
+
+    proj = Project(id="JJ-LAPSED", name="到期后启动", policy="jiujiang-2024", owner="市测试局",
+                   owner_type="administrative", category="other", kind="build",
+                   investment_wan=300, started_on=date(2026, 9, 30))
+    calendar = WorkCalendar.default(use_env=False)
+    with pytest.raises(UserError, match=r"expired on 2026-05-23.*--allow-expired-policy"):
+        operations.prepare(proj, calendar, date(2026, 11, 23))
+    inp = operations.prepare(proj, calendar, date(2026, 11, 23), frozenset({"expired"}))
+    before = proj.model_copy(update={"id": "JJ-IN-FORCE", "started_on": date(2026, 5, 22)})
+    assert operations.prepare(before, calendar, date(2026, 11, 23)).pack.id == "jiujiang-2024"
+    from workflows.ledger import Ledger
+    from workflows.models import LedgerState
+
+    ledger = Ledger(inp.project, inp.pack, WorkCalendar.from_snapshot(inp.calendar),
+                    LedgerState())
+    status = ledger.status(__import__("datetime").datetime(2026, 11, 23, 4,
+                                                           tzinfo=__import__("datetime").UTC))
+    assert status.policy_status == "expired"
+    assert status.policy_note is not None and "第四十五条" in status.policy_note

@@ -165,7 +165,24 @@ def consequence_holds(ledger: Ledger, cons: Consequence, today: date) -> tuple[b
         return late and days >= need, days
     total, _ = delay_total(ledger, today)
     assert cons.threshold is not None
-    return total >= int(cons.threshold[:-2]) and ledger.in_phase(cons.phase, today), total
+    need = int(cons.threshold[:-2])
+    if total < need:
+        return False, total
+    # The phase is judged on the day the total reached the threshold (前期工作 delays count
+    # though the facts arrive after the project moved on).
+    return ledger.in_phase(cons.phase, _day_total_reached(ledger, need, today)), total
+
+
+def _day_total_reached(ledger: Ledger, need: int, today: date) -> date:
+    """The first day the delay total reached `need` (it never falls as days pass)."""
+    lo, hi = ledger.project.started_on.toordinal(), today.toordinal()
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if delay_total(ledger, date.fromordinal(mid))[0] >= need:
+            hi = mid
+        else:
+            lo = mid + 1
+    return date.fromordinal(lo)
 
 
 def _consequences(ledger: Ledger, now: datetime, today: date) -> list[NoticeRecord]:
@@ -251,8 +268,11 @@ def _disproved(ledger: Ledger, notice: NoticeRecord, insts: dict[str, Instance],
         if cons is None:
             return None
         holds, measure = consequence_holds(ledger, cons, fired_on)
-        if holds:
+        if holds and measure == notice.overdue_working_days:
             return None
+        if holds:  # still true, but the number it stated is not: re-sent with the right one
+            return (f"按现有事实，截至 {fired_on} 为 {measure} 个工作日，而非 "
+                    f"{notice.overdue_working_days} 个工作日")
         return (f"按现有事实，截至 {fired_on} 累计延后 {measure} 个工作日，未达 {cons.threshold}"
                 if cons.kind == "delay_total" else f"按现有事实，{fired_on} 时该事项未逾期")
     inst = insts.get(notice.obligation)

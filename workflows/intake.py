@@ -77,6 +77,9 @@ def check_document(ledger: Ledger, doc: DocumentArrival, today: date) -> RecordO
 def _check_expected(ledger: Ledger, doc: DocumentArrival, today: date) -> None:
     pack = ledger.pack
     plan = ledger.plan
+    if ledger.is_election(doc.type) and not plan.is_trigger(doc.type, stages=False) and \
+            ledger.with_election(doc.type).is_trigger(doc.type, stages=False):
+        return  # an owner's election (九江 25 末段 可合并): the document chooses the path
     title = pack.documents[doc.type].title
     insts = ledger.instances(today)
     fulfils = [i for i in insts if not i.waived and i.rule.fulfilled_by == doc.type]

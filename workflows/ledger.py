@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from calendars.engine import WorkCalendar
-from policies.model import PolicyPack
+from policies.model import PolicyPack, ProjectFacts
 from workflows import escalation, intake, views
 from workflows.base import OPEN_STATES, Refused, business_date, start_of_day
 from workflows.models import (
@@ -63,8 +63,22 @@ class Ledger:
         elected = frozenset(d.type for d in self.state.documents if d.type in self._elections)
         plan = self._plans.get(elected)
         if plan is None:
-            plan = self._plans[elected] = Plan(self.pack, self.project.project_facts(elected))
+            plan = self._plans[elected] = Plan(self.pack, self.facts(elected))
         return plan
+
+    def facts(self, elected: frozenset[str] = frozenset()) -> ProjectFacts:
+        """The project's facts with the pack's declared defaults filled in."""
+        facts = self.project.project_facts(elected)
+        defaults = {k: f.default for k, f in self.pack.facts.items() if f.default is not None}
+        return facts.model_copy(update={"extra": {**defaults, **facts.extra}})
+
+    def with_election(self, doc_type: str) -> Plan:
+        """The plan as it would be once `doc_type` is recorded (an owner's election)."""
+        elected = frozenset(d.type for d in self.state.documents if d.type in self._elections)
+        return Plan(self.pack, self.facts(elected | {doc_type}))
+
+    def is_election(self, doc_type: str) -> bool:
+        return doc_type in self._elections
 
     def schedule(self) -> Schedule:
         return Schedule(self.project, self.plan, self._calendar, self.state.documents,
@@ -146,8 +160,16 @@ class Ledger:
     def finished(self, today: date) -> bool:
         if self.state.terminated is not None:
             return True
+        if any(self._recurring_ongoing(r.rule.from_event, r.rule.until_event)
+               for r in self.plan.recurring if r.applies):
+            return False
         return all(self.state_of(i, today) in (ObligationState.DONE, ObligationState.WAIVED)
                    for i in self.instances(today))
+
+    def _recurring_ongoing(self, from_event: str, until_event: str) -> bool:
+        """A recurring duty's phase has begun and not ended: more periods will come."""
+        sched = self.schedule()
+        return bool(sched.event_dates(from_event)) and not sched.event_dates(until_event)
 
     def actor_name(self, actor: str) -> str:
         return self.project.owner if actor == "owner" else self.pack.actors.get(actor, actor)

@@ -17,6 +17,11 @@ UPGRADED_WORKFLOW_TYPE = "ProjectLifecycleWorkflowV2"
 
 def upgraded_input(v1_input: Any, v1_state: Any) -> LifecycleInput:
     data = v1_input.model_dump(mode="json")
-    data["carried"] = v1_state.model_dump(mode="json")
-    data["calendar"] = data["carried"].get("calendar") or data["calendar"]
+    carried = v1_state.model_dump(mode="json")
+    for notice in carried.get("notices", []):
+        # v1 (before 2026-11-23) had no notice kinds: its consequences said so by their rung.
+        if notice.get("rung") == "consequence":
+            notice["kind"] = "consequence"
+    data["carried"] = carried
+    data["calendar"] = carried.get("calendar") or data["calendar"]
     return LifecycleInput.model_validate(data)

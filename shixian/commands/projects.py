@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from calendars.engine import WorkCalendar
 from shixian import operations
 from shixian.client import connect, workflow_id
-from shixian.documents_file import load_document_lines
+from shixian.documents_file import DocLine, load_document_lines
 from shixian.errors import UserError
 from shixian.projects_file import Entry, Problem, load_all, report
 from shixian.render import dump_json, status_text, table
@@ -100,13 +100,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     start.add_argument("--dry-run", action="store_true",
                        help="check, then print each project's obligations and due days; "
                             "start nothing")
+    start.add_argument("--allow-expired-policy", action="store_true",
+                       help="start projects under a pack whose text had lapsed on their start "
+                            "day (e.g. 九江 2024 办法 after 2026-05-23, 第四十五条); they are "
+                            "marked 已过有效期")
+    start.add_argument("--allow-draft-policy", action="store_true",
+                       help="start projects under a draft pack (征求意见稿); its rules are "
+                            "marked draft everywhere")
     start.set_defaults(handler=run_start)
 
     doc = sub.add_parser(
         "doc", help="record a document that arrived for a project",
         description="Record a document (by its policy's type id) on the project's workflow. "
                     "The workflow checks it: unknown type, not expected now, dated in the "
-                    "future or before the launch notice, or too early → refused with reason.",
+                    "future or before the launch notice → refused with reason. A document "
+                    "that breaks an order, a minimum or a window is recorded and flagged as "
+                    "a breach (违规). --file records each project's lines as one batch.",
         epilog=DOC_EPILOG, formatter_class=fmt,
     )
     doc.add_argument("project_id", metavar="PROJECT_ID", nargs="?")
@@ -225,7 +234,8 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _prepare_all(files: list[Path]) -> tuple[list[tuple[Entry, LifecycleInput]], date]:
+def _prepare_all(files: list[Path], allow: frozenset[str] = frozenset(),
+                 ) -> tuple[list[tuple[Entry, LifecycleInput]], date]:
     """Check every file, row and document first; one error listing them all, or the inputs."""
     entries, problems = load_all(files)
     calendar = WorkCalendar.default()
@@ -233,7 +243,7 @@ def _prepare_all(files: list[Path]) -> tuple[list[tuple[Entry, LifecycleInput]],
     inputs: list[tuple[Entry, LifecycleInput]] = []
     for entry in entries:
         try:
-            inputs.append((entry, operations.prepare(entry.project, calendar, today)))
+            inputs.append((entry, operations.prepare(entry.project, calendar, today, allow)))
         except UserError as exc:
             prefix = f"project {entry.project.id}: "
             problems += [Problem(entry.file, entry.row, f"{entry.where}: "
@@ -314,7 +324,9 @@ class Progress:
 
 
 def run_start(args: argparse.Namespace) -> int:
-    inputs, today = _prepare_all(args.files)
+    allow = frozenset(k for k, flag in (("expired", args.allow_expired_policy),
+                                        ("draft", args.allow_draft_policy)) if flag)
+    inputs, today = _prepare_all(args.files, allow)
     if args.dry_run:
         plans = [dry_run_plan(inp, today) for _, inp in inputs]
         if args.json:
@@ -395,21 +407,32 @@ def run_doc(args: argparse.Namespace) -> int:
 
 
 def run_doc_file(path: Path, as_json: bool) -> int:
-    """Record each entry in order; every entry gets a result line, whatever the others did."""
+    """Record each project's entries as one batch (escalation is judged after the whole
+    batch, so a history back-filled in date order sends no notice for an on-time step);
+    every entry gets a result line, in file order, whatever the others did."""
     entries = load_document_lines(path)
+    by_project: dict[str, list[DocLine]] = {}
+    for entry in entries:
+        if entry.doc is not None and entry.project_id is not None:
+            by_project.setdefault(entry.project_id, []).append(entry)
 
     async def main() -> int:
         client = await connect()
+        results: dict[int, tuple[str, str, str]] = {}
+        for project_id, lines in by_project.items():
+            ordered = sorted(lines, key=lambda e: e.doc.on if e.doc else date.min)
+            docs = [e.doc for e in ordered if e.doc is not None]
+            try:
+                outcomes, stage = await operations.record_documents(client, project_id, docs)
+                for entry, res in zip(ordered, outcomes, strict=True):
+                    results[entry.line] = (res.outcome.value, res.reason, stage)
+            except UserError as exc:  # unknown project, ended lifecycle
+                for entry in ordered:
+                    results[entry.line] = (RecordOutcome.REFUSED.value, str(exc), "")
         ok = True
         for entry in entries:
-            outcome, reason, stage = "malformed", entry.problem or "", ""
-            if entry.doc is not None and entry.project_id is not None:
-                try:
-                    result = await operations.record_document(client, entry.project_id,
-                                                              entry.doc)
-                    outcome, reason, stage = result.outcome.value, result.reason, result.stage
-                except UserError as exc:  # unknown project
-                    outcome, reason = RecordOutcome.REFUSED.value, str(exc)
+            outcome, reason, stage = results.get(entry.line,
+                                                 ("malformed", entry.problem or "", ""))
             ok = ok and outcome in (RecordOutcome.ACCEPTED.value, RecordOutcome.DUPLICATE.value)
             if as_json:
                 doc = entry.doc

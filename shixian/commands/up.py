@@ -99,7 +99,8 @@ async def _main(args: argparse.Namespace, stop: asyncio.Event) -> int:
             calendar = WorkCalendar.default()
             today = operations.today()
             for project in projects:
-                inp = operations.prepare(project, calendar, today)
+                inp = operations.prepare(project, calendar, today,
+                                         frozenset({"expired"}))
                 started = await operations.start_project(client, inp)
                 print(f"{'started' if started else 'exists '} project-{project.id}", flush=True)
                 ids.append(project.id)

@@ -1,7 +1,7 @@
 """v1 of the lifecycle workflow, frozen: projects started before rule engine v2.
 
 This is the code of main at 766af5b (2026-11-23), kept so that histories recorded with it
-replay exactly. Its only change is the `workflow.patched(UPGRADE_PATCH)` block: on its first
+replay exactly. Its changes: the `workflow.patched(UPGRADE_PATCH-n)` block — on its first
 new workflow task after the upgrade, a v1 project continues-as-new into the v2 workflow
 (`workflows.upgrade`), carrying its documents, clock stops, extensions and notices.
 
@@ -68,6 +68,7 @@ class ProjectLifecycleWorkflowV1:
         self._input = inp
         self._ledger = Ledger(inp.project, inp.pack, calendar, state)
         self._wakeup = False
+        self._iteration = 0
         self._published: tuple[object, ...] | None = None
         self._synced: dict[str, object] | None = None
         if inp.carried is None:
@@ -83,7 +84,10 @@ class ProjectLifecycleWorkflowV1:
             # Cleared before any await: a handler that runs while this iteration awaits an
             # activity leaves it set, so the wait below returns at once instead of missing it.
             self._wakeup = False
-            if workflow.patched(UPGRADE_PATCH):
+            # One patch id per iteration: the SDK memoises a patch for the whole run, so a
+            # single id checked while replaying an old history would stay False forever.
+            self._iteration += 1
+            if workflow.patched(f"{UPGRADE_PATCH}-{self._iteration}"):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     upgraded_input(inp, ledger.state), workflow=UPGRADED_WORKFLOW_TYPE

@@ -16,7 +16,9 @@ from workflows.v1.policy_model import Category, Kind, OwnerType, PolicyPack, Pro
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Frozen v1, one change: fields v2 clients add (with defaults) are ignored, so an update
+    # sent by today's CLI to a project still on v1 decodes, and the project then upgrades.
+    model_config = ConfigDict(extra="ignore")
 
 
 class DocumentArrival(Model):

@@ -12,7 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
-from policies.loader import load_pack
+from policies.loader import PolicyError, load_pack
 from shixian import config
 from shixian.client import project_handle, workflow_id
 from shixian.errors import UserError
@@ -49,7 +49,10 @@ def calendar_snapshot(calendar: WorkCalendar, started_on: date) -> dict[str, obj
 def prepare(project: Project, calendar: WorkCalendar, on: date | None = None) -> LifecycleInput:
     """The workflow input, after checking the policy and every listed document like the
     workflow will (so a bad projects file is refused before anything starts)."""
-    pack = load_pack(project.policy)
+    try:
+        pack = load_pack(project.policy)
+    except PolicyError as exc:
+        raise UserError(f"project {project.id}: {exc}") from None
     current = on or today()
     if project.started_on > current:
         raise UserError(f"project {project.id}: started_on {project.started_on} is in the "

@@ -101,3 +101,22 @@ def test_policy_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
                       encoding="utf-8")
     assert main(["policy", "check", str(broken)]) == 2
     assert "proposal_approval" in capsys.readouterr().err
+
+
+def test_a_pack_names_its_shipped_text(tmp_path: Path) -> None:
+    """`source:` resolves beside the pack, so a fresh clone (no ../shared) has the text."""
+    pack = load_pack("jiujiang-2024")
+    assert pack.source == "regulations/jiujiang-2024.txt"
+    alone = tmp_path / "jiujiang-2024.yaml"
+    alone.write_text(JIUJIANG.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"source 'regulations/jiujiang-2024.txt' is not a "
+                                          r"regulation text beside the pack"):
+        load_pack_file(alone)
+    (tmp_path / "regulations").mkdir()
+    (tmp_path / "regulations" / "jiujiang-2024.txt").write_text("第一条 …\n", encoding="utf-8")
+    assert load_pack_file(alone).id == "jiujiang-2024"
+    outside = JIUJIANG.read_text(encoding="utf-8").replace(
+        "source: regulations/", "source: ../regulations/", 1)
+    alone.write_text(outside, encoding="utf-8")
+    with pytest.raises(PolicyError, match="beside the pack"):
+        load_pack_file(alone)

@@ -21,6 +21,8 @@ Citation grammar (what a pack's `citation:` fields say; `parse_citation`):
 
     citation  = part { (";" | "；") part }
     part      = "shixian 运营默认" [anything]          an operational default, not an article
+              | "《" title "》" [anything]              another law (《民法典》第二百零三条): kept,
+                                                        not checked (its text is not shipped)
               | [prefix] ref { ("、" | "," | "，") ref } [note]
     prefix    = the jurisdiction's short name (九江, 上饶, 老河口, 相城, 玉山), a substring of
                 a pack's `jurisdiction`; a part without one uses the previous part's prefix,
@@ -40,7 +42,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -323,6 +325,7 @@ class Citation:
     text: str
     refs: tuple[ArticleRef, ...]
     operational: tuple[str, ...]
+    external: tuple[str, ...] = ()
 
 
 _OPEN, _CLOSE = "(（", ")）"
@@ -336,13 +339,14 @@ _PREFIX = re.compile(r"^([^\s第;；(（]+)\s*(?=第)")
 _SEP = re.compile(r"\s*[、,，]\s*(?=第)")
 _NOTE = re.compile(rf"\s*[{_OPEN}][^{_OPEN}{_CLOSE}]*[{_CLOSE}]")
 GRAMMAR = ("expected `[城市] 第N条[第N款|末段][(一)…] [(note)]`, parts separated by `;`, "
-           "or `shixian 运营默认` for an operational default")
+           "`shixian 运营默认` for an operational default, or `《法律名》…` for another law")
 
 
 def parse_citation(text: str, default_prefix: str = "") -> Citation:
     """Read a `citation:` string (grammar in the module docstring); CitationError if unreadable."""
     refs: list[ArticleRef] = []
     operational: list[str] = []
+    external: list[str] = []
     prefix = default_prefix
     if not text.strip():
         raise CitationError("an empty citation; cite an article (九江 第二十五条(一)) or say "
@@ -352,6 +356,9 @@ def parse_citation(text: str, default_prefix: str = "") -> Citation:
             raise CitationError(f"citation {text!r}: an empty part between `;`")
         if part.startswith("shixian"):
             operational.append(part)
+            continue
+        if part.startswith("《"):
+            external.append(part)
             continue
         if m := _PREFIX.match(part):
             prefix, pos = m.group(1), m.end()
@@ -373,7 +380,7 @@ def parse_citation(text: str, default_prefix: str = "") -> Citation:
         if part[pos:].strip():
             raise CitationError(f"citation {text!r}: cannot read {part[pos:].strip()!r} after "
                                 f"{part[:pos].strip()!r}; {GRAMMAR}")
-    return Citation(text, tuple(refs), tuple(operational))
+    return Citation(text, tuple(refs), tuple(operational), tuple(external))
 
 
 def _ref(prefix: str, m: re.Match[str]) -> ArticleRef:
@@ -421,6 +428,3 @@ def check_reference(ref: ArticleRef, regulation: Regulation) -> str | None:
     return None
 
 
-def iter_refs(citations: Sequence[Citation]) -> Iterator[ArticleRef]:
-    for c in citations:
-        yield from c.refs

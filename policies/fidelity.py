@@ -293,7 +293,11 @@ def scan_covers(tests_dir: Path) -> tuple[dict[str, list[str]], list[str]]:
     base = tests_dir.parent
     for path in sorted(tests_dir.rglob("*.py")):
         rel = path.relative_to(base).as_posix()
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=rel)
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=rel)
+        except (SyntaxError, UnicodeDecodeError) as exc:
+            problems.append(f"{rel}: cannot read it for covers markers: {exc}")
+            continue
 
         def record(calls: Iterator[ast.Call], test_id: str, line: int, rel: str = rel) -> None:
             for call in calls:

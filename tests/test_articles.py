@@ -128,6 +128,7 @@ def test_a_text_without_articles_is_an_error() -> None:
         ("第二十五条（四）", ["九江 第二十五条(四)"], 0),  # full-width, the pack's own prefix
         ("九江 第十六条、第二十七条", ["九江 第十六条", "九江 第二十七条"], 0),
         ("上饶 第十六条 (test pack)", ["上饶 第十六条"], 0),
+        ("《民法典》第二百零三条; 九江 第三十一条", ["九江 第三十一条"], 0),  # external: kept
     ],
 )
 def test_citation_grammar(citation: str, refs: list[str], operational: int) -> None:

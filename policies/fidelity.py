@@ -80,6 +80,7 @@ class Report:
     rules: list[Rule]
     tests_scanned: bool
     problems: list[str]
+    not_modelled_in: str = ""  # the sidecar, or the pack once its model allows the key
 
 
 # ---- the pack's raw YAML ----------------------------------------------------------------------
@@ -234,35 +235,42 @@ def sidecar_path(policy_id: str, pack_dir: Path = PACK_DIR) -> Path:
 
 def not_modelled(policy_id: str, regulation: Regulation, prefix: str, problems: list[str],
                  pack_dir: Path = PACK_DIR) -> list[tuple[ArticleRef, str]]:
+    """The pack's own `not_modelled:` once the model allows it, else the sidecar's."""
     path = sidecar_path(policy_id, pack_dir)
-    if not path.is_file():
+    in_pack = raw_pack(policy_id, pack_dir).get("not_modelled")
+    if in_pack is not None:
+        if path.is_file():
+            problems.append(f"{path.name}: not_modelled is in the pack now; delete the sidecar")
+        where, entries = f"{policy_id}.yaml", in_pack
+    elif not path.is_file():
         problems.append(f"{path.name}: missing; list every article the pack does not cite "
                         f"under `not_modelled:` (第N条: reason)")
         return []
-    data = _read_yaml(path)
-    if not isinstance(data, dict) or set(data) - {"not_modelled"}:
-        problems.append(f"{path.name}: expected one key, `not_modelled:` (第N条: reason)")
-        return []
-    entries = data.get("not_modelled") or {}
+    else:
+        data = _read_yaml(path)
+        if not isinstance(data, dict) or set(data) - {"not_modelled"}:
+            problems.append(f"{path.name}: expected one key, `not_modelled:` (第N条: reason)")
+            return []
+        where, entries = path.name, data.get("not_modelled") or {}
     if not isinstance(entries, dict):
-        problems.append(f"{path.name}: not_modelled is a mapping 第N条: reason")
+        problems.append(f"{where}: not_modelled is a mapping 第N条: reason")
         return []
     out: list[tuple[ArticleRef, str]] = []
     for key, reason in entries.items():
         try:
             citation = parse_citation(str(key), prefix)
         except CitationError as exc:
-            problems.append(f"{path.name}: {exc}")
+            problems.append(f"{where}: {exc}")
             continue
         if len(citation.refs) != 1 or citation.operational:
-            problems.append(f"{path.name}: {key!r}: one article per entry (第N条, 第N条第N款…)")
+            problems.append(f"{where}: {key!r}: one article per entry (第N条, 第N条第N款…)")
             continue
         ref = citation.refs[0]
         if problem := check_reference(ref, regulation):
-            problems.append(f"{path.name}: {problem}")
+            problems.append(f"{where}: {problem}")
             continue
         if not isinstance(reason, str) or not reason.startswith(tuple(f"{r}:" for r in REASONS)):
-            problems.append(f"{path.name}: {key}: the reason starts with one of "
+            problems.append(f"{where}: {key}: the reason starts with one of "
                             + ", ".join(f"'{r}:'" for r in REASONS))
             continue
         out.append((ref, " ".join(reason.split())))
@@ -386,7 +394,9 @@ def report(policy_id: str, tests_dir: Path | None = TESTS_DIR,
     title = str(raw.get("title", policy_id))
     source = path.relative_to(pack_dir.parent).as_posix() if path.is_relative_to(
         pack_dir.parent) else str(path)
-    return Report(policy_id, title, source, regulation, rows, rules, scanned, problems)
+    where = f"policies/{policy_id}.yaml" if "not_modelled" in raw \
+        else f"policies/{sidecar_path(policy_id, pack_dir).name}"
+    return Report(policy_id, title, source, regulation, rows, rules, scanned, problems, where)
 
 
 def _detail(ref: ArticleRef) -> str:
@@ -448,7 +458,7 @@ def markdown(rep: Report) -> str:
         "",
         f"Every article of `{rep.source}` in order, and what shixian does with it: the rules "
         f"of `policies/{rep.policy}.yaml` that cite it, or why it is not modelled "
-        f"(`policies/{rep.policy}.fidelity.yaml`). Then each rule with the tests marked "
+        f"(`{rep.not_modelled_in}`). Then each rule with the tests marked "
         f"`@pytest.mark.covers(\"{rep.policy}:<rule>\")`.",
         "",
         f"{len(rep.rows)} articles: {cited} cited by {len(rep.rules)} rules, "

@@ -146,3 +146,16 @@ def test_a_new_construct_in_the_pack_is_picked_up(workspace: tuple[Path, Path]) 
     assert [key for key, _ in rep.rows[15].cited_by] == ["approved_before_build"]
     assert rep.problems == ['rule approved_before_build (gates) has no covering test: mark one '
                             'with @pytest.mark.covers("jiujiang-2024:approved_before_build")']
+
+
+def test_not_modelled_may_move_into_the_pack(workspace: tuple[Path, Path]) -> None:
+    """When the model allows the key, the sidecar's mapping moves into the pack unchanged."""
+    packs, tests = workspace
+    sidecar = packs / "jiujiang-2024.fidelity.yaml"
+    with (packs / "jiujiang-2024.yaml").open("a", encoding="utf-8") as f:
+        f.write("\n" + sidecar.read_text(encoding="utf-8"))
+    assert problems(workspace) == [
+        "jiujiang-2024.fidelity.yaml: not_modelled is in the pack now; delete the sidecar"]
+    sidecar.unlink()
+    rep = fidelity.report("jiujiang-2024", tests, packs)
+    assert rep.problems == [] and rep.not_modelled_in == "policies/jiujiang-2024.yaml"

@@ -175,7 +175,11 @@ def prefixes(pack_dir: Path = PACK_DIR) -> dict[str, str]:
 
 
 def pack_for_prefix(prefix: str, known: Mapping[str, str]) -> str | None:
-    """`九江` → jiujiang-2024: the one pack whose jurisdiction contains the prefix."""
+    """`九江` → jiujiang-2024: the pack whose short name is the prefix, else the one pack
+    whose jurisdiction contains it (上饶 in 上饶市, not in 上饶市玉山县 when 上饶市 exists)."""
+    exact = sorted({pid for j, pid in known.items() if short_name(j) == prefix})
+    if exact:
+        return exact[0] if len(exact) == 1 else None
     hits = sorted({pid for j, pid in known.items() if prefix and prefix in j})
     return hits[0] if len(hits) == 1 else None
 
@@ -219,8 +223,9 @@ def check_citations(policy_id: str, pack_dir: Path = PACK_DIR) -> list[str]:
         for ref in citation.refs:
             target = pack_for_prefix(ref.prefix, known)
             if target is None:
-                problems.append(f"{policy_id} {where}: {ref}: no shipped pack's jurisdiction "
-                                f"contains {ref.prefix!r} (known: {', '.join(known) or 'none'})")
+                problems.append(f"{policy_id} {where}: {ref}: {ref.prefix!r} names no single "
+                                f"shipped pack's jurisdiction (known: "
+                                f"{', '.join(short_name(j) for j in known) or 'none'})")
                 continue
             problem = check_reference(ref, regulation_of(target, pack_dir)[1])
             if problem:

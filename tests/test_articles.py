@@ -196,3 +196,15 @@ def test_a_pack_citing_a_missing_article_fails(tmp_path: Path) -> None:
     assert any("obligations[self_evaluation]: 九江 第九十九条: jiujiang-2024.txt has no 第九十九条"
                in p for p in problems), problems
     assert any("has no item (六)" in p for p in problems), problems
+
+
+def test_a_prefix_names_one_jurisdiction() -> None:
+    from policies.fidelity import pack_for_prefix, short_name
+
+    assert [short_name(j) for j in ("九江市", "苏州市相城区", "玉山县", "江西省上饶市")] == \
+        ["九江", "相城", "玉山", "上饶"]
+    known = {"九江市": "jiujiang-2024", "上饶市": "shangrao-2020", "上饶市玉山县": "yushan-draft"}
+    assert pack_for_prefix("上饶", known) == "shangrao-2020"
+    assert pack_for_prefix("玉山", known) == "yushan-draft"
+    assert pack_for_prefix("九江", known) == "jiujiang-2024"
+    assert pack_for_prefix("成都", known) is None

@@ -31,7 +31,7 @@ from sqlalchemy import (
     make_url,
 )
 
-from shixian import config
+from activities import settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -130,7 +130,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str | None = None) -> str:
     """Bring the schema to the newest migration; safe to run again. Returns the URL used."""
-    url = url or config.database_url()
+    url = url or settings.database_url()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -140,7 +140,7 @@ def upgrade(url: str | None = None) -> str:
 
 def engine(url: str | None = None) -> Engine:
     """One engine per URL; the schema is migrated on first use."""
-    url = url or config.database_url()
+    url = url or settings.database_url()
     with _lock:
         if url not in _engines:
             upgrade(url)

@@ -9,15 +9,15 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from policies import yamlio
+from policies.errors import PolicyError
 from policies.model import PolicyPack
-from shixian import yamlio
-from shixian.errors import UserError
 
 PACK_DIR = Path(__file__).parent
 
 
-class PolicyError(UserError):
-    """A pack file that cannot be used, with the place and the reason."""
+__all__ = ["PACK_DIR", "PolicyError", "available", "load_pack", "load_pack_file", "parse_pack",
+           "regulation_path", "source_path"]
 
 
 def _where(data: Any, loc: tuple[int | str, ...]) -> str:
@@ -69,11 +69,32 @@ def load_pack_file(path: Path) -> PolicyPack:
     pack = parse_pack(data, str(path))
     if path.stem != pack.id:
         raise PolicyError(f"{path}: id {pack.id!r} does not match the file name {path.stem!r}")
+    source_path(pack.source, path)
     return pack
 
 
+def source_path(source: str, pack_file: Path) -> Path:
+    """The regulation text a pack transcribes: its `source:`, a path relative to the pack
+    file (`regulations/jiujiang-2024.txt`), so a fresh clone or an installed wheel has it."""
+    relative = Path(source.strip())
+    target = pack_file.parent / relative
+    if relative.is_absolute() or ".." in relative.parts or relative.suffix != ".txt" \
+            or not target.is_file():
+        raise PolicyError(
+            f"{pack_file}: source {source!r} is not a regulation text beside the pack; ship "
+            f"the text as regulations/{pack_file.stem}.txt next to the pack and write "
+            f"`source: regulations/{pack_file.stem}.txt`")
+    return target
+
+
+def regulation_path(policy_id: str) -> Path:
+    """The shipped regulation text of a shipped pack."""
+    return source_path(load_pack(policy_id).source, PACK_DIR / f"{policy_id}.yaml")
+
+
 def available() -> list[str]:
-    return sorted(p.stem for p in PACK_DIR.glob("*.yaml"))
+    """Shipped pack ids; sidecars such as `jiujiang-2024.fidelity.yaml` are not packs."""
+    return sorted(p.stem for p in PACK_DIR.glob("*.yaml") if "." not in p.stem)
 
 
 @functools.cache

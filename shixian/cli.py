@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from policies.errors import PolicyError
 from shixian import logs
 from shixian.commands import calendar as calendar_cmd
 from shixian.commands import dashboard as dashboard_cmd
@@ -67,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return handler(args)
-    except UserError as exc:
+    except (UserError, PolicyError) as exc:  # PolicyError: the policies layer's own
         print(f"shixian: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -8,23 +8,13 @@ so an operator who already uses the `temporal` CLI configures shixian the same w
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+from activities.settings import database_url, state_dir
+
+__all__ = ["DEFAULT_ADDRESS", "DEFAULT_TASK_QUEUE", "database_url", "state_dir", "task_queue"]
 
 DEFAULT_TASK_QUEUE = "shixian"
 DEFAULT_ADDRESS = "localhost:7233"
-
-
-def state_dir() -> Path:
-    """`.shixian/` under the working directory unless SHIXIAN_HOME says otherwise."""
-    return Path(os.environ.get("SHIXIAN_HOME", ".shixian"))
-
-
-def database_url() -> str:
-    """SHIXIAN_DATABASE_URL, else an SQLite file in the state directory."""
-    url = os.environ.get("SHIXIAN_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{(state_dir() / 'shixian.db').resolve()}"
 
 
 def task_queue() -> str:

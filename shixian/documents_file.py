@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from shixian import yamlio
+from policies import yamlio
 from shixian.errors import UserError
 from shixian.projects_file import csv_rows, map_headers, parse_date, read_text
 from workflows.models import DocumentArrival
@@ -113,7 +113,7 @@ def _json_lines(text: str, name: str) -> list[DocLine]:
 
 def _yaml_list(text: str, name: str) -> list[DocLine]:
     """Each item is numbered by the line it starts on, so a person can find it."""
-    loader = yamlio._Loader(text)
+    loader = yamlio.Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:

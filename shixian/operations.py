@@ -12,7 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
-from policies.loader import load_pack
+from policies.loader import PolicyError, load_pack
 from policies.model import PolicyPack
 from shixian import config
 from shixian.client import project_handle, workflow_id
@@ -74,7 +74,10 @@ def prepare(project: Project, calendar: WorkCalendar, on: date | None = None,
 
     A draft pack, or one that expired before the project started, needs `allow` to hold
     "draft" / "expired" (the CLI's --allow-draft-policy / --allow-expired-policy)."""
-    pack = load_pack(project.policy)
+    try:
+        pack = load_pack(project.policy)
+    except PolicyError as exc:
+        raise UserError(f"project {project.id}: {exc}") from None
     current = on or today()
     caution = policy_caution(pack, project.started_on)
     if caution is not None and caution[0] not in allow:

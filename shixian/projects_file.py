@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 import yaml
 from pydantic import ValidationError
 
+from policies import yamlio
 from policies.loader import PolicyError, available, load_pack
-from shixian import yamlio
 from shixian.errors import UserError
 from workflows.models import DocumentArrival, Project
 

@@ -236,6 +236,7 @@ async def status_of(client: Client, project_id: str) -> StatusView:
 
 
 # ---- dry run ---------------------------------------------------------------------------------
+@pytest.mark.covers("jiujiang-2024:proposal_submission", "jiujiang-2024:proposal_approval")
 async def test_dry_run_prints_paths_and_first_due_days_without_temporal(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:

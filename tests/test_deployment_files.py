@@ -40,3 +40,17 @@ def test_dockerfile_copies_every_package() -> None:
     packages = pyproject.split('packages = [', 1)[1].split("]", 1)[0]
     for package in (p.strip().strip('"') for p in packages.split(",")):
         assert f"COPY {package} {package}" in dockerfile
+
+
+def test_regulation_texts_and_fidelity_sidecars_are_package_data() -> None:
+    """An installed wheel must carry each pack's text: `source:` resolves beside the pack."""
+    import fnmatch
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    patterns = data["tool"]["setuptools"]["package-data"]["policies"]
+    shipped = [p.relative_to(ROOT / "policies").as_posix()
+               for p in (ROOT / "policies").rglob("*") if p.suffix in (".txt", ".yaml")]
+    assert any(p.startswith("regulations/") for p in shipped)
+    for name in shipped:
+        assert any(fnmatch.fnmatch(name, pat) for pat in patterns), name

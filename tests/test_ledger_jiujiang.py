@@ -37,6 +37,15 @@ def ledger_for(case: Case, calendar: WorkCalendar) -> Ledger:
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
+@pytest.mark.covers(
+    "jiujiang-2024:limits", "jiujiang-2024:trial_run_ended", "jiujiang-2024:owner_revision",
+    "jiujiang-2024:owner_feedback", "jiujiang-2024:fsr_submission",
+    "jiujiang-2024:fsr_tech_review", "jiujiang-2024:fsr_approval",
+    "jiujiang-2024:design_submission", "jiujiang-2024:design_approval",
+    "jiujiang-2024:small_tech_review", "jiujiang-2024:budget_submission",
+    "jiujiang-2024:budget_approval", "jiujiang-2024:revision_resubmission",
+    "jiujiang-2024:feedback_return", "jiujiang-2024:final_acceptance",
+    "jiujiang-2024:completion_application", "jiujiang-2024:self_evaluation")
 def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
     views = {v.id: v for v in ledger_for(case, calendar).views(TODAY)}
     computed = {k: views[k].due_on for k in case.due}
@@ -45,6 +54,7 @@ def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
         assert views[waived].state is ObligationState.WAIVED, waived
 
 
+@pytest.mark.covers("jiujiang-2024:self_evaluation", "jiujiang-2024:om_funds_application")
 def test_small_build_is_finished_when_operation_ends(calendar: WorkCalendar) -> None:
     """After self-evaluation the project is still in operation: 九江 35's yearly 8月底前 O&M
     application keeps it alive until it stops running."""
@@ -58,6 +68,9 @@ def test_small_build_is_finished_when_operation_ends(calendar: WorkCalendar) -> 
     assert not views["final_acceptance"].provisional
 
 
+@pytest.mark.covers(
+    "jiujiang-2024:fsr_approval", "jiujiang-2024:design_approval", "jiujiang-2024:budget_approval",
+    "jiujiang-2024:self_evaluation")
 def test_state_owned_approvals_go_to_sasac(calendar: WorkCalendar) -> None:
     views = {v.id: v for v in ledger_for(STATE_OWNED_INFRA, calendar).views(TODAY)}
     assert {k: views[k].actor for k in ACTORS_C} == ACTORS_C
@@ -65,6 +78,7 @@ def test_state_owned_approvals_go_to_sasac(calendar: WorkCalendar) -> None:
     assert views["self_evaluation"].state is ObligationState.OPEN
 
 
+@pytest.mark.covers("jiujiang-2024:self_evaluation")
 def test_self_evaluation_before_its_window_is_a_recorded_breach(calendar: WorkCalendar) -> None:
     """九江 39 "6至12个月内": an early report is a fact (done) and a breach, not a refusal."""
     ledger = ledger_for(STATE_OWNED_INFRA, calendar)
@@ -82,6 +96,7 @@ def test_self_evaluation_before_its_window_is_a_recorded_breach(calendar: WorkCa
     assert ledger.escalate(NOW) == []  # once
 
 
+@pytest.mark.covers("jiujiang-2024:completion_application")
 def test_late_submission_counts_overdue_working_days(calendar: WorkCalendar) -> None:
     case = ALL_CASES[1]
     late = Case(case.project, [d for d in case.documents if d.type != "extension_granted"],
@@ -121,6 +136,7 @@ def test_same_document_twice_is_a_duplicate(calendar: WorkCalendar) -> None:
         ledger.check_document(doc("budget_submitted", "2025-04-11"), TODAY)
 
 
+@pytest.mark.covers("jiujiang-2024:proposal_submission", "jiujiang-2024:escalated")
 def test_import_fires_only_the_highest_rung_reached(calendar: WorkCalendar) -> None:
     """An imported project 24 wd late gets one 'escalated' notice, not three."""
     case = Case(ALL_CASES[1].project.model_copy(
@@ -133,6 +149,7 @@ def test_import_fires_only_the_highest_rung_reached(calendar: WorkCalendar) -> N
     assert ledger.escalate(NOW) == []  # once
 
 
+@pytest.mark.covers("jiujiang-2024:proposal_submission", "jiujiang-2024:funding_at_risk")
 def test_owner_delay_of_30_working_days_puts_funding_at_risk(calendar: WorkCalendar) -> None:
     """九江 第二十七条: the consequence fires on the 30th overdue working day, once."""
     case = Case(ALL_CASES[1].project.model_copy(
@@ -148,6 +165,7 @@ def test_owner_delay_of_30_working_days_puts_funding_at_risk(calendar: WorkCalen
     assert "第二十七条" in notices[0].citation
 
 
+@pytest.mark.covers("jiujiang-2024:small_tech_review")
 def test_manual_clock_stop_excludes_requirement_confirmation(calendar: WorkCalendar) -> None:
     """25(二) 不含需求确认时间: stopped 4/3, restarted 4/10 → 4 wd used, 11 from 4/10."""
     case = Case(ALL_CASES[0].project, [doc("tech_plan_submitted", "2025-03-03")], {})

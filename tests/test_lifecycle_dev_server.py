@@ -207,6 +207,8 @@ async def test_search_attributes_list_the_fleet(dev_env: WorkflowEnvironment) ->
     assert attrs.get(sa.NEXT_DUE) is not None
 
 
+@pytest.mark.covers("jiujiang-2024:proposal_submission", "jiujiang-2024:proposal_approval",
+                     "jiujiang-2024:fsr_submission")
 async def test_cli_start_doc_status_for_an_imported_project(
     dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
@@ -32,6 +33,15 @@ async def wait_for_documents(handle: object, count: int) -> StatusView:
     raise AssertionError(f"workflow did not record {count} documents")
 
 
+@pytest.mark.covers(
+    "jiujiang-2024:limits", "jiujiang-2024:trial_run_ended", "jiujiang-2024:owner_revision",
+    "jiujiang-2024:owner_feedback", "jiujiang-2024:fsr_submission",
+    "jiujiang-2024:fsr_tech_review", "jiujiang-2024:fsr_approval",
+    "jiujiang-2024:design_submission", "jiujiang-2024:design_approval",
+    "jiujiang-2024:small_tech_review", "jiujiang-2024:budget_submission",
+    "jiujiang-2024:budget_approval", "jiujiang-2024:revision_resubmission",
+    "jiujiang-2024:feedback_return", "jiujiang-2024:final_acceptance",
+    "jiujiang-2024:completion_application", "jiujiang-2024:self_evaluation")
 async def test_three_jiujiang_lifecycles_hand_worked(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
@@ -100,6 +110,9 @@ async def test_live_lifecycle_over_a_year_in_seconds(
     assert len(history.events) < 300, len(history.events)
 
 
+@pytest.mark.covers(
+    "jiujiang-2024:proposal_approval", "jiujiang-2024:warning", "jiujiang-2024:overdue",
+    "jiujiang-2024:escalated")
 async def test_late_ndrc_reply_escalates_once_per_rung_across_worker_restart(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
@@ -148,6 +161,10 @@ async def test_late_ndrc_reply_escalates_once_per_rung_across_worker_restart(
     assert approval.overdue_working_days == cal.working_days_between(due, status.today)
 
 
+@pytest.mark.covers(
+    "jiujiang-2024:fsr_tech_review", "jiujiang-2024:owner_revision",
+    "jiujiang-2024:revision_resubmission", "jiujiang-2024:warning", "jiujiang-2024:overdue",
+    "jiujiang-2024:escalated")
 async def test_revision_stops_the_review_clock_and_escalates_itself(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:

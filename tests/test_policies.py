@@ -131,3 +131,21 @@ def test_a_lapsed_pack_needs_an_explicit_flag_and_shows_as_expired() -> None:
                                                            tzinfo=__import__("datetime").UTC))
     assert status.policy_status == "expired"
     assert status.policy_note is not None and "第四十五条" in status.policy_note
+
+def test_a_pack_names_its_shipped_text(tmp_path: Path) -> None:
+    """`source:` resolves beside the pack, so a fresh clone (no ../shared) has the text."""
+    pack = load_pack("jiujiang-2024")
+    assert pack.source == "regulations/jiujiang-2024.txt"
+    alone = tmp_path / "jiujiang-2024.yaml"
+    alone.write_text(JIUJIANG.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"source 'regulations/jiujiang-2024.txt' is not a "
+                                          r"regulation text beside the pack"):
+        load_pack_file(alone)
+    (tmp_path / "regulations").mkdir()
+    (tmp_path / "regulations" / "jiujiang-2024.txt").write_text("第一条 …\n", encoding="utf-8")
+    assert load_pack_file(alone).id == "jiujiang-2024"
+    outside = JIUJIANG.read_text(encoding="utf-8").replace(
+        "source: regulations/", "source: ../regulations/", 1)
+    alone.write_text(outside, encoding="utf-8")
+    with pytest.raises(PolicyError, match="beside the pack"):
+        load_pack_file(alone)

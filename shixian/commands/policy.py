@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from policies import fidelity
 from policies.loader import available, load_pack, load_pack_file
 from policies.model import PolicyPack
 from shixian.render import dump_json, table
@@ -30,6 +31,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = psub.add_parser("check", help="validate a pack file; names file, rule and field")
     check.add_argument("file", type=Path, metavar="FILE")
     check.set_defaults(handler=run_check)
+    fid = psub.add_parser(
+        "fidelity", help="each article of the regulation → the rules citing it → their tests",
+        formatter_class=fmt,
+        description="How faithfully a pack transcribes its regulation. Every article of the "
+                    "shipped text (policies/regulations/ID.txt), in order, with the rules that "
+                    "cite it or the reason it is not modelled (policies/ID.fidelity.yaml); "
+                    "then every rule with the tests marked @pytest.mark.covers(\"ID:rule\"), "
+                    "read from tests/ without running them.",
+        epilog="examples:\n"
+               "  shixian policy fidelity jiujiang-2024\n"
+               "  shixian policy fidelity jiujiang-2024 --json | jq '.problems'\n"
+               "  shixian policy fidelity jiujiang-2024 --markdown > "
+               "docs/fidelity/jiujiang-2024.md\n\n"
+               "Exit status 2 when a citation does not resolve in the text, an article is "
+               "neither cited nor listed as not modelled, or a rule has no covering test.",
+    )
+    fid.add_argument("policy_id", metavar="ID")
+    out = fid.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="the table and problems as JSON")
+    out.add_argument("--markdown", action="store_true",
+                     help="the generated docs/fidelity/ID.md")
+    fid.add_argument("--tests", type=Path, metavar="DIR", default=fidelity.TESTS_DIR,
+                     help="where to look for covers markers (default: the repository's tests/)")
+    fid.set_defaults(handler=run_fidelity)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -84,3 +109,15 @@ def run_check(args: argparse.Namespace) -> int:
     print(f"{args.file}: OK — {pack.id}, {len(pack.obligations)} obligations, "
           f"{len(pack.recurring)} recurring duties, {len(pack.documents)} document types")
     return 0
+
+
+def run_fidelity(args: argparse.Namespace) -> int:
+    load_pack(args.policy_id)  # an unknown or broken pack is an error, not a report
+    rep = fidelity.report(args.policy_id, args.tests)
+    if args.json:
+        print(fidelity.dumps(rep))
+    elif args.markdown:
+        print(fidelity.markdown(rep), end="")
+    else:
+        print(fidelity.text(rep))
+    return 2 if rep.problems else 0

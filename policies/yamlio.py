@@ -2,6 +2,8 @@
 
 PyYAML follows YAML 1.1, where on/off/yes/no are booleans; the projects-file format uses
 `on:` for a document's date, so only true/false are booleans here (as in YAML 1.2).
+The one loader for packs, projects files and document batches: it lives in the bottom
+layer (`policies/`) so that packs load without the CLI package.
 """
 
 from __future__ import annotations
@@ -12,18 +14,18 @@ from typing import Any
 import yaml
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+class Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans (for callers that walk nodes themselves)."""
 
 
-_Loader.yaml_implicit_resolvers = {
+Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver(
+Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 
 
 def load(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)
+    return yaml.load(text, Loader=Loader)

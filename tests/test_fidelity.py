@@ -144,8 +144,9 @@ def test_a_new_construct_in_the_pack_is_picked_up(workspace: tuple[Path, Path]) 
     rep = fidelity.report("jiujiang-2024", tests, packs)
     assert [r.kind for r in rep.rules if r.key == "approved_before_build"] == ["future_rules"]
     assert "approved_before_build" in [key for key, _ in rep.rows[15].cited_by]
-    assert rep.problems == ['rule approved_before_build (future_rules) has no covering test: '
-                            'mark one with @pytest.mark.covers("jiujiang-2024:approved_before_build")']
+    assert rep.problems == [
+        'rule approved_before_build (future_rules) has no covering test: '
+        'mark one with @pytest.mark.covers("jiujiang-2024:approved_before_build")']
 
 
 def test_not_modelled_may_move_into_the_pack(workspace: tuple[Path, Path]) -> None:

@@ -34,7 +34,7 @@ from policies.loader import load_pack
 from shixian.cli import main
 from shixian.dashboard import DashboardServer, make_server
 from shixian.dashboard.browser import dump_dom, find_chromium, screenshot
-from shixian.portfolio import Filters, portfolio
+from shixian.readmodel import Filters, portfolio
 from tests.jiujiang_cases import doc, project
 from workflows.ledger import Ledger
 from workflows.models import DocumentArrival, LedgerState, StatusView

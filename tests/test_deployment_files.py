@@ -145,3 +145,16 @@ def test_pyproject_builds_without_setuptools_warnings(tmp_path: Path) -> None:
                  "shixian/examples/jiujiang-portfolio.yaml", "policies/jiujiang-2024.yaml"):
         assert any(n.startswith(path) for n in names), path
     assert not any(n.startswith("tests/") for n in names)
+
+
+def test_lunardate_pin_allows_only_versions_with_to_solar_date() -> None:
+    """calendars/provisional.py calls LunarDate.to_solar_date(), first in lunardate 0.3."""
+    from packaging.requirements import Requirement
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    [req] = [Requirement(r) for r in data["project"]["dependencies"]
+             if r.startswith("lunardate")]
+    assert "0.2.9" not in req.specifier and "0.3" in req.specifier
+    from lunardate import LunarDate
+
+    assert hasattr(LunarDate, "to_solar_date")

@@ -93,7 +93,7 @@ def test_rows_name_the_responsible_body_and_the_chinese_duty(
     assert main(["list"]) == 0
     text = capsys.readouterr().out
     line = next(ln for ln in text.splitlines() if ln.startswith("LV-REVIEW"))
-    assert "市数据管理部门" in line and "出具可研技术评审意见 +32wd" in line
+    assert "市数据管理部门" in line and "出具可研技术评审意见" in line and "+32wd" in line
     assert "fsr_tech_review" not in line
     assert "responsible" in text.splitlines()[0]
 

@@ -153,7 +153,12 @@ def run_list(args: argparse.Namespace) -> int:
                                                                         else "")
 
     def late(r: PortfolioRow) -> str:
-        return ", ".join(f"{clean(d.title)} +{d.late}wd" for d in r.late_duties) or "-"
+        """The duty's own lateness, then any other late duty by name."""
+        if not r.late_duties:
+            return "-"
+        first, *others = r.late_duties
+        return ", ".join([f"+{first.late}wd", *(f"{clean(d.title)} +{d.late}wd"
+                                                for d in others)])
 
     print(table(
         ["project", "name", "stage", "next due", "duty", "responsible", "late", "level"],

@@ -252,5 +252,9 @@ async def test_empty_read_model_while_temporal_runs_projects_says_so(
         assert code == 2
         assert "has no projects, but Temporal has" in err and "running shixian project" in err
         assert str(tmp_path / "empty.db") in err and "SHIXIAN_DATABASE_URL" in err
+        feed = tmp_path / "feed.ics"
+        assert await asyncio.to_thread(main, ["ics", "-o", str(feed)]) == 2
+        assert "has no projects, but Temporal has" in capsys.readouterr().err
+        assert not feed.exists()
     finally:
         await handle.terminate("test over")

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shixian import readmodel
 from shixian.errors import UserError
+from shixian.home_check import stale_home_message
 
 EPILOG = """\
 examples:
@@ -74,6 +75,9 @@ def run_dashboard(args: argparse.Namespace) -> int:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
                         "pass another --port (0 picks a free one)") from None
     print(f"shixian dashboard: {server.url}  (read-only; Ctrl-C stops)", flush=True)
+    stale = stale_home_message()
+    if stale:
+        print(f"shixian: warning: {stale}", file=sys.stderr, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

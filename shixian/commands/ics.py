@@ -12,6 +12,7 @@ from pathlib import Path
 from calendars.engine import WorkCalendar
 from shixian import operations
 from shixian.errors import UserError
+from shixian.home_check import check_not_stale_home
 from shixian.ics import feed
 from shixian.readmodel import deadlines
 
@@ -80,6 +81,8 @@ def write_atomically(path: Path, data: bytes) -> None:
 def run_ics(args: argparse.Namespace) -> int:
     selected = deadlines(args.projects or (), owner=args.owner, actor=args.actor,
                          jurisdiction=args.jurisdiction, include_done=args.include_done)
+    if not selected:
+        check_not_stale_home()
     data = feed(selected, name=args.name or default_name(args),
                 calendar=WorkCalendar.default(), today=operations.today(),
                 now=datetime.now(UTC))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from activities.db import upgrade
 from calendars.engine import WorkCalendar
 from shixian import config, export, operations, readmodel
 from shixian.errors import UserError
+from shixian.home_check import check_not_stale_home
 from shixian.ladder import rag
 from shixian.readmodel import Filters, PortfolioRow, portfolio
 from shixian.render import table
@@ -83,36 +83,6 @@ def export_row(r: PortfolioRow) -> list[export.Cell]:
     data["next_due_on"] = r.next_due_on
     data["late"] = r.late_text()
     return [data[f] for f in EXPORT_FIELDS]  # type: ignore[misc]
-
-
-async def _running_projects(timeout: float = 3.0) -> int | None:
-    """Running shixian workflows by Temporal's visibility count; None if it cannot tell fast."""
-    from shixian.client import connect
-
-    async def count() -> int:
-        client = await connect()
-        resp = await client.count_workflows(
-            "WorkflowType = 'ProjectLifecycleWorkflow' AND ExecutionStatus = 'Running'")
-        return int(resp.count)
-
-    try:
-        return await asyncio.wait_for(count(), timeout)
-    except Exception:
-        return None
-
-
-def check_not_stale_home() -> None:
-    """An empty read model while Temporal runs projects: the wrong home, or no worker."""
-    if readmodel.project_count() > 0:
-        return
-    running = asyncio.run(_running_projects())
-    if running:
-        raise UserError(
-            f"the read model at {readmodel.location()} (chosen by {config.database_origin()}) "
-            f"has no projects, but Temporal has {running} running shixian project(s): run "
-            "this where `shixian up` keeps its .shixian/, or set SHIXIAN_HOME or "
-            "SHIXIAN_DATABASE_URL to the read model the workers write (`shixian db where`); "
-            "if that is this one, start a worker (`shixian worker`)")
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -32,7 +32,7 @@ HOME_DIR_NAME = ".shixian"
 @dataclass(frozen=True)
 class Home:
     path: Path
-    why: str  # how it was chosen, for messages: "SHIXIAN_HOME", "found …", "user data dir"
+    why: str  # how it was chosen, for messages ("set by SHIXIAN_HOME", …)
 
 
 def user_data_dir() -> Path:
@@ -44,14 +44,14 @@ def find_home(start: Path | None = None) -> Home:
     """The state directory and why it is that one (see the module docstring)."""
     explicit = os.environ.get("SHIXIAN_HOME")
     if explicit:
-        return Home(Path(explicit).resolve(), "SHIXIAN_HOME")
+        return Home(Path(explicit).resolve(), "set by SHIXIAN_HOME")
     here = (start or Path.cwd()).resolve()
     for directory in (here, *here.parents):
         candidate = directory / HOME_DIR_NAME
         if candidate.is_dir():
-            return Home(candidate, f"the nearest {HOME_DIR_NAME}/ above {here}")
-    return Home(user_data_dir(), f"no {HOME_DIR_NAME}/ in {here} or above it, so the user "
-                                 "data directory")
+            return Home(candidate, f"the nearest {HOME_DIR_NAME}/ from {here}")
+    return Home(user_data_dir(), f"the user data directory: no {HOME_DIR_NAME}/ in {here} "
+                                 "or above it")
 
 
 def state_dir() -> Path:
@@ -69,7 +69,7 @@ def database_url() -> str:
 def database_origin() -> str:
     """Where the read model's location came from, for messages that must say it."""
     if os.environ.get("SHIXIAN_DATABASE_URL"):
-        return "SHIXIAN_DATABASE_URL"
+        return "set by SHIXIAN_DATABASE_URL"
     return find_home().why
 
 

@@ -45,7 +45,7 @@ def stale_home_message() -> str | None:
     running = asyncio.run(_running_projects())
     if running:
         return (
-            f"the read model at {readmodel.location()} (chosen by {config.database_origin()}) "
+            f"the read model at {readmodel.location()} ({config.database_origin()}) "
             f"has no projects, but Temporal has {running} running shixian project(s): run "
             "this where `shixian up` keeps its .shixian/, or set SHIXIAN_HOME or "
             "SHIXIAN_DATABASE_URL to the read model the workers write (`shixian db where`); "

@@ -53,7 +53,7 @@ def reader() -> Engine:
     path = sqlite_file(url)
     if path is not None and not path.exists():
         raise ReadModelMissing(
-            f"no read model at {path} (chosen by {config.database_origin()}); run the "
+            f"no read model at {path} ({config.database_origin()}); run the "
             "command where `shixian up` or the worker keeps it (a directory with .shixian/), "
             "or set SHIXIAN_HOME or SHIXIAN_DATABASE_URL to it")
     return engine(url)

@@ -220,7 +220,7 @@ def test_home_is_the_nearest_dot_shixian_above(tmp_path: Path,
     deep = tmp_path / "repo" / "docs" / "sub"
     deep.mkdir(parents=True)
     found = config.find_home(deep)
-    assert found.path == tmp_path / "repo" / ".shixian" and ".shixian/" in found.why
+    assert found.path == tmp_path / "repo" / ".shixian" and "nearest .shixian/" in found.why
     assert installed_dir(start=deep) == found.path / "calendars"
     assert config.find_home(tmp_path).path == tmp_path / "data" / "shixian"
     assert installed_dir(start=tmp_path) == tmp_path / "data" / "shixian" / "calendars"

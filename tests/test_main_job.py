@@ -35,7 +35,7 @@ def test_up_starts_server_worker_and_example_portfolio(tmp_path: Path) -> None:
         assert f"started project-{pid}" in first.stdout
     assert f"Temporal Web UI: http://127.0.0.1:{ui_port}" in first.stdout
     assert f"export TEMPORAL_ADDRESS=127.0.0.1:{port}" in first.stdout
-    assert f"state: {tmp_path / '.shixian'} (SHIXIAN_HOME)" in first.stdout
+    assert f"state: {tmp_path / '.shixian'} (set by SHIXIAN_HOME)" in first.stdout
     # JJ-2026-001 is overdue on its FSR: the duty in Chinese and who must act on it.
     line = next(ln for ln in first.stdout.splitlines() if ln.startswith("JJ-2026-001"))
     assert "完成可行性研究报告编制及报审" in line and "市数据管理局" in line

@@ -150,6 +150,6 @@ def run_where(args: argparse.Namespace) -> int:
     path = readmodel.sqlite_file(config.database_url())
     state = "" if path is None else ("" if path.exists() else " (does not exist yet)")
     print(f"read model: {readmodel.location()}{state}")
-    print(f"chosen by:  {config.database_origin()}")
+    print(f"because:    {config.database_origin()}")
     print(f"state dir:  {config.state_dir()}")
     return 0

@@ -27,6 +27,9 @@ from shixian.ladder import ladder
 
 LIVE = ("open", "overdue", "paused")
 RUNNING = ("open", "overdue")  # live and counting: these can be late today
+# A pending duty whose due day is already known (final acceptance, counted from the end of
+# a trial run that has begun) is a deadline a manager must see in the list too.
+KNOWN_PENDING = "pending"
 
 
 class ReadModelMissing(UserError):
@@ -184,7 +187,9 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
     with reader().connect() as conn:
         project_rows = conn.execute(select(projects)).mappings().all()
         obligation_rows = conn.execute(
-            select(obligations).where(obligations.c.state.in_(LIVE))
+            select(obligations).where(
+                obligations.c.state.in_(LIVE)
+                | ((obligations.c.state == KNOWN_PENDING) & obligations.c.due_on.is_not(None)))
             .order_by(obligations.c.project_id, obligations.c.position)).mappings().all()
     live: dict[str, list[dict[str, Any]]] = {}
     for ob in obligation_rows:
@@ -204,7 +209,7 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
                            if d.due_on is not None and o["state"] != "paused"),
                           key=lambda d: d.due_on or date.max)
         next_due = p["next_due_on"]
-        if actors is not None:
+        if actors is not None or upcoming:
             next_due = upcoming[0].due_on if upcoming else None
         row = PortfolioRow(
             project_id=p["project_id"], name=p["name"], policy=p["policy"],

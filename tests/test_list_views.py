@@ -56,6 +56,17 @@ def read_model() -> None:
                       "started_on": date(2026, 9, 30)},
                      [doc("proposal_submitted", "2026-10-15"),
                       doc("proposal_approved", "2026-10-22")]),
+        # In trial run: final acceptance is pending, its due day already known and counted
+        # over 2027 days not yet announced.
+        "LV-TRIAL": ({"name": "城市运行管理中心视频汇聚平台", "owner": "九江城投数字科技有限公司",
+                      "owner_type": "state_owned", "category": "infrastructure",
+                      "investment_wan": 5200, "started_on": date(2025, 3, 3)},
+                     [doc("fsr_submitted", "2025-03-28"),
+                      doc("fsr_tech_review_issued", "2025-04-17"),
+                      doc("fsr_approved", "2025-04-24"), doc("design_submitted", "2025-06-05"),
+                      doc("design_approved", "2025-06-25"), doc("budget_submitted", "2025-07-14"),
+                      doc("budget_approved", "2025-08-08"), doc("contract_signed", "2025-10-20"),
+                      doc("trial_run_started", "2026-07-01")]),
         "LV-NAMES": ({"name": FORMULA_NAME, "owner": ESCAPE_NAME, "investment_wan": 150,
                       "started_on": date(2026, 11, 2)}, []),
     }
@@ -114,9 +125,9 @@ def test_actor_filter_finds_the_bodys_own_late_duties(
 @pytest.mark.parametrize(("args", "expected"), [
     (("--stage", "可行性研究报告审批"), {"LV-REVIEW"}),
     (("--stage", "feasibility"), {"LV-REVIEW"}),
-    (("--jurisdiction", "九江"), {"LV-REVIEW", "LV-OWNER", "LV-NAMES"}),
-    (("--jurisdiction", "九江市"), {"LV-REVIEW", "LV-OWNER", "LV-NAMES"}),
-    (("--jurisdiction", "jiujiang-2024"), {"LV-REVIEW", "LV-OWNER", "LV-NAMES"}),
+    (("--jurisdiction", "九江"), {"LV-REVIEW", "LV-OWNER", "LV-NAMES", "LV-TRIAL"}),
+    (("--jurisdiction", "九江市"), {"LV-REVIEW", "LV-OWNER", "LV-NAMES", "LV-TRIAL"}),
+    (("--jurisdiction", "jiujiang-2024"), {"LV-REVIEW", "LV-OWNER", "LV-NAMES", "LV-TRIAL"}),
 ])
 def test_filters_accept_what_people_type(capsys: pytest.CaptureFixture[str],
                                          args: tuple[str, ...], expected: set[str]) -> None:
@@ -138,6 +149,16 @@ def test_unknown_filter_values_are_errors_listing_the_known_ones(
     assert len(err.splitlines()) == 1 and err.startswith("shixian: error: ")
     for part in says:
         assert part in err
+
+
+def test_a_known_pending_deadline_is_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    """Trial run: the final acceptance's due day is known (provisional, 2027) although the
+    duty is pending; `list`, `list --provisional` and the row's duty show it."""
+    [trial] = [r for r in listed(capsys, "--provisional") if r["project_id"] == "LV-TRIAL"]
+    assert trial["next_due_on"] is not None and trial["next_due_on"] >= "2027-01-01"
+    assert trial["provisional"] is True
+    assert trial["duty"]["obligation_id"] == "final_acceptance"
+    assert trial["actor_name"] == "九江城投数字科技有限公司"
 
 
 def test_csv_has_a_bom_and_no_live_formulas(capsysbinary: pytest.CaptureFixture[bytes]) -> None:

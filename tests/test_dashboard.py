@@ -252,6 +252,23 @@ def test_timeline_shows_bars_today_and_provisional_deadlines(server: DashboardSe
     assert "截止 2027-" in svg  # a due day in another year shows its year
 
 
+def test_steps_done_late_show_how_late(server: DashboardServer,
+                                       statuses: dict[str, StatusView]) -> None:
+    """DASH-RED's revision came back after its due day: the obligations table says by how
+    many working days, as `shixian status` does, instead of "—"."""
+    [late] = [o for o in statuses["DASH-RED"].obligations
+              if o.done_on and o.due_on and o.done_on > o.due_on]
+    assert late.overdue_working_days > 0
+    page = fetch(server, "/project/DASH-RED").text
+    table = page[page.index("<h2>义务"):]
+    row = table[table.index(f'data-obligation="{late.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert f"{late.overdue_working_days}(完成时)" in row
+    data = fetch(server, "/api/project/DASH-RED.json").json()
+    [line] = [o for o in data["obligations"] if o["obligation_id"] == late.id]
+    assert line["done_late"] == late.overdue_working_days and line["state"] == "done"
+
+
 def test_everything_from_projects_is_escaped(server: DashboardServer) -> None:
     for path in ("/", "/project/DASH-XSS", "/?owner=" + "%3Cb%3E"):
         text = fetch(server, path).text

@@ -162,6 +162,7 @@ class ObligationLine:
     escalation_rung: str | None
     citation: str
     done_on: date | None
+    done_late: int = 0  # working days late when it was done (0 if on time or not done)
 
     @property
     def shown_state(self) -> str:
@@ -212,7 +213,9 @@ def project_view(project_id: str, today: date, calendar: WorkCalendar,
         opens_on=o["opens_on"], due_on=o["due_on"], provisional=bool(o["provisional"]),
         late=readmodel.late_days(calendar, o["state"], o["due_on"], today),
         escalation_level=o["escalation_level"], escalation_rung=o["escalation_rung"],
-        citation=o["citation"], done_on=o["done_on"]) for o in record.obligations]
+        citation=o["citation"], done_on=o["done_on"],
+        done_late=int(o["overdue_working_days"] or 0) if o["state"] == "done" else 0)
+        for o in record.obligations]
     return ProjectView(today=today, project=record.project, obligations=lines,
                        events=record.events, notices=record.notices)
 

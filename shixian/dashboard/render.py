@@ -92,6 +92,7 @@ tr.rag-green td:first-child { border-left:4px solid var(--green); }
 .badge.amber { background:var(--amber); color:#fff; border-color:var(--amber); }
 .badge.green { background:var(--green); color:#fff; border-color:var(--green); }
 .late { color:var(--red); font-weight:600; }
+.late-done { color:#a61e4d; }
 .meta { display:flex; flex-wrap:wrap; gap:6px 18px; margin-bottom:8px; color:#52606d; }
 .legend { display:flex; flex-wrap:wrap; gap:14px; margin:6px 0; color:#52606d;
   font-size:12px; }

@@ -37,8 +37,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+FactValue = bool | float | str | date
+
+
 class ProjectFacts(Strict):
-    """What conditions may ask of a project (a subset of the project record)."""
+    """What conditions may ask of a project (a subset of the project record).
+
+    `extra` holds the facts a pack declares for itself (`facts:` in the pack: planned start,
+    contract term, platform project…); `elected` the documents recorded so far that a pack
+    lets choose a path (九江 25 末段 "可合并": an owner's election).
+    """
 
     owner_type: OwnerType
     category: Category
@@ -46,6 +54,37 @@ class ProjectFacts(Strict):
     investment_wan: float
     major: bool = False
     planned_months: int | None = None
+    extra: dict[str, FactValue] = Field(default_factory=dict)
+    elected: frozenset[str] = frozenset()
+
+
+class FactSpec(Strict):
+    """A project fact a pack conditions on, with its Chinese label (项目信息项)."""
+
+    type: Literal["date", "number", "bool", "choice", "text"]
+    label: str
+    choices: dict[str, str] | None = Field(default=None, description="value → Chinese label")
+    default: FactValue | None = None
+    required: bool = False
+    help: str | None = None
+
+    @model_validator(mode="after")
+    def _choices(self) -> FactSpec:
+        if self.type == "choice" and not self.choices:
+            raise ValueError("a choice fact needs `choices`")
+        return self
+
+
+class FactTest(Strict):
+    """A test on one declared fact: equality, one of, or a numeric/date bound."""
+
+    equals: FactValue | None = None
+    one_of: list[FactValue] | None = None
+    gte: float | None = None
+    gt: float | None = None
+    lte: float | None = None
+    lt: float | None = None
+    present: bool | None = None
 
 
 class Condition(Strict):
@@ -63,6 +102,10 @@ class Condition(Strict):
     above_limit: bool | None = Field(default=None, description="限额以上 per the pack's limits")
     major: bool | None = None
     planned_months_gte: int | None = None
+    facts: dict[str, FactTest | FactValue] | None = Field(
+        default=None, description="declared facts: a value means equals")
+    elected: list[str] | None = Field(
+        default=None, description="all these documents were recorded (an owner's election)")
     any_of: list[Condition] | None = None
     none_of: list[Condition] | None = None
 
@@ -93,6 +136,31 @@ class EventVariant(Strict):
 PeriodChoice = Annotated[str | list[PeriodVariant], Field(description="a period or variants")]
 ActorChoice = str | list[ActorVariant]
 EventChoice = str | list[EventVariant]
+
+
+class CalendarDue(Strict):
+    """A due day fixed on the calendar, not counted (每年8月底前, 年底前, 当年度内, 计划开工前).
+
+    `month` + `day` name a day in the year of the start event (`day: end` is the month's last
+    day); `next_if_passed` moves to the following year when that day is already past on the
+    start day. `before_event` instead makes the due day the day before another event (a
+    document, a period end or a `fact:` date): 项目计划开工时间前.
+    """
+
+    month: int | None = Field(default=None, ge=1, le=12)
+    day: int | Literal["end"] | None = None
+    next_if_passed: bool = False
+    before_event: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> CalendarDue:
+        if (self.month is None) == (self.before_event is None):
+            raise ValueError("a calendar due day is either month+day or before_event")
+        if self.month is not None and self.day is None:
+            raise ValueError("a calendar due day with `month` needs `day` (a number or end)")
+        if isinstance(self.day, int) and not 1 <= self.day <= 31:
+            raise ValueError(f"day {self.day} is not a day of a month")
+        return self
 
 
 class DocumentType(Strict):
@@ -128,6 +196,8 @@ class TimedPeriod(Strict):
     length: PeriodChoice
     citation: str
     when: Condition | None = None
+    moves_to_workday: bool = Field(
+        default=False, description="move an end on a rest day to the next working day (art. 203)")
     interpretation: str | None = None
 
 
@@ -149,10 +219,19 @@ class Obligation(Strict):
     actor: ActorChoice
     fulfilled_by: str
     starts: EventChoice
-    limit: PeriodChoice
+    limit: PeriodChoice | None = None
+    due_by: CalendarDue | None = Field(default=None, description="a calendar-anchored due day")
+    no_limit: str | None = Field(
+        default=None, description="the text sets no time limit (及时, 定期…): open, no due day")
+    limit_basis: str | None = Field(
+        default=None, description="`shixian 运营默认 …`: the number is shixian's, not the text's")
     opens: str | None = Field(default=None, description="earliest filing, counted like limit")
+    opens_only: bool = Field(
+        default=False, description="a window with no closing day (投入使用一年后): open from")
     citation: str
     when: Condition | None = None
+    cancelled_by: list[str] = Field(
+        default_factory=list, description="documents that make the duty moot if they come first")
     pauses: list[str] = Field(default_factory=list)
     manual_pause: str | None = Field(
         default=None, description="a time the regulation excludes that no document marks"
@@ -168,25 +247,128 @@ class Obligation(Strict):
     def _opens(cls, v: str | None) -> str | None:
         return None if v is None else check_period(v)
 
+    @field_validator("limit_basis")
+    @classmethod
+    def _basis(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(OPERATIONAL_DEFAULT):
+            raise ValueError(f"limit_basis must start with {OPERATIONAL_DEFAULT!r}: a number "
+                             "the regulation sets needs no basis, one it does not is shixian's")
+        return v
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> Obligation:
+        given = [k for k in ("limit", "due_by", "no_limit") if getattr(self, k) is not None]
+        if self.opens_only:
+            if self.opens is None or given:
+                raise ValueError("opens_only needs `opens` and no limit, due_by or no_limit")
+        elif len(given) != 1:
+            raise ValueError("give exactly one of limit, due_by or no_limit (the text's 及时/"
+                             f"定期 with no number is `no_limit`); got {given or 'none'}")
+        return self
+
+
+OPERATIONAL_DEFAULT = "shixian 运营默认"
+
 
 class Recurring(Strict):
-    """A duty that repeats each quarter or month while a phase lasts (季报, 月报)."""
+    """A duty that repeats each quarter, month or year while a phase lasts (季报, 月报, 年度).
+
+    Due `due_after_period_end` after the period (7wd: 每季度过后7个工作日内; 0d: 季度末, on the
+    period's last day, moved per art. 203), or for yearly duties on `due_by` of each year.
+    `first_partial` / `last_partial`: whether the period the phase starts (ends) in is due —
+    a stated interpretation per pack.
+    """
 
     id: str
     title: str
     actor: ActorChoice
     fulfilled_by: str
-    every: Literal["quarter", "month"]
-    due_after_period_end: str
+    every: Literal["quarter", "month", "year"]
+    due_after_period_end: str | None = None
+    due_by: CalendarDue | None = None
     from_event: str
     until_event: str
+    first_partial: bool = True
+    last_partial: bool = False
     citation: str
     when: Condition | None = None
+    interpretation: str | None = None
 
     @field_validator("due_after_period_end")
     @classmethod
-    def _due(cls, v: str) -> str:
-        return check_period(v, allow_zero=True)
+    def _due(cls, v: str | None) -> str | None:
+        return None if v is None else check_period(v, allow_zero=True)
+
+    @model_validator(mode="after")
+    def _one_due(self) -> Recurring:
+        if (self.due_after_period_end is None) == (self.due_by is None):
+            raise ValueError("give one of due_after_period_end or due_by")
+        if self.due_by is not None and (self.every != "year" or self.due_by.month is None):
+            raise ValueError("due_by on a recurring duty is for `every: year` with month+day")
+        return self
+
+
+class Minimum(Strict):
+    """A minimum duration (试运行不少于1个月): `document` dated before it is over is a breach.
+
+    Not a deadline: its end is the corresponding day (Civil Code art. 202), never moved to a
+    working day. A document on or after that day satisfies it.
+    """
+
+    id: str
+    title: str
+    after: str
+    length: PeriodChoice
+    document: str
+    citation: str
+    when: Condition | None = None
+    interpretation: str | None = None
+
+
+class Gate(Strict):
+    """An order the text imposes (不得未批先建; 立项 → 评审 → 备案 → 采购).
+
+    `document` recorded before every one of `requires` (or any one of `requires_any`) was
+    recorded is a breach: recorded as a fact and flagged, never refused.
+    """
+
+    id: str
+    title: str
+    document: str
+    requires: list[str] = Field(default_factory=list)
+    requires_any: list[str] = Field(default_factory=list)
+    citation: str
+    when: Condition | None = None
+    interpretation: str | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Gate:
+        if not self.requires and not self.requires_any:
+            raise ValueError("a gate needs `requires` or `requires_any`")
+        return self
+
+
+class FactCheck(Strict):
+    """A bound on a fact (服务期限不超过3年; 运维费 vs 建设费), checked when the fact is known."""
+
+    id: str
+    title: str
+    fact: str
+    max: float | None = None
+    min: float | None = None
+    max_ratio_of: str | None = Field(default=None, description="another fact, or investment_wan")
+    ratio: float | None = None
+    citation: str
+    when: Condition | None = None
+    interpretation: str | None = None
+
+    @model_validator(mode="after")
+    def _bound(self) -> FactCheck:
+        if self.max is None and self.min is None and self.max_ratio_of is None:
+            raise ValueError("a check needs max, min or max_ratio_of")
+        if (self.max_ratio_of is None) != (self.ratio is None):
+            raise ValueError("max_ratio_of goes with ratio")
+        return self
 
 
 class Rung(Strict):
@@ -194,6 +376,8 @@ class Rung(Strict):
 
     level: int = Field(ge=1)
     name: str
+    label: str = Field(default="", description="Chinese label shown to people (预警, 逾期, 督办)")
+    colour: Literal["green", "amber", "red", "grey"] = "amber"
     offset: str = Field(description="-3wd: 3 working days before due; 0wd: at due; 5wd: after")
     notify: list[str] = Field(description="actor ids; `actor` means the obligation's own actor")
     citation: str
@@ -208,28 +392,50 @@ class Rung(Strict):
 
 
 class Consequence(Strict):
-    """A sanction once cumulative delay passes a threshold (九江 第二十七条)."""
+    """A sanction (后果): by cumulative delay (九江 第二十七条) or one duty missed (相城 20(二)).
+
+    `kind: delay_total` fires once the overdue working days of `counts_toward_delay` duties
+    reach `threshold` while the project is in `phase`; `kind: overdue` fires when
+    `obligation` is overdue (by `threshold`, default at once). `blocks` lists documents the
+    consequence forbids while it stands (不安排运维经费, 不组织竣工验收): recording one is a breach.
+    """
 
     id: str
     title: str
-    threshold: str
-    phase: Phase
+    kind: Literal["delay_total", "overdue"] = "delay_total"
+    threshold: str | None = None
+    phase: Phase | None = None
+    obligation: str | None = None
+    blocks: list[str] = Field(default_factory=list)
     notify: list[str]
     citation: str
     message: str
 
     @field_validator("threshold")
     @classmethod
-    def _threshold(cls, v: str) -> str:
-        check_period(v)
+    def _threshold(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        check_period(v, allow_zero=True)
         if not v.endswith("wd"):
             raise ValueError(f"{v!r}: a delay threshold is counted in working days (wd)")
         return v
+
+    @model_validator(mode="after")
+    def _kind(self) -> Consequence:
+        if self.kind == "delay_total" and (self.threshold is None or self.phase is None):
+            raise ValueError("a delay_total consequence needs threshold and phase")
+        if self.kind == "overdue" and self.obligation is None:
+            raise ValueError("an overdue consequence names its obligation")
+        return self
 
 
 class Escalation(Strict):
     ladder: list[Rung]
     consequences: list[Consequence] = Field(default_factory=list)
+    breach_notify: list[str] | None = Field(
+        default=None, description="who hears of a breach (gate, minimum, check); default: "
+        "the second rung's list, with the owner as the actor")
 
     @field_validator("ladder")
     @classmethod
@@ -248,8 +454,17 @@ class PolicyPack(Strict):
     jurisdiction: str
     issued_on: date
     status: Literal["in_force", "draft", "expired"] = "in_force"
+    effective_from: date | None = None
+    expires_on: date | None = Field(default=None, description="last day the text is in force")
+    after_expiry: str | None = Field(
+        default=None, description="what shixian does for projects started after expires_on")
     source: str
+    starts_with: str = Field(
+        default="launch_notice", description="the document that starts a life (启动通知, 任务书…)")
+    started_on_means: str | None = Field(
+        default=None, description="what `started_on` is, in the text's terms (接到通知之日)")
     actors: dict[str, str]
+    facts: dict[str, FactSpec] = Field(default_factory=dict)
     limits: Limits | None = None
     documents: dict[str, DocumentType]
     stages: list[Stage]
@@ -257,15 +472,55 @@ class PolicyPack(Strict):
     pauses: list[Pause] = Field(default_factory=list)
     obligations: list[Obligation]
     recurring: list[Recurring] = Field(default_factory=list)
+    minimums: list[Minimum] = Field(default_factory=list)
+    gates: list[Gate] = Field(default_factory=list)
+    checks: list[FactCheck] = Field(default_factory=list)
     escalation: Escalation
+
+    def validity_on(self, day: date) -> str | None:
+        """Why starting a project on `day` under this pack needs care, or None."""
+        if self.status == "draft":
+            return f"{self.id} is a draft (征求意见稿): its rules are not in force"
+        if self.status == "expired" or (self.expires_on is not None and day > self.expires_on):
+            until = f" on {self.expires_on}" if self.expires_on else ""
+            then = f"; {self.after_expiry}" if self.after_expiry else ""
+            return f"{self.id} expired{until}{then}"
+        if self.effective_from is not None and day < self.effective_from:
+            return f"{self.id} takes effect on {self.effective_from}"
+        return None
+
+    def rung(self, level: int) -> Rung | None:
+        ladder = self.escalation.ladder
+        return ladder[level - 1] if 1 <= level <= len(ladder) else None
 
     @model_validator(mode="after")
     def _references(self) -> PolicyPack:
         problems: list[str] = []
         docs = set(self.documents)
-        events = docs | {p.id for p in self.periods}
+        date_facts = {f"fact:{k}" for k, f in self.facts.items() if f.type == "date"}
+        events = docs | {p.id for p in self.periods} | date_facts
         pauses = {p.id for p in self.pauses}
         actors = set(self.actors)
+        if self.starts_with not in docs:
+            problems.append(f"starts_with: unknown document {self.starts_with!r}")
+
+        def check_condition(where: str, cond: Condition | None) -> None:
+            if cond is None:
+                return
+            for name in cond.facts or {}:
+                if name not in self.facts:
+                    problems.append(f"{where}: condition on undeclared fact {name!r} "
+                                    "(declare it under `facts:`)")
+            problems.extend(f"{where}: condition on unknown document {d!r}"
+                            for d in cond.elected or [] if d not in docs)
+            for sub in [*(cond.any_of or []), *(cond.none_of or [])]:
+                check_condition(where, sub)
+
+        def check_due(where: str, due: CalendarDue | None) -> None:
+            if due is not None and due.before_event is not None and due.before_event not in events:
+                problems.append(f"{where}: due_by.before_event unknown event {due.before_event!r}")
+
+        rules: list[tuple[str, Condition | None]] = []
 
         def actor_ids(choice: ActorChoice) -> list[str]:
             return [choice] if isinstance(choice, str) else [v.value for v in choice]
@@ -276,6 +531,25 @@ class PolicyPack(Strict):
         for stage in self.stages:
             problems += [f"stage {stage.id}: unknown document {d!r}"
                          for d in stage.entered_by if d not in docs]
+        for mini in self.minimums:
+            where = f"minimum {mini.id}"
+            rules.append((where, mini.when))
+            if mini.after not in events:
+                problems.append(f"{where}: unknown event {mini.after!r} in after")
+            if mini.document not in docs:
+                problems.append(f"{where}: unknown document {mini.document!r}")
+        for gate in self.gates:
+            where = f"gate {gate.id}"
+            rules.append((where, gate.when))
+            problems += [f"{where}: unknown document {d!r}"
+                         for d in [gate.document, *gate.requires, *gate.requires_any]
+                         if d not in docs]
+        for chk in self.checks:
+            where = f"check {chk.id}"
+            rules.append((where, chk.when))
+            for name in (chk.fact, chk.max_ratio_of):
+                if name is not None and name != "investment_wan" and name not in self.facts:
+                    problems.append(f"{where}: undeclared fact {name!r}")
         for period in self.periods:
             problems += [f"period {period.id}: unknown start event {e!r}"
                          for e in event_ids(period.starts) if e not in events]
@@ -297,7 +571,12 @@ class PolicyPack(Strict):
             problems += [f"{where}: unknown pause {p!r}" for p in ob.pauses if p not in pauses]
             if ob.extended_by is not None and ob.extended_by not in docs:
                 problems.append(f"{where}: unknown document {ob.extended_by!r} in extended_by")
-            limits = [ob.limit] if isinstance(ob.limit, str) else [v.value for v in ob.limit]
+            problems += [f"{where}: unknown document {d!r} in cancelled_by"
+                         for d in ob.cancelled_by if d not in docs]
+            rules.append((where, ob.when))
+            check_due(where, ob.due_by)
+            limits = ([] if ob.limit is None else [ob.limit] if isinstance(ob.limit, str)
+                      else [v.value for v in ob.limit])
             for limit in limits:
                 try:
                     check_period(limit)
@@ -311,12 +590,24 @@ class PolicyPack(Strict):
                          for e in (rec.from_event, rec.until_event) if e not in events]
             if rec.fulfilled_by not in docs:
                 problems.append(f"{where}: unknown document {rec.fulfilled_by!r}")
+            rules.append((where, rec.when))
+        for period in self.periods:
+            rules.append((f"period {period.id}", period.when))
         for rung in self.escalation.ladder:
             problems += [f"ladder rung {rung.name}: unknown actor {a!r}" for a in rung.notify
                          if a != "actor" and a not in actors]
+        problems += [f"escalation.breach_notify: unknown actor {a!r}"
+                     for a in self.escalation.breach_notify or [] if a not in actors]
+        obligation_ids = {o.id for o in self.obligations}
         for cons in self.escalation.consequences:
             problems += [f"consequence {cons.id}: unknown actor {a!r}" for a in cons.notify
                          if a not in actors]
+            if cons.obligation is not None and cons.obligation not in obligation_ids:
+                problems.append(f"consequence {cons.id}: unknown obligation {cons.obligation!r}")
+            problems += [f"consequence {cons.id}: unknown document {d!r} in blocks"
+                         for d in cons.blocks if d not in docs]
+        for where, cond in rules:
+            check_condition(where, cond)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -344,6 +635,10 @@ def holds(condition: Condition | None, facts: ProjectFacts, limits: Limits | Non
         checks.append(facts.major == c.major)
     if c.planned_months_gte is not None:
         checks.append((facts.planned_months or 0) >= c.planned_months_gte)
+    for name, test in (c.facts or {}).items():
+        checks.append(fact_passes(facts.extra.get(name), test))
+    if c.elected is not None:
+        checks.append(all(d in facts.elected for d in c.elected))
     if c.any_of is not None:
         checks.append(any(holds(sub, facts, limits) for sub in c.any_of))
     if c.none_of is not None:
@@ -370,3 +665,25 @@ def choose(
         if holds(variant.when, facts, limits):
             return variant.value
     return None
+
+
+def fact_passes(value: FactValue | None, test: FactTest | FactValue) -> bool:
+    """One fact against one test; an unknown (absent) fact passes only `present: false`."""
+    if not isinstance(test, FactTest):
+        return value is not None and value == test
+    if test.present is not None:
+        return (value is not None) == test.present
+    if value is None:
+        return False
+    if test.equals is not None and value != test.equals:
+        return False
+    if test.one_of is not None and value not in test.one_of:
+        return False
+    bounds = (test.gte, test.gt, test.lte, test.lt)
+    if any(b is not None for b in bounds):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        num = float(value)
+        return ((test.gte is None or num >= test.gte) and (test.gt is None or num > test.gt)
+                and (test.lte is None or num <= test.lte) and (test.lt is None or num < test.lt))
+    return True

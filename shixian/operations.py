@@ -141,5 +141,5 @@ async def update_project(client: Client, project_id: str, update: Any,
 
 async def project_status(client: Client, project_id: str) -> StatusView:
     handle = await project_handle(client, project_id)
-    status: StatusView = await handle.query(ProjectLifecycleWorkflow.status)
+    status: StatusView = await handle.query(ProjectLifecycleWorkflow.status, today())
     return status

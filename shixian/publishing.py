@@ -24,7 +24,8 @@ from shixian.operations import update_project
 from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.models import CalendarApplied, CalendarUpdate
 
-RUNNING = 'WorkflowType = "ProjectLifecycleWorkflow" AND ExecutionStatus = "Running"'
+RUNNING = ('WorkflowType IN ("ProjectLifecycleWorkflowV2", "ProjectLifecycleWorkflow") '
+           'AND ExecutionStatus = "Running"')
 
 
 @dataclass

@@ -18,10 +18,12 @@ from activities.notices import send_notice
 from activities.read_model import record_status
 from shixian import config
 from workflows.lifecycle import ProjectLifecycleWorkflow
+from workflows.v1.lifecycle import ProjectLifecycleWorkflowV1
 
 log = structlog.get_logger("shixian.worker")
 
-WORKFLOWS = [ProjectLifecycleWorkflow]
+# v1 stays registered: projects started before rule engine v2 replay on it, then upgrade.
+WORKFLOWS = [ProjectLifecycleWorkflow, ProjectLifecycleWorkflowV1]
 ACTIVITIES: list[Callable[..., Any]] = [send_notice, record_status]
 
 

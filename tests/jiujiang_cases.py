@@ -158,8 +158,10 @@ STATE_OWNED_INFRA = Case(
         "budget_submission": D("2025-07-16"),
         # 20 wd from 7/14: 7/15–18, 21–25, 28–8/1, 8/4–8, 8/11.
         "budget_approval": D("2025-08-11"),
-        # trial 6 months 2/2 → Sun 8/2 → Mon 8/3; 20 wd: 8/4–7, 10–14, 17–21, 24–28, 31.
-        "final_acceptance": D("2026-08-31"),
+        # trial 6 months 2/2 → Sun 8/2 (a duration's end, not a deadline: not moved to a
+        # working day — rule engine v2; v1 moved it to Mon 8/3 and got 8/31);
+        # 20 wd from 8/2: 8/3–7, 10–14, 17–21, 24–28.
+        "final_acceptance": D("2026-08-28"),
         # 30 wd from 8/28: 8/31, 9/1–4, 7–11, 14–18, Sun 9/20, 21–24, (9/25 中秋) 28–30,
         # (10/1–7) 10/8–9, Sat 10/10, 12–15.
         "completion_application": D("2026-10-15"),

@@ -61,10 +61,21 @@ def test_state_owned_approvals_go_to_sasac(calendar: WorkCalendar) -> None:
     assert views["self_evaluation"].state is ObligationState.OPEN
 
 
-def test_self_evaluation_before_its_window_is_refused(calendar: WorkCalendar) -> None:
+def test_self_evaluation_before_its_window_is_a_recorded_breach(calendar: WorkCalendar) -> None:
+    """九江 39 "6至12个月内": an early report is a fact (done) and a breach, not a refusal."""
     ledger = ledger_for(STATE_OWNED_INFRA, calendar)
-    with pytest.raises(Refused, match=r"too early.*opens on 2027-05-05"):
-        ledger.check_document(doc("self_evaluation_filed", "2026-11-20"), TODAY)
+    early = doc("self_evaluation_filed", "2026-11-20")
+    assert ledger.check_document(early, TODAY) is RecordOutcome.ACCEPTED
+    ledger.add_document(early, NOW)
+    status = ledger.status(NOW)
+    views = {v.id: v for v in status.obligations}
+    assert views["self_evaluation"].state is ObligationState.DONE
+    [breach] = status.breaches
+    assert breach.citation == "九江 第三十九条"
+    assert "早于窗口开始日 2027-05-05" in breach.detail
+    notices = ledger.escalate(NOW)
+    assert [n.kind.value for n in notices] == ["violation"]
+    assert ledger.escalate(NOW) == []  # once
 
 
 def test_late_submission_counts_overdue_working_days(calendar: WorkCalendar) -> None:
@@ -83,7 +94,7 @@ def test_late_submission_counts_overdue_working_days(calendar: WorkCalendar) -> 
         (doc("nonsense", "2025-03-10"), "unknown document type 'nonsense'"),
         (doc("budget_approved", "2025-03-10"), "not expected in this state"),
         (doc("fsr_submitted", "2026-12-01"), "after today"),
-        (doc("fsr_submitted", "2025-03-01"), "before the launch notice"),
+        (doc("fsr_submitted", "2025-03-01"), "before the launch_notice"),
         (doc("design_submitted", "2025-03-10"), "not on this project's path"),
         (doc("extension_granted", "2025-03-10"), "needs the new due day"),
         (doc("revision_resubmitted", "2025-03-10"), "no revision_requested is waiting"),

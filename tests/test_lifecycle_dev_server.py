@@ -19,7 +19,7 @@ from tests.conftest import new_queue, running_worker
 from tests.jiujiang_cases import SMALL_BUILD, STATE_OWNED_INFRA, doc, project
 from tests.lifecycle_helpers import business_today, record_history, start
 from workflows import search_attributes as sa
-from workflows.lifecycle import ProjectLifecycleWorkflow
+from workflows.lifecycle import DOCUMENT_SIGNAL, ProjectLifecycleWorkflow
 from workflows.models import (
     CalendarApplied,
     CalendarUpdate,
@@ -59,7 +59,7 @@ async def test_refused_inputs_leave_the_workflow_healthy(dev_env: WorkflowEnviro
             (doc("fsr_submit", "2025-03-10"), "unknown document type 'fsr_submit'"),
             (doc("fsr_approved", "2025-03-10"), "not expected in this state"),
             (doc("fsr_submitted", (today + timedelta(days=3)).isoformat()), "after today"),
-            (doc("fsr_submitted", "2025-02-28"), "before the launch notice"),
+            (doc("fsr_submitted", "2025-02-28"), "before the launch_notice"),
             (doc("design_submitted", "2025-03-10"), "not on this project's path"),
             (doc("self_evaluation_filed", "2025-03-10"), "not expected"),
         ]
@@ -74,7 +74,7 @@ async def test_refused_inputs_leave_the_workflow_healthy(dev_env: WorkflowEnviro
         assert "already recorded on 2025-03-20" in await refused(
             handle, record, doc("fsr_submitted", "2025-03-21"))
         # The signal path refuses politely too: an event, never a failed task.
-        await handle.signal(ProjectLifecycleWorkflow.document_arrived,
+        await handle.signal(DOCUMENT_SIGNAL,
                             doc("no_such_type", "2025-03-21"))
         # Clock, extension and termination updates refuse bad arguments the same way.
         assert "no obligation 'nope'" in await refused(
@@ -91,11 +91,15 @@ async def test_refused_inputs_leave_the_workflow_healthy(dev_env: WorkflowEnviro
             handle, ProjectLifecycleWorkflow.terminate,
             Termination(on=today + timedelta(days=9), reason="x"))
         # Window not yet open: 九江 第三十九条 self-evaluation 6–12 months after acceptance.
+        # An early report is a fact: recorded, and flagged as a breach citing the article.
         imported = await start(client, STATE_OWNED_INFRA.project.model_copy(
             update={"id": "JJT-WINDOW", "documents": STATE_OWNED_INFRA.documents}), queue)
-        assert "too early: the window for 开展建设应用绩效自评并报送 opens on 2027-05-05" in \
-            await refused(imported, record, doc("self_evaluation_filed", "2026-11-10"))
-        assert (await status_of(imported)).stage == "operation"
+        early: RecordResult = await imported.execute_update(
+            record, doc("self_evaluation_filed", "2026-11-10"))
+        assert early.outcome is RecordOutcome.ACCEPTED
+        window = await status_of(imported)
+        assert [b.citation for b in window.breaches] == ["九江 第三十九条"]
+        assert "早于窗口开始日 2027-05-05" in window.breaches[0].detail
         await imported.terminate("test over")
         await asyncio.sleep(0.3)
         status = await status_of(handle)

@@ -16,7 +16,7 @@ from activities.db import engine, notice_outbox
 from tests.conftest import new_queue, running_worker
 from tests.jiujiang_cases import MERGED_OTHER, SMALL_BUILD, STATE_OWNED_INFRA, doc, project
 from tests.lifecycle_helpers import business_today, calendar, record_history, start
-from workflows.lifecycle import ProjectLifecycleWorkflow
+from workflows.lifecycle import DOCUMENT_SIGNAL, ProjectLifecycleWorkflow
 from workflows.models import DocumentArrival, ObligationState, StatusView
 
 
@@ -41,7 +41,7 @@ async def test_three_jiujiang_lifecycles_hand_worked(
         # A: documents arrive one by one, by signal.
         a = await start(client, SMALL_BUILD.project, queue)
         for d in SMALL_BUILD.documents:
-            await a.signal(ProjectLifecycleWorkflow.document_arrived, d)
+            await a.signal(DOCUMENT_SIGNAL, d)
         # B and C: imported half-way, documents in the input.
         b = await start(client, MERGED_OTHER.project.model_copy(
             update={"documents": MERGED_OTHER.documents}), queue)
@@ -87,7 +87,7 @@ async def test_live_lifecycle_over_a_year_in_seconds(
         for n, (days, doc_type) in enumerate(steps, start=1):
             await env.sleep(timedelta(days=days))
             on = business_today(await env.get_current_time())
-            await handle.signal(ProjectLifecycleWorkflow.document_arrived,
+            await handle.signal(DOCUMENT_SIGNAL,
                                 DocumentArrival(type=doc_type, on=on))
             await wait_for_documents(handle, n)
         final: StatusView = await handle.result()
@@ -111,7 +111,7 @@ async def test_late_ndrc_reply_escalates_once_per_rung_across_worker_restart(
     due = cal.add_working_days(t0, 5)  # 九江 25(一): NDRC replies within 5 wd
     async with running_worker(env.client, queue, cache=False):
         handle = await start(env.client, proj, queue)
-        await handle.signal(ProjectLifecycleWorkflow.document_arrived,
+        await handle.signal(DOCUMENT_SIGNAL,
                             DocumentArrival(type="proposal_submitted", on=t0, ref="P-1"))
         await wait_for_documents(handle, 1)
         # Past the warning rung (3 wd before due) but not the due day.
@@ -158,12 +158,12 @@ async def test_revision_stops_the_review_clock_and_escalates_itself(
     proj = project("JJT-REV", investment_wan=800, started_on=t0)
     async with running_worker(env.client, queue):
         handle = await start(env.client, proj, queue)
-        await handle.signal(ProjectLifecycleWorkflow.document_arrived,
+        await handle.signal(DOCUMENT_SIGNAL,
                             doc("fsr_submitted", t0.isoformat()))
         await wait_for_documents(handle, 1)
         await env.sleep(timedelta(days=4))
         asked = business_today(await env.get_current_time())
-        await handle.signal(ProjectLifecycleWorkflow.document_arrived,
+        await handle.signal(DOCUMENT_SIGNAL,
                             doc("revision_requested", asked.isoformat()))
         paused = await wait_for_documents(handle, 2)
         review = {o.id: o for o in paused.obligations}["fsr_tech_review"]
@@ -172,7 +172,7 @@ async def test_revision_stops_the_review_clock_and_escalates_itself(
         await env.sleep(timedelta(days=40))
         back = business_today(await env.get_current_time())
         late: StatusView = await handle.query(ProjectLifecycleWorkflow.status)
-        await handle.signal(ProjectLifecycleWorkflow.document_arrived,
+        await handle.signal(DOCUMENT_SIGNAL,
                             doc("revision_resubmitted", back.isoformat()))
         resumed = await wait_for_documents(handle, 3)
         await handle.terminate("test over")

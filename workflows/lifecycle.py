@@ -1,20 +1,26 @@
 """`ProjectLifecycleWorkflow`: one durable workflow per approved project (DESIGN §4).
 
 It interprets the policy pack in its input with the calendar snapshot in its input, sleeps
-on one durable timer until the next rung of any escalation ladder, and wakes on documents.
+on one durable timer until the next thing that changes by itself, and wakes on documents.
 Everything it decides from is in its history: input, updates, signals, activity results.
+
+The workflow type is `ProjectLifecycleWorkflowV2` (rule engine v2); projects started under
+v1 replay on the frozen `workflows.v1` code and continue here (`workflows.upgrade`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import date, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from activities.notices import NoticeInput, send_notice
     from activities.read_model import ReadModelUpdate, record_status
     from calendars.engine import WorkCalendar
@@ -23,10 +29,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.ledger import Ledger, Refused, business_date
     from workflows.models import (
+        MAX_DOCUMENTS,
+        BatchResult,
         CalendarApplied,
         CalendarUpdate,
         ClockChange,
         DocumentArrival,
+        DocumentBatch,
+        DocumentOutcome,
         Extension,
         ExtensionRequest,
         LedgerState,
@@ -36,10 +46,15 @@ with workflow.unsafe.imports_passed_through():
         StatusView,
         Termination,
     )
+    from workflows.upgrade import UPGRADED_WORKFLOW_TYPE
 
 # Continue-as-new well before the server's 4,096-event suggestion; a multi-year life then
 # keeps each run's history small and replay fast.
 HISTORY_EVENTS_BEFORE_CONTINUE = 2_000
+# Refused or unreadable signals are counted; only this many are kept as events, so a script
+# re-sending a bad document cannot grow the state without bound.
+REFUSAL_EVENTS_KEPT = 20
+DOCUMENT_SIGNAL = "document_arrived"
 
 NOTICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
@@ -48,9 +63,9 @@ NOTICE_RETRY = RetryPolicy(
 )
 
 
-@workflow.defn
+@workflow.defn(name=UPGRADED_WORKFLOW_TYPE)
 class ProjectLifecycleWorkflow:
-    """政务信息化项目全生命周期: one project from launch notice to self-evaluation."""
+    """政务信息化项目全生命周期: one project from its first document to self-evaluation."""
 
     @workflow.init
     def __init__(self, inp: LifecycleInput) -> None:
@@ -115,21 +130,39 @@ class ProjectLifecycleWorkflow:
         return ledger.status(workflow.now())
 
     def _import_documents(self) -> None:
-        """Documents already received (a project imported half-way) enter in date order."""
+        """Documents already received (a project imported half-way) enter as one batch."""
         now = workflow.now()
-        ledger = self._ledger
         project = self._input.project
-        ledger.log(now, "started", f"{project.name} under {self._input.pack.id}",
-                   {"started_on": project.started_on.isoformat()}, on=project.started_on)
-        for doc in sorted(project.documents, key=lambda d: d.on):
+        self._ledger.log(now, "started", f"{project.name} under {self._input.pack.id}",
+                         {"started_on": project.started_on.isoformat()}, on=project.started_on)
+        for outcome in self._apply_batch(project.documents):
+            if outcome.outcome is RecordOutcome.REFUSED:
+                self._ledger.log(now, "document_refused",
+                                 f"import of {outcome.type}: {outcome.reason}",
+                                 {"type": outcome.type, "on": outcome.on.isoformat()},
+                                 on=outcome.on)
+
+    def _apply_batch(self, docs: Sequence[DocumentArrival]) -> list[DocumentOutcome]:
+        """Check and record documents in date order; each is checked against the ones
+        before it. Nothing is escalated here: the main loop judges after the whole batch."""
+        now = workflow.now()
+        today = business_date(now)
+        ledger = self._ledger
+        out: list[DocumentOutcome] = []
+        for doc in sorted(docs, key=lambda d: d.on):
             try:
-                outcome = ledger.check_document(doc, business_date(now))
+                if len(ledger.state.documents) >= MAX_DOCUMENTS:
+                    raise Refused(f"this project already holds {MAX_DOCUMENTS} documents; "
+                                  "ask an operator to archive it")
+                outcome = ledger.check_document(doc, today)
             except Refused as exc:
-                ledger.log(now, "document_refused", f"import of {doc.type}: {exc.message}",
-                           doc.model_dump(mode="json"), on=doc.on)
+                out.append(DocumentOutcome(type=doc.type, on=doc.on,
+                                           outcome=RecordOutcome.REFUSED, reason=exc.message))
                 continue
             if outcome is RecordOutcome.ACCEPTED:
                 ledger.add_document(doc, now)
+            out.append(DocumentOutcome(type=doc.type, on=doc.on, outcome=outcome))
+        return out
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -140,7 +173,7 @@ class ProjectLifecycleWorkflow:
         """Report the state to the read model when it changed since the last report."""
         state = self._ledger.state
         status = self._ledger.status(workflow.now())
-        view = status.model_dump(exclude={"as_of", "today", "events", "notices"})
+        view = status.model_dump(exclude={"as_of", "today", "events", "notices", "documents"})
         if view == self._synced and state.read_model_events == state.next_seq - 1:
             return
         state.read_model_seq += 1
@@ -150,7 +183,9 @@ class ProjectLifecycleWorkflow:
                 workflow_id=workflow.info().workflow_id,
                 seq=state.read_model_seq,
                 investment_wan=self._input.project.investment_wan,
-                status=status.model_copy(update={"events": [], "notices": []}),
+                # What the read model stores: not the documents, events or notices in full.
+                status=status.model_copy(update={"events": [], "notices": [],
+                                                 "documents": []}),
                 new_events=[e for e in state.events if e.seq > state.read_model_events],
             ),
             start_to_close_timeout=timedelta(seconds=30),
@@ -195,18 +230,61 @@ class ProjectLifecycleWorkflow:
     def _validate_document(self, doc: DocumentArrival) -> None:
         self._ledger.check_document(doc, business_date(workflow.now()))
 
-    @workflow.signal
-    def document_arrived(self, doc: DocumentArrival) -> None:
-        """Fire-and-forget form for scripts: a refusal is logged as an event, never raised."""
+    @workflow.update
+    def record_documents(self, batch: DocumentBatch) -> BatchResult:
+        """A batch for one project (`doc --file`, an import): escalation waits for all of it.
+
+        Each document is accepted, recognised as a duplicate or refused with its reason;
+        refused ones change nothing and are not kept.
+        """
+        outcomes = self._apply_batch(batch.documents)
+        if any(o.outcome is RecordOutcome.ACCEPTED for o in outcomes):
+            self._wake()
+        return BatchResult(outcomes=outcomes,
+                           stage=self._ledger.stage(business_date(workflow.now())))
+
+    @record_documents.validator
+    def _validate_batch(self, batch: DocumentBatch) -> None:
+        if self._ledger.state.terminated is not None:
+            raise Refused(f"the project was terminated: {self._ledger.state.terminated}")
+
+    @workflow.signal(dynamic=True)
+    def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """Signals for scripts (`document_arrived`): whatever arrives is either recorded or
+        kept visible as a refusal on the project — never dropped, never raised."""
         now = workflow.now()
+        if name != DOCUMENT_SIGNAL:
+            self._refused(f"unknown signal {name[:60]!r}; send {DOCUMENT_SIGNAL} or use "
+                          "`shixian doc`", {})
+            return
+        if len(args) != 1:
+            self._refused(f"{DOCUMENT_SIGNAL} takes one document, got {len(args)} inputs", {})
+            return
+        try:
+            doc = workflow.payload_converter().from_payload(args[0].payload, DocumentArrival)
+        except (ValidationError, ValueError, TypeError) as exc:
+            self._refused(f"unreadable {DOCUMENT_SIGNAL}: {_short(exc)}", {})
+            return
         try:
             outcome = self._ledger.check_document(doc, business_date(now))
         except Refused as exc:
-            self._ledger.log(now, "document_refused", exc.message, doc.model_dump(mode="json"))
+            self._refused(exc.message, doc.model_dump(mode="json", exclude_defaults=True))
             return
         if outcome is RecordOutcome.ACCEPTED:
             self._ledger.add_document(doc, now)
             self._wake()
+        elif self._should_continue_as_new():
+            self._wake()
+
+    def _refused(self, reason: str, data: dict[str, object]) -> None:
+        state = self._ledger.state
+        state.refused_signals += 1
+        if state.refused_signals <= REFUSAL_EVENTS_KEPT:
+            self._ledger.log(workflow.now(), "document_refused", reason, data)
+            self._wake()  # the read model shows it
+        elif state.refused_signals % 1_000 == 0 or self._should_continue_as_new():
+            self._wake()
+        workflow.logger.warning("signal refused: %s", reason)
 
     # ---- clocks, extensions, termination -------------------------------------------------
     @workflow.update
@@ -216,6 +294,7 @@ class ProjectLifecycleWorkflow:
         if change.reason:
             pause.reason = f"{pause.reason}: {change.reason}"
         self._ledger.state.manual_pauses.append(pause)
+        self._ledger.invalidate()
         self._ledger.log(now, "clock_stopped", f"{change.obligation} stopped on {change.on} "
                          f"({pause.reason})", change.model_dump(mode="json"), on=change.on)
         self._wake()
@@ -230,6 +309,7 @@ class ProjectLifecycleWorkflow:
         now = workflow.now()
         pause = self._ledger.check_restart_clock(change.obligation, change.on, business_date(now))
         pause.until = change.on
+        self._ledger.invalidate()
         due = self._ledger.due_map(business_date(now)).get(change.obligation)
         self._ledger.log(now, "clock_restarted", f"{change.obligation} restarted on {change.on}; "
                          f"due {due}", change.model_dump(mode="json"), on=change.on)
@@ -244,8 +324,9 @@ class ProjectLifecycleWorkflow:
     @workflow.update
     def grant_extension(self, request: ExtensionRequest) -> str:
         now = workflow.now()
-        self._ledger.check_extension(request.obligation, request.until, business_date(now))
-        before = self._ledger.due_map(business_date(now))
+        today = business_date(now)
+        self._ledger.check_extension(request.obligation, request.until, request.on, today)
+        before = self._ledger.due_map(today)
         self._ledger.apply_extension(
             Extension(obligation=request.obligation, until=request.until,
                       reason=request.reason, granted_on=request.on),
@@ -257,13 +338,14 @@ class ProjectLifecycleWorkflow:
 
     @grant_extension.validator
     def _validate_extension(self, request: ExtensionRequest) -> None:
-        self._ledger.check_extension(request.obligation, request.until,
+        self._ledger.check_extension(request.obligation, request.until, request.on,
                                      business_date(workflow.now()))
 
     @workflow.update
     def terminate(self, termination: Termination) -> str:
         now = workflow.now()
         self._ledger.state.terminated = f"{termination.on}: {termination.reason}"
+        self._ledger.invalidate()
         self._ledger.log(now, "terminated", termination.reason,
                          termination.model_dump(mode="json"), on=termination.on)
         self._wake()
@@ -326,5 +408,13 @@ class ProjectLifecycleWorkflow:
 
     # ---- query ---------------------------------------------------------------------------
     @workflow.query
-    def status(self) -> StatusView:
-        return self._ledger.status(workflow.now())
+    def status(self, today: date | None = None) -> StatusView:
+        """The status as of `today`, the caller's Beijing date (the workflow's own clock
+        stops at its last task, so a caller that passes no day gets that task's day)."""
+        now = workflow.now()
+        return self._ledger.status(now, today)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).replace("\n", " ")
+    return text if len(text) <= 300 else text[:300] + "…"

@@ -12,21 +12,37 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from policies.model import Category, Kind, OwnerType, PolicyPack, ProjectFacts
+from policies.model import Category, FactValue, Kind, OwnerType, PolicyPack, ProjectFacts
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Bounds on what crosses the workflow boundary: one oversized field must never push a
+# workflow task or an activity input past Temporal's 2 MB payload limit (DESIGN §7).
+MAX_TEXT = 200
+MAX_REASON = 500
+MAX_DOCUMENTS = 1_000
+MAX_FACTS = 50
+
+
 class DocumentArrival(Model):
     """A document that arrived: its type id, the business date, reference and sender."""
 
-    type: str
+    type: str = Field(max_length=64)
     on: date
-    ref: str | None = None
-    by: str | None = None
+    ref: str | None = Field(default=None, max_length=MAX_TEXT)
+    by: str | None = Field(default=None, max_length=MAX_TEXT)
     until: date | None = Field(default=None, description="for an extension: the new due day")
+    facts: dict[str, FactValue] = Field(
+        default_factory=dict, max_length=MAX_FACTS,
+        description="facts the document states (合同服务期限…)")
+
+    @field_validator("facts")
+    @classmethod
+    def _facts(cls, v: dict[str, FactValue]) -> dict[str, FactValue]:
+        return bounded_facts(v)
 
     @field_validator("type")
     @classmethod
@@ -41,19 +57,32 @@ class Project(Model):
     """An approved project as ops describe it in the projects file."""
 
     id: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    name: str = Field(min_length=1)
-    policy: str
-    owner: str
+    name: str = Field(min_length=1, max_length=MAX_TEXT)
+    policy: str = Field(max_length=64)
+    owner: str = Field(min_length=1, max_length=MAX_TEXT)
     owner_type: OwnerType
     category: Category
     kind: Kind
-    investment_wan: float = Field(gt=0, description="万元")
+    investment_wan: float = Field(gt=0, le=100_000_000, allow_inf_nan=False,
+                                  description="万元, a finite amount")
     major: bool = False
     planned_months: int | None = Field(default=None, ge=1)
-    started_on: date = Field(description="date of the launch notice (启动通知)")
-    documents: list[DocumentArrival] = Field(default_factory=list)
+    started_on: date = Field(description="the day the life-starting document was received "
+                             "(九江: 接到启动通知之日)")
+    facts: dict[str, FactValue] = Field(
+        default_factory=dict, max_length=MAX_FACTS,
+        description="the facts the pack declares (`facts:` in the pack)")
+    documents: list[DocumentArrival] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
 
-    def facts(self) -> ProjectFacts:
+    @field_validator("facts")
+    @classmethod
+    def _facts(cls, v: dict[str, FactValue]) -> dict[str, FactValue]:
+        return bounded_facts(v)
+
+    def fact_value(self, name: str) -> FactValue | None:
+        return self.facts.get(name)
+
+    def project_facts(self, elected: frozenset[str] = frozenset()) -> ProjectFacts:
         return ProjectFacts(
             owner_type=self.owner_type,
             category=self.category,
@@ -61,7 +90,20 @@ class Project(Model):
             investment_wan=self.investment_wan,
             major=self.major,
             planned_months=self.planned_months,
+            extra=dict(self.facts),
+            elected=elected,
         )
+
+
+def bounded_facts(facts: dict[str, FactValue]) -> dict[str, FactValue]:
+    for name, value in facts.items():
+        if len(name) > 64:
+            raise ValueError(f"fact name {name[:20]!r}… is longer than 64 characters")
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise ValueError(f"fact {name}: text longer than {MAX_TEXT} characters")
+        if isinstance(value, float) and (value != value or value in (float("inf"), -float("inf"))):
+            raise ValueError(f"fact {name}: {value} is not a finite number")
+    return facts
 
 
 class ObligationState(StrEnum):
@@ -145,11 +187,15 @@ class LedgerState(Model):
     extensions: list[Extension] = Field(default_factory=list)
     events: list[EventRecord] = Field(default_factory=list)
     notices: list[NoticeRecord] = Field(default_factory=list)
-    notified_level: dict[str, int] = Field(default_factory=dict)
+    notified_level: dict[str, int] = Field(default_factory=dict)  # v1 only; v2 derives it
+    withdrawn: dict[str, str] = Field(
+        default_factory=dict, description="notice key → key of the correction withdrawing it")
     consequences_fired: list[str] = Field(default_factory=list)
     known_due: dict[str, date] = Field(default_factory=dict)
     calendar: dict[str, Any] = Field(default_factory=dict)
     terminated: str | None = None
+    refused_signals: int = Field(default=0, description="refused or unreadable signals, counted; "
+                                 "only the first few are kept as events")
     next_seq: int = 1
     read_model_seq: int = 0
     read_model_events: int = 0
@@ -177,21 +223,39 @@ class RecordResult(Model):
 class ClockChange(Model):
     """stop_clock / restart_clock: time a regulation excludes that no document marks."""
 
-    obligation: str
+    obligation: str = Field(max_length=MAX_TEXT)
     on: date
-    reason: str = ""
+    reason: str = Field(default="", max_length=MAX_REASON)
 
 
 class ExtensionRequest(Model):
-    obligation: str
+    obligation: str = Field(max_length=MAX_TEXT)
     until: date
     on: date
-    reason: str = ""
+    reason: str = Field(default="", max_length=MAX_REASON)
 
 
 class Termination(Model):
     on: date
-    reason: str
+    reason: str = Field(max_length=MAX_REASON)
+
+
+class DocumentBatch(Model):
+    """Documents for one project applied as one update: escalation is judged after all."""
+
+    documents: list[DocumentArrival] = Field(min_length=1, max_length=MAX_DOCUMENTS)
+
+
+class DocumentOutcome(Model):
+    type: str
+    on: date
+    outcome: RecordOutcome
+    reason: str = ""
+
+
+class BatchResult(Model):
+    outcomes: list[DocumentOutcome]
+    stage: str
 
 
 class CalendarUpdate(Model):
@@ -225,6 +289,26 @@ class ObligationView(Model):
     done_on: date | None = None
     paused_since: date | None = None
     note: str | None = None
+    limit: str | None = Field(default=None, description="5wd, 3m, 每年8月底前…, or none")
+    limit_basis: str | None = Field(default=None, description="shixian 运营默认: not the text's")
+    open_ended: bool = Field(default=False, description="a window with no closing day, or no "
+                             "limit in the text: shown as open, never escalated")
+    on_time: bool | None = Field(default=None, description="done on or before its due day")
+    escalation_label: str | None = None
+    escalation_colour: str | None = None
+    withdrawn_notices: int = 0
+
+
+class BreachView(Model):
+    """A breach the facts show (违规), with the article it breaks."""
+
+    id: str
+    rule: str
+    title: str
+    citation: str
+    document: str | None
+    on: date | None
+    detail: str
 
 
 class StatusView(Model):
@@ -245,3 +329,10 @@ class StatusView(Model):
     documents: list[DocumentArrival]
     events: list[EventRecord]
     notices: list[NoticeRecord]
+    policy_status: str = Field(default="in_force", description="in_force, draft or expired")
+    policy_note: str | None = Field(default=None, description="why the pack needs care, if so")
+    breaches: list[BreachView] = Field(default_factory=list)
+    delay_working_days: int = Field(default=0, description="第二十七条-style total, from facts")
+    escalation_label: str | None = None
+    escalation_colour: str = "green"
+    withdrawn_notices: int = 0

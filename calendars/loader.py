@@ -22,14 +22,26 @@ ENV_VAR = "SHIXIAN_CALENDAR_DIR"
 HOME_VAR = "SHIXIAN_HOME"
 
 
-def installed_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """Where `shixian calendar publish` installs files: $SHIXIAN_HOME/calendars.
+def installed_dir(environ: Mapping[str, str] | None = None, start: Path | None = None) -> Path:
+    """Where `shixian calendar publish` installs files: <state directory>/calendars.
 
-    SHIXIAN_HOME (default ./.shixian) is the same state directory shixian.config uses;
-    it is read here so that this package needs nothing from the rest of shixian.
+    The state directory is found by the same rule as `shixian.config.find_home` (repeated
+    here so that this package needs nothing from the rest of shixian): SHIXIAN_HOME, else the
+    nearest `.shixian/` in the working directory or above, else the user data directory.
     """
-    home = (os.environ if environ is None else environ).get(HOME_VAR, ".shixian")
-    return Path(home) / "calendars"
+    env = os.environ if environ is None else environ
+    home = env.get(HOME_VAR)
+    if home:
+        return Path(home).resolve() / "calendars"
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / ".shixian").is_dir():
+            return directory / ".shixian" / "calendars"
+    base = env.get("XDG_DATA_HOME")
+    data = Path(base) if base else Path.home() / ".local" / "share"
+    return data / "shixian" / "calendars"
+
+
 FIRST_YEAR, LAST_YEAR = 2004, 2035
 
 

@@ -73,6 +73,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return closed_pipe()
+
+
+# 128 + SIGPIPE: what a shell reports for a command whose reader went away.
+CLOSED_PIPE = 141
+
+
+def closed_pipe() -> int:
+    """The reader of stdout went away (`shixian list | head -1`): not an error worth a
+    traceback. Later writes and the final flush go to /dev/null (Python's documented way)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return CLOSED_PIPE
 
 
 def run() -> None:
@@ -84,7 +99,10 @@ def run() -> None:
     directly with main()'s status.
     """
     code = main()
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = closed_pipe()
     sys.stderr.flush()
     os._exit(code)
 

@@ -1,9 +1,11 @@
-"""iCalendar (RFC 5545) feeds of deadlines, written by hand.
+"""iCalendar (RFC 5545) feeds of deadlines, through the `icalendar` library.
 
-`icalendar` is only a test dependency: this module is small, pure (no I/O, no clock) and
-owns the few rules that matter — TEXT escaping (§3.3.11), folding at 75 octets without
-splitting a UTF-8 character (§3.1), CRLF line ends, UTC for DTSTAMP and alarm triggers.
-The CLI (`shixian ics`) reads the read model and hands rows here as `Deadline`s.
+`icalendar` does the wire format — TEXT escaping (§3.3.11), folding at 75 octets without
+splitting a UTF-8 character (§3.1), CRLF line ends. This module owns what a deadline means
+as an event: one all-day event on the due day with a stable UID (project/obligation), an
+alarm on each warning rung of the pack's ladder, TENTATIVE when the due day was counted over
+days the State Council has not announced. It is pure (no I/O, no clock); the read model's
+rows arrive as `Deadline`s (`shixian.readmodel.deadlines`).
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ import datetime as _dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import icalendar
+
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
 from calendars.periods import SHANGHAI
 from policies.model import Rung
 
-CRLF = "\r\n"
-MAX_OCTETS = 75  # per physical line, CRLF excluded (§3.1)
 PRODID = "-//shixian//shixian deadlines//ZH"
 LIVE_STATES = frozenset({"pending", "open", "overdue", "paused"})
 FINISHED_STATES = frozenset({"done", "waived", "cancelled"})
@@ -29,155 +31,59 @@ WARNING_TIME = _dt.time(9, 0)
 PROVISIONAL_NOTE = "暂定: counted over days the State Council has not announced yet"
 
 
-def escape_text(value: str) -> str:
-    """A TEXT value (§3.3.11): backslash, `;` and `,` escaped, any line break as `\\n`.
-
-    Control characters other than TAB are not allowed in TEXT, so they are dropped.
-    """
+def clean_text(value: str) -> str:
+    """A TEXT value's content: line breaks as `\n`; other control characters (not allowed
+    in TEXT, §3.3.11) dropped."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    out: list[str] = []
-    for ch in value:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch in ";,":
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t" or not (ord(ch) < 0x20 or ord(ch) == 0x7F):
-            out.append(ch)
-    return "".join(out)
+    return "".join(ch for ch in value
+                   if ch in "\t\n" or not (ord(ch) < 0x20 or ord(ch) == 0x7F))
 
 
-def fold(line: str) -> str:
-    """One content line, folded so no physical line exceeds 75 octets, CRLF-terminated.
-
-    Continuation lines start with a space, which counts toward their 75 octets; a
-    multi-octet UTF-8 character is never split (clients would show mojibake).
-    """
-    parts: list[str] = []
-    current: list[str] = []
-    size, limit = 0, MAX_OCTETS
-    for ch in line:
-        n = len(ch.encode("utf-8"))
-        if size + n > limit:
-            parts.append("".join(current))
-            current, size, limit = [], 0, MAX_OCTETS - 1
-        current.append(ch)
-        size += n
-    parts.append("".join(current))
-    return (CRLF + " ").join(parts) + CRLF
-
-
-def prop(name: str, value: str, /, **params: str) -> str:
-    """`NAME;PARAM=V:value`, folded. `value` must already be in its value type's syntax."""
-    head = name + "".join(f";{k.replace('_', '-').upper()}={v}" for k, v in params.items())
-    return fold(f"{head}:{value}")
-
-
-def text(name: str, value: str) -> str:
-    return prop(name, escape_text(value))
-
-
-def ical_date(day: _dt.date) -> str:
-    return day.strftime("%Y%m%d")
-
-
-def ical_utc(moment: _dt.datetime) -> str:
-    """A DATE-TIME in UTC form (`…Z`); naive datetimes are refused, not guessed."""
+def utc(moment: _dt.datetime) -> _dt.datetime:
+    """UTC for DTSTAMP, LAST-MODIFIED and alarm triggers; naive datetimes are refused."""
     if moment.tzinfo is None:
         raise ValueError(f"{moment!r}: a naive datetime has no place in a feed")
-    return moment.astimezone(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(_dt.UTC)
 
 
-@dataclass(frozen=True)
-class Alarm:
-    at: _dt.datetime
-    description: str
+def _vtimezone() -> icalendar.Timezone:
+    """Asia/Shanghai: keeps a feed with no deadlines valid (RFC 5545 wants at least one
+    component) and names the zone the X-WR-TIMEZONE hint refers to."""
+    tz = icalendar.Timezone()
+    tz.add("tzid", "Asia/Shanghai")
+    std = icalendar.TimezoneStandard()
+    std.add("dtstart", _dt.datetime(1970, 1, 1))
+    std.add("tzoffsetfrom", _dt.timedelta(hours=8))
+    std.add("tzoffsetto", _dt.timedelta(hours=8))
+    std.add("tzname", "CST")
+    tz.add_component(std)
+    return tz
 
 
-@dataclass(frozen=True)
-class Event:
-    """One all-day VEVENT: a deadline on its due day."""
-
-    uid: str
-    day: _dt.date
-    summary: str
-    description: str
-    categories: tuple[str, ...] = ()
-    status: str = "CONFIRMED"  # TENTATIVE for provisional due days, CANCELLED when cancelled
-    last_modified: _dt.datetime | None = None
-    alarms: tuple[Alarm, ...] = ()
-
-    def lines(self, stamp: str) -> list[str]:
-        out = [
-            "BEGIN:VEVENT\r\n",
-            text("UID", self.uid),
-            prop("DTSTAMP", stamp),
-            prop("DTSTART", ical_date(self.day), value="DATE"),
-            # DTEND is exclusive (§3.6.1): the next day makes a one-day all-day event.
-            prop("DTEND", ical_date(self.day + _dt.timedelta(days=1)), value="DATE"),
-            text("SUMMARY", self.summary),
-            text("DESCRIPTION", self.description),
-            prop("STATUS", self.status),
-            # A deadline does not make anyone busy.
-            prop("TRANSP", "TRANSPARENT"),
-        ]
-        if self.categories:
-            out.append(prop("CATEGORIES", ",".join(escape_text(c) for c in self.categories)))
-        if self.last_modified is not None:
-            out.append(prop("LAST-MODIFIED", ical_utc(self.last_modified)))
-        for alarm in self.alarms:
-            out += [
-                "BEGIN:VALARM\r\n",
-                prop("ACTION", "DISPLAY"),
-                text("DESCRIPTION", alarm.description),
-                # An absolute trigger must be a UTC DATE-TIME (§3.8.6.3).
-                prop("TRIGGER", ical_utc(alarm.at), value="DATE-TIME"),
-                "END:VALARM\r\n",
-            ]
-        out.append("END:VEVENT\r\n")
-        return out
-
-
-# Asia/Shanghai as a VTIMEZONE: it keeps a feed with no deadlines valid (RFC 5545 wants at
-# least one component in a calendar) and names the zone the X-WR-TIMEZONE hint refers to.
-VTIMEZONE = [
-    "BEGIN:VTIMEZONE\r\n",
-    "TZID:Asia/Shanghai\r\n",
-    "BEGIN:STANDARD\r\n",
-    "DTSTART:19700101T000000\r\n",
-    "TZOFFSETFROM:+0800\r\n",
-    "TZOFFSETTO:+0800\r\n",
-    "TZNAME:CST\r\n",
-    "END:STANDARD\r\n",
-    "END:VTIMEZONE\r\n",
-]
-
-
-def render(events: Iterable[Event], *, name: str, now: _dt.datetime,
+def render(events: Iterable[icalendar.Event], *, name: str, now: _dt.datetime,
            description: str | None = None, refresh_hours: int = 1) -> bytes:
-    """The whole VCALENDAR as UTF-8 bytes with CRLF line ends."""
-    lines = [
-        "BEGIN:VCALENDAR\r\n",
-        prop("VERSION", "2.0"),
-        text("PRODID", PRODID),
-        prop("CALSCALE", "GREGORIAN"),
-        prop("METHOD", "PUBLISH"),
-        text("X-WR-CALNAME", name),
-        text("NAME", name),  # RFC 7986's standard spelling of X-WR-CALNAME
-        text("X-WR-TIMEZONE", "Asia/Shanghai"),
-        # How often subscribers should re-fetch (RFC 7986, and Outlook's older hint).
-        prop("REFRESH-INTERVAL", f"PT{refresh_hours}H", value="DURATION"),
-        prop("X-PUBLISHED-TTL", f"PT{refresh_hours}H"),
-    ]
+    """The whole VCALENDAR as UTF-8 bytes with CRLF line ends; every event stamped `now`."""
+    cal = icalendar.Calendar()
+    cal.add("version", "2.0")
+    cal.add("prodid", PRODID)
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", clean_text(name))
+    cal.add("name", clean_text(name))  # RFC 7986's standard spelling of X-WR-CALNAME
+    cal.add("x-wr-timezone", "Asia/Shanghai")
+    # How often subscribers should re-fetch (RFC 7986, and Outlook's older hint).
+    cal.add("refresh-interval", _dt.timedelta(hours=refresh_hours),
+            parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", f"PT{refresh_hours}H")
     if description:
-        lines.append(text("X-WR-CALDESC", description))
-    lines += VTIMEZONE
-    stamp = ical_utc(now)
+        cal.add("x-wr-caldesc", clean_text(description))
+    cal.add_component(_vtimezone())
+    stamp = utc(now)
     for event in events:
-        lines += event.lines(stamp)
-    lines.append("END:VCALENDAR\r\n")
-    return "".join(lines).encode("utf-8")
+        event.add("dtstamp", stamp)
+        cal.add_component(event)
+    data: bytes = cal.to_ical()
+    return data
 
 
 @dataclass(frozen=True)
@@ -230,9 +136,11 @@ def late_days(d: Deadline, calendar: WorkCalendar, today: _dt.date) -> int:
         return d.overdue_working_days
 
 
-def deadline_event(d: Deadline, calendar: WorkCalendar, today: _dt.date) -> Event:
+def deadline_event(d: Deadline, calendar: WorkCalendar, today: _dt.date) -> icalendar.Event:
+    """One all-day VEVENT on the due day (DTEND exclusive, §3.6.1), transparent (a deadline
+    makes nobody busy), with a display alarm on each warning day."""
     late = late_days(d, calendar, today)
-    summary = f"{d.project_id} {d.title}"
+    summary = f"{d.project_id} {d.title} · {d.actor_name}"
     if late:
         summary += f" · 逾期{late}个工作日"
     if d.provisional:
@@ -251,7 +159,18 @@ def deadline_event(d: Deadline, calendar: WorkCalendar, today: _dt.date) -> Even
     if d.provisional:
         info.append(PROVISIONAL_NOTE)
     info += [f"依据 citation: {d.citation}", f"业主 owner: {d.owner}"]
-    alarms: list[Alarm] = []
+    event = icalendar.Event()
+    event.add("uid", d.uid)
+    event.add("dtstart", d.due_on)
+    event.add("dtend", d.due_on + _dt.timedelta(days=1))
+    event.add("summary", clean_text(summary))
+    event.add("description", clean_text("\n".join(info)))
+    event.add("status", "CANCELLED" if d.state == "cancelled"
+              else "TENTATIVE" if d.provisional else "CONFIRMED")
+    event.add("transp", "TRANSPARENT")
+    event.add("categories", [clean_text(c) for c in ("时限", d.state, d.jurisdiction)])
+    if d.as_of is not None:
+        event.add("last-modified", utc(d.as_of))
     if d.state in LIVE_STATES:
         # Past warnings stay in: the feed does not depend on when it was generated, and
         # clients do not ring alarms of days gone by.
@@ -259,13 +178,20 @@ def deadline_event(d: Deadline, calendar: WorkCalendar, today: _dt.date) -> Even
             day = warning_day(calendar, d.due_on, rung)
             if day is None:
                 continue
-            alarms.append(Alarm(
-                at=_dt.datetime.combine(day, WARNING_TIME, tzinfo=SHANGHAI),
-                description=f"{rung.name}: {d.project_id} {d.title} 将于 "
-                            f"{d.due_on.isoformat()} 到期 ({d.actor_name}; {rung.offset})"))
-    status = ("CANCELLED" if d.state == "cancelled"
-              else "TENTATIVE" if d.provisional else "CONFIRMED")
-    return Event(
-        uid=d.uid, day=d.due_on, summary=summary, description="\n".join(info),
-        categories=("时限", d.state, d.jurisdiction), status=status,
-        last_modified=d.as_of, alarms=tuple(alarms))
+            alarm = icalendar.Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", clean_text(
+                f"{rung.name}: {d.project_id} {d.title} 将于 {d.due_on.isoformat()} 到期 "
+                f"({d.actor_name}; {rung.offset})"))
+            # An absolute trigger must be a UTC DATE-TIME (§3.8.6.3).
+            alarm.add("trigger", utc(_dt.datetime.combine(day, WARNING_TIME, tzinfo=SHANGHAI)),
+                      parameters={"VALUE": "DATE-TIME"})
+            event.add_component(alarm)
+    return event
+
+
+def feed(selected: Sequence[Deadline], *, name: str, calendar: WorkCalendar,
+         today: _dt.date, now: _dt.datetime) -> bytes:
+    return render((deadline_event(d, calendar, today) for d in selected), name=name, now=now,
+                  description="shixian 时限: 政务信息化项目 deadlines, counted in Chinese "
+                              "working days")

@@ -13,9 +13,10 @@ import csv
 import io
 import json
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -65,9 +66,58 @@ def read_text(path: Path) -> str:
                         "\"CSV UTF-8\" from the spreadsheet") from None
 
 
+SPREADSHEET_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm")
+
+
+def _xlsx_cell(value: object) -> str:
+    """A cell as the text the spreadsheet shows: dates as YYYY-MM-DD, 6800.0 as 6800."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(row number, cells) of the workbook's first sheet, as Excel numbers its rows; formulas
+    are read as the values Excel last computed."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (InvalidFileException, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise UserError(f"{path}: not an Excel .xlsx workbook ({exc}); save it from the "
+                        "spreadsheet as .xlsx or as \"CSV UTF-8\"") from None
+    try:
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            return []
+        rows = []
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            texts = [_xlsx_cell(c) for c in cells]
+            while texts and not texts[-1].strip():
+                texts.pop()  # a formatted but empty column is not a column
+            rows.append((number, texts))
+        return rows
+    finally:
+        book.close()
+
+
 def csv_rows(path: Path) -> list[tuple[int, list[str]]]:
     """(spreadsheet row number, cells) for each record; the header is row 1. Quoted cells may
-    span lines, so the row number counts records, as the spreadsheet does."""
+    span lines, so the row number counts records, as the spreadsheet does. An .xlsx
+    workbook's first sheet reads the same way."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return xlsx_rows(path)
     text = read_text(path)
     first = text.split("\n", 1)[0]
     delimiter = "\t" if path.suffix.lower() == ".tsv" or ("\t" in first and "," not in first) \
@@ -363,8 +413,12 @@ def _message(exc: ValueError | ValidationError) -> str:
 
 # ---- all files -------------------------------------------------------------------------------
 def load_entries(path: Path) -> tuple[list[Entry], list[Problem]]:
-    """The file's good projects and a problem for each bad one (CSV by its suffix)."""
-    if path.suffix.lower() in (".csv", ".tsv"):
+    """The file's good projects and a problem for each bad one (CSV, TSV or Excel by its
+    suffix, else YAML/JSON)."""
+    if path.suffix.lower() in (".xls", ".et"):
+        raise UserError(f"{path}: an old-format Excel/WPS workbook; save it as .xlsx (Excel "
+                        "工作簿) or as \"CSV UTF-8\" and start that file")
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         return _csv_entries(path)
     return _structured_entries(path)
 

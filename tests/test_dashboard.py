@@ -34,7 +34,7 @@ from policies.loader import load_pack
 from shixian.cli import main
 from shixian.dashboard import DashboardServer, make_server
 from shixian.dashboard.browser import dump_dom, find_chromium, screenshot
-from shixian.portfolio import Filters, portfolio
+from shixian.readmodel import Filters, portfolio
 from tests.jiujiang_cases import doc, project
 from workflows.ledger import Ledger
 from workflows.models import DocumentArrival, LedgerState, StatusView
@@ -179,7 +179,8 @@ def test_portfolio_colours_each_project_by_overdue_and_escalation(
     rows = dash_rows(reply.text)
     assert {pid: colour for pid, (colour, _) in rows.items()} == EXPECTED_RAG
     assert "32 个工作日" in rows["DASH-RED"][1]
-    assert "fsr_tech_review +32wd" in rows["DASH-RED"][1]
+    assert "出具可研技术评审意见 +32wd 市数据管理部门" in rows["DASH-RED"][1]
+    assert "fsr_tech_review" not in rows["DASH-RED"][1]
     assert "暂定" in rows["DASH-GREEN"][1] and "暂定" not in rows["DASH-RED"][1]
     assert 'href="/project/DASH-RED"' in reply.text
     assert "今天 2026-11-23" in reply.text
@@ -194,7 +195,10 @@ def test_portfolio_colours_each_project_by_overdue_and_escalation(
     ("jurisdiction=九江市", set(EXPECTED_RAG)),
     ("jurisdiction=jiujiang-2024&rag=amber", {"DASH-AMBER", "DASH-XSS"}),
     ("rag=red", {"DASH-RED"}),
-    ("jurisdiction=南昌市", set()),
+    ("jurisdiction=九江", set(EXPECTED_RAG)),
+    ("stage=可行性研究报告审批", {"DASH-RED"}),
+    ("actor=市数据管理部门", {"DASH-RED", "DASH-XSS"}),  # XSS: 150万, small_tech_review
+    ("actor=data_bureau&overdue=1", {"DASH-RED"}),
 ])
 def test_filters_in_page_and_json_agree(server: DashboardServer, query: str,
                                         expected: set[str]) -> None:
@@ -248,12 +252,29 @@ def test_timeline_shows_bars_today_and_provisional_deadlines(server: DashboardSe
     assert "截止 2027-" in svg  # a due day in another year shows its year
 
 
+def test_steps_done_late_show_how_late(server: DashboardServer,
+                                       statuses: dict[str, StatusView]) -> None:
+    """DASH-RED's revision came back after its due day: the obligations table says by how
+    many working days, as `shixian status` does, instead of "—"."""
+    [late] = [o for o in statuses["DASH-RED"].obligations
+              if o.done_on and o.due_on and o.done_on > o.due_on]
+    assert late.overdue_working_days > 0
+    page = fetch(server, "/project/DASH-RED").text
+    table = page[page.index("<h2>义务"):]
+    row = table[table.index(f'data-obligation="{late.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert f"{late.overdue_working_days}(完成时)" in row
+    data = fetch(server, "/api/project/DASH-RED.json").json()
+    [line] = [o for o in data["obligations"] if o["obligation_id"] == late.id]
+    assert line["done_late"] == late.overdue_working_days and line["state"] == "done"
+
+
 def test_everything_from_projects_is_escaped(server: DashboardServer) -> None:
     for path in ("/", "/project/DASH-XSS", "/?owner=" + "%3Cb%3E"):
         text = fetch(server, path).text
         assert "<script>alert" not in text and "<b>测试" not in text
     listed = fetch(server, "/").text
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;q&#x27;" in listed
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;q&#39;" in listed
     assert "市&lt;b&gt;测试&lt;/b&gt;局" in listed
     filtered = fetch(server, "/?owner=%3Cb%3E")
     assert set(dash_rows(filtered.text)) == {"DASH-XSS"}
@@ -286,9 +307,58 @@ def test_read_only(server: DashboardServer) -> None:
 
 def test_bad_filters_say_what_is_wrong(server: DashboardServer) -> None:
     page = fetch(server, "/?level=high")
-    assert page.status == 400 and "level=&#x27;high&#x27;" in page.text
+    assert page.status == 400 and "level=&#39;high&#39;" in page.text
     api = fetch(server, "/api/portfolio.json?rag=purple")
     assert api.status == 400 and "red, amber or green" in api.json()["error"]
+    stage = fetch(server, "/api/portfolio.json?stage=feasability")
+    assert stage.status == 400
+    assert "unknown stage 'feasability'" in stage.json()["error"]
+    assert "feasibility (可行性研究报告审批)" in stage.json()["error"]
+    place = fetch(server, "/?" + urlencode({"jurisdiction": "南昌市"}))
+    assert place.status == 400 and "jiujiang-2024 (九江市)" in place.text
+
+
+def test_rows_say_who_must_act_on_what(server: DashboardServer) -> None:
+    rows = dash_rows(fetch(server, "/").text)
+    assert "出具可研技术评审意见 +32wd 市数据管理部门" in rows["DASH-RED"][1]
+    data = fetch(server, "/api/portfolio.json?" + urlencode({"actor": "市数据管理部门"})).json()
+    [red] = [r for r in data["projects"] if r["project_id"] == "DASH-RED"]
+    assert red["actor_name"] == "市数据管理部门" and red["duty_title"] == "出具可研技术评审意见"
+
+
+def test_colours_and_legend_come_from_the_ladder(server: DashboardServer,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red is the top rung of the pack's ladder, not a number in the view: a pack whose
+    ladder ends at level 2 makes level-2 projects red."""
+    from shixian import ladder
+
+    page = fetch(server, "/").text
+    assert "≥ 3 升级" in page and "红:逾期且已升级(级别 ≥ 3)" in page
+    full = ladder.ladder("jiujiang-2024")
+    monkeypatch.setattr(ladder, "ladder", lambda policy: full[:2])
+    data = fetch(server, "/api/portfolio.json").json()
+    colours = {r["project_id"]: r["rag"] for r in data["projects"]}
+    assert colours["DASH-AMBER"] == "red"  # overdue at level 2, now the top rung
+    assert "≥ 3" not in fetch(server, "/").text
+
+
+def test_other_host_names_are_refused(server: DashboardServer) -> None:
+    host, port = server.server_address[:2]
+    for name, status in (("evil.example", 400), (f"evil.example:{port}", 400),
+                         (f"localhost:{port}", 200), (f"127.0.0.1:{port}", 200)):
+        conn = http.client.HTTPConnection(str(host), port, timeout=60)
+        try:
+            conn.putrequest("GET", "/api/portfolio.json", skip_host=True)
+            conn.putheader("Host", name)
+            conn.endheaders()
+            resp = conn.getresponse()
+            body = resp.read()
+            assert resp.status == status, name
+            if status == 400:
+                assert b"--allow-host" in body
+                assert "content-security-policy" in {k.lower() for k, _ in resp.getheaders()}
+        finally:
+            conn.close()
 
 
 def test_healthz(server: DashboardServer) -> None:

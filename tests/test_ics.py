@@ -22,7 +22,8 @@ from calendars.periods import SHANGHAI
 from policies.loader import load_pack
 from shixian import ics
 from shixian.cli import main
-from shixian.commands.ics import deadlines, feed
+from shixian.ics import feed
+from shixian.readmodel import deadlines
 from tests.jiujiang_cases import SMALL_BUILD, doc, project
 from workflows.ledger import Ledger
 from workflows.models import DocumentArrival, LedgerState, StatusView
@@ -98,7 +99,7 @@ def test_one_all_day_event_per_live_deadline(
     assert b.decoded("DTEND") == date(2025, 10, 11)
     assert b["DTSTART"].params["VALUE"] == "DATE"
     assert b.decoded("DTSTAMP").tzinfo is not None
-    assert str(b["SUMMARY"]).startswith("ICS-B 出具可研技术评审意见 · 逾期")
+    assert str(b["SUMMARY"]).startswith("ICS-B 出具可研技术评审意见 · 市数据管理部门 · 逾期")
     text = str(b["DESCRIPTION"])
     for part in ("市数据管理部门", "state: overdue", "九江 第二十五条(二)",
                  "level 3 (escalated)", "ICS乙局"):
@@ -152,15 +153,40 @@ def test_filters(tmp_path: Path) -> None:
             uid("ICS-C", "fsr_tech_review")} == set(both)
     by_policy = events(run(tmp_path, "--project", "ICS-B", "--jurisdiction", "jiujiang-2024")[0])
     assert set(by_policy) == {uid("ICS-B", "fsr_tech_review")}
-    cal, raw = run(tmp_path, "--project", "ICS-B", "--jurisdiction", "南昌市", "--name", "空")
+    cal, raw = run(tmp_path, "--project", "ICS-B", "--actor", "市财政局", "--name", "空")
     assert events(cal) == {} and str(cal["X-WR-CALNAME"]) == "空"
     assert b"BEGIN:VTIMEZONE" in raw  # still one component: a valid, empty feed
+
+
+def test_actor_filter_is_the_responsible_body_not_the_owner(tmp_path: Path) -> None:
+    """The data bureau's own calendar: the reviews it must issue, whoever owns the project."""
+    for spelling in ("市数据管理部门", "data_bureau", "数据管理部门"):
+        evs = events(run(tmp_path, "--actor", spelling)[0])
+        mine = {u for u in evs if u.startswith("ICS-")}
+        assert mine == {uid("ICS-B", "fsr_tech_review"), uid("ICS-C", "fsr_tech_review")}
+        assert all("市数据管理部门" in str(evs[u]["SUMMARY"]) for u in mine)
+    owners = events(run(tmp_path, "--actor", "项目业主单位", "--owner", "ICS")[0])
+    assert set(owners) == {uid("ICS-A", "self_evaluation")}
+
+
+@pytest.mark.parametrize(("flag", "value", "known"), [
+    ("--jurisdiction", "南昌市", "jiujiang-2024 (九江市)"),
+    ("--actor", "市教育局", "data_bureau (市数据管理部门)"),
+])
+def test_unknown_filter_values_list_the_known_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str, known: str,
+) -> None:
+    out = tmp_path / "feed.ics"
+    assert main(["ics", flag, value, "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"unknown {flag.lstrip('-')} {value!r}" in err and known in err
+    assert not out.exists()
 
 
 def test_escaping_and_folding_round_trip(tmp_path: Path) -> None:
     cal, raw = run(tmp_path, "--project", "ICS-C")
     ev = events(cal)[uid("ICS-C", "fsr_tech_review")]
-    assert str(ev["SUMMARY"]).startswith(f"ICS-C {LONG_TITLE} · 逾期")
+    assert str(ev["SUMMARY"]).startswith(f"ICS-C {LONG_TITLE} · 市数据管理部门 · 逾期")
     assert "ICS丙局, 信息中心; 分部\\二处" in str(ev["DESCRIPTION"])
     assert "名称, 含逗号; 分号 (ICS-C)" in str(ev["DESCRIPTION"])
     assert "编制项目建议书\\, 可行性研究报告\\; 初步设计方案\\\\及".encode() in raw.replace(
@@ -179,16 +205,20 @@ def assert_wire_format(raw: bytes) -> None:
 
 @given(st.text(st.characters(codec="utf-8"), max_size=300))
 def test_fold_and_escape_properties(value: str) -> None:
-    wire = ics.text("SUMMARY", value).encode()
+    """Whatever a name holds, the feed stays valid and reads back the same (control
+    characters, which TEXT does not allow, dropped)."""
+    d = ics.Deadline(project_id="P", project_name=value, owner=value, jurisdiction="九江市",
+                     obligation_id="o", title=value, actor_name="市数据管理部门",
+                     state="open", due_on=date(2026, 12, 1), provisional=False,
+                     overdue_working_days=0, escalation_level=0, escalation_rung=None,
+                     citation="c")
+    wire = ics.feed([d], name=value, calendar=CAL, today=date(2026, 11, 23), now=NOW)
     assert_wire_format(wire)
-    unfolded = wire.decode().replace("\r\n ", "").removesuffix("\r\n")
-    assert "\r" not in unfolded and "\n" not in unfolded
-    [parsed] = Calendar.from_ical(
-        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n" + wire.decode() + "END:VEVENT\r\nEND:VCALENDAR\r\n"
-    ).walk("VEVENT")
+    [parsed] = Calendar.from_ical(wire).walk("VEVENT")
     expected = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", value.replace("\r\n", "\n")
                       .replace("\r", "\n"))
-    assert str(parsed["SUMMARY"]) == expected
+    assert str(parsed["SUMMARY"]) == f"P {expected} · 市数据管理部门"
+    assert f"项目 project: {expected} (P)" in str(parsed["DESCRIPTION"])
 
 
 def test_overdue_days_are_recounted_for_today(read_model: dict[str, StatusView]) -> None:

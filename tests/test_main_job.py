@@ -2,38 +2,84 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from shixian.commands.up import _embedded_server, address_hint
 from shixian.temporal_env import free_port
 
 
-def up(tmp_path: Path, port: int, dashboard_port: int) -> subprocess.CompletedProcess[str]:
+def up(tmp_path: Path, port: int, dashboard_port: int, *extra: str
+       ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     env.update(SHIXIAN_HOME=str(tmp_path / ".shixian"),
                SHIXIAN_DATABASE_URL=f"sqlite:///{tmp_path / 'read.db'}")
     return subprocess.run(
         [sys.executable, "-m", "shixian", "up", "--once", "--port", str(port),
-         "--dashboard-port", str(dashboard_port)],
+         "--dashboard-port", str(dashboard_port), *extra],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180, check=False,
     )
 
 
 def test_up_starts_server_worker_and_example_portfolio(tmp_path: Path) -> None:
-    port, dashboard_port = free_port(), free_port()
-    first = up(tmp_path, port, dashboard_port)
+    port, dashboard_port, ui_port = free_port(), free_port(), free_port()
+    first = up(tmp_path, port, dashboard_port, "--ui-port", str(ui_port))
     assert first.returncode == 0, first.stderr
     for pid in ("JJ-2026-001", "JJ-2026-014", "JJ-2025-009", "JJ-2026-023"):
         assert f"started project-{pid}" in first.stdout
-    assert f"Temporal Web UI: http://127.0.0.1:{port + 1000}" in first.stdout
-    assert "fsr_submission +" in first.stdout  # JJ-2026-001 is overdue on its FSR
+    assert f"Temporal Web UI: http://127.0.0.1:{ui_port}" in first.stdout
+    assert f"export TEMPORAL_ADDRESS=127.0.0.1:{port}" in first.stdout
+    assert f"state: {tmp_path / '.shixian'} (set by SHIXIAN_HOME)" in first.stdout
+    # JJ-2026-001 is overdue on its FSR: the duty in Chinese and who must act on it.
+    line = next(ln for ln in first.stdout.splitlines() if ln.startswith("JJ-2026-001"))
+    assert "完成可行性研究报告编制及报审" in line and "市数据管理局" in line
     assert (tmp_path / ".shixian" / "temporal.db").is_file()
     assert f"dashboard: http://127.0.0.1:{dashboard_port}/" in first.stdout
     assert (tmp_path / "read.db").is_file()  # the overview came from the read model
     # Run again: the server's state persisted, nothing is started twice.
-    second = up(tmp_path, port, dashboard_port)
+    second = up(tmp_path, port, dashboard_port, "--headless")
     assert second.returncode == 0, second.stderr
     assert "exists  project-JJ-2026-001" in second.stdout
     assert "started" not in second.stdout
+    assert "Temporal Web UI" not in second.stdout
+
+
+def up_args(port: int, *extra: str) -> argparse.Namespace:
+    from shixian.cli import build_parser
+
+    return build_parser().parse_args(["up", "--port", str(port), *extra])
+
+
+def test_up_passes_ui_port_and_headless_to_the_server(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TEMPORAL_ADDRESS", raising=False)
+    port = free_port()
+    server = _embedded_server(up_args(port, "--ui-port", "9911", "--headless"))
+    assert server is not None and server.ui_port == 9911 and server.headless
+    assert "--headless" in server.argv() and os.environ["TEMPORAL_ADDRESS"] == (
+        f"127.0.0.1:{port}")
+    assert address_hint(f"127.0.0.1:{port}") == (
+        f"in other terminals: export TEMPORAL_ADDRESS=127.0.0.1:{port}")
+    assert address_hint("127.0.0.1:7233") is None and address_hint("localhost:7233") is None
+
+
+def test_up_says_loudly_when_it_attaches_to_a_server_it_did_not_start(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("TEMPORAL_ADDRESS", raising=False)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert _embedded_server(up_args(port)) is None
+    out = capsys.readouterr().out
+    assert f"NOTE: attaching to a Temporal server already listening on 127.0.0.1:{port} " \
+           "that this command did not start" in out
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "temporal.example:7233")
+    assert _embedded_server(up_args(port)) is None
+    assert "TEMPORAL_ADDRESS=temporal.example:7233 (not starting one" in capsys.readouterr().out

@@ -153,5 +153,5 @@ async def test_list_agrees_with_status(
         assert row["escalation_level"] == s.escalation_level
         late = max(o.overdue_working_days for o in s.obligations if o.done_on is None)
         assert row["overdue_working_days"] == late
-    assert csv_out.splitlines()[0].startswith("project_id,")
+    assert csv_out.splitlines()[0].startswith("\ufeffproject_id,")  # a BOM for Excel
     assert "JJ-2026-014-L" in csv_out  # escalated (level 3)

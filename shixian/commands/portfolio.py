@@ -3,36 +3,57 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
+from pathlib import Path
 
 from activities.db import upgrade
 from calendars.engine import WorkCalendar
-from shixian import operations
-from shixian.portfolio import Filters, portfolio
+from shixian import config, export, operations, readmodel
+from shixian.errors import UserError
+from shixian.home_check import check_not_stale_home
+from shixian.ladder import rag
+from shixian.readmodel import Filters, PortfolioRow, portfolio
 from shixian.render import table
 
 LIST_EPILOG = """\
 examples:
   shixian list                                  every running project, soonest due first
   shixian list --overdue --json                 what is late, for a script
-  shixian list --due-within 5 --jurisdiction 九江市
-  shixian list --min-level 3 --csv > escalated.csv
+  shixian list --actor 市数据管理部门 --overdue   what the data bureau itself must chase
+  shixian list --due-within 5 --jurisdiction 九江
+  shixian list --stage 可行性研究报告审批         a stage by the title list prints, or its id
+  shixian list --min-level 3 --csv > escalated.csv   CSV with a BOM: Excel opens it as is
+  shixian list --overdue --xlsx late.xlsx       an Excel workbook
 
-Reads the read model (SHIXIAN_DATABASE_URL); workers keep it current. Overdue working
+Each row shows the duty to chase — the latest overdue one, else the next due — and the
+body responsible for it (责任单位). With --actor, a project is listed when that body has a
+live duty in it, and due day and lateness are that body's. Stages, jurisdictions and
+actors are those of the shipped policy packs (`shixian policy show ID`); a word none of
+them knows is an error that lists the known ones.
+
+Reads the read model (see `shixian db where`); workers keep it current. Overdue working
 days are recounted for today on the official calendar.
 """
+
+EXPORT_FIELDS = ("project_id", "name", "policy", "jurisdiction", "owner", "stage",
+                 "stage_title", "next_due_on", "duty_title", "actor_name", "overdue",
+                 "overdue_working_days", "escalation_level", "provisional", "finished", "late")
+XLSX_HEADERS = ("项目编号", "项目名称", "适用办法", "辖区", "业主单位", "阶段", "阶段名称",
+                "下一截止日", "待办事项", "责任单位", "是否逾期", "逾期工作日", "升级级别",
+                "暂定截止日", "已结束", "逾期事项")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
-    lst = sub.add_parser("list", help="the portfolio: where each project is, what is due",
+    lst = sub.add_parser("list", help="the portfolio: where each project is, who must act",
                          description="List projects from the read model.", epilog=LIST_EPILOG,
                          formatter_class=fmt)
-    lst.add_argument("--jurisdiction", help="jurisdiction name or policy id")
-    lst.add_argument("--stage", help="stage id, e.g. feasibility")
-    lst.add_argument("--owner", help="owner name (substring)")
+    lst.add_argument("--jurisdiction", help="jurisdiction or policy: 九江, 九江市, jiujiang-2024")
+    lst.add_argument("--stage", help="stage id or title: feasibility, 可行性研究报告审批")
+    lst.add_argument("--owner", help="project owner name (substring)")
+    lst.add_argument("--actor", help="responsible body, by name or id: 市数据管理部门, "
+                                     "data_bureau, 发改委 (part of a name)")
     lst.add_argument("--overdue", action="store_true", help="only projects with a late duty")
     lst.add_argument("--due-within", type=int, metavar="N",
                      help="next due day within N working days")
@@ -42,47 +63,78 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lst.add_argument("--all", action="store_true", help="include finished projects")
     out = lst.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="a JSON array")
-    out.add_argument("--csv", action="store_true", help="CSV with a header row")
+    out.add_argument("--csv", action="store_true",
+                     help="CSV with a header row (UTF-8 with a BOM, for Excel)")
+    out.add_argument("--xlsx", metavar="FILE", type=Path, help="write an Excel workbook")
     lst.set_defaults(handler=run_list)
 
-    db = sub.add_parser("db", help="the read model's schema",
-                        description="Manage the read model database (SHIXIAN_DATABASE_URL).")
+    db = sub.add_parser("db", help="the read model's schema and where it is",
+                        description="Manage the read model database (SHIXIAN_DATABASE_URL, "
+                                    "else shixian.db in the state directory).")
     dsub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
     up = dsub.add_parser("upgrade", help="apply schema migrations (safe to re-run)")
     up.set_defaults(handler=run_upgrade)
+    where = dsub.add_parser("where", help="which read model commands here use, and why")
+    where.set_defaults(handler=run_where)
+
+
+def export_row(r: PortfolioRow) -> list[export.Cell]:
+    data = r.as_dict()
+    data["next_due_on"] = r.next_due_on
+    data["late"] = r.late_text()
+    return [data[f] for f in EXPORT_FIELDS]  # type: ignore[misc]
 
 
 def run_list(args: argparse.Namespace) -> int:
     rows = portfolio(operations.today(), WorkCalendar.default(), Filters(
-        jurisdiction=args.jurisdiction, stage=args.stage, owner=args.owner,
+        jurisdiction=args.jurisdiction, stage=args.stage, owner=args.owner, actor=args.actor,
         overdue=args.overdue, due_within=args.due_within, min_level=args.min_level,
         provisional=args.provisional, include_finished=args.all,
     ))
+    if not rows:
+        check_not_stale_home()
     if args.json:
         print(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
         return 0
     if args.csv:
-        fields = list(rows[0].as_dict()) if rows else ["project_id"]
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields)
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: ("; ".join(v) if isinstance(v, list) else v)
-                             for k, v in r.as_dict().items()})
+        export.write_csv(sys.stdout, EXPORT_FIELDS, (export_row(r) for r in rows))
+        return 0
+    if args.xlsx:
+        try:
+            n = export.write_xlsx(args.xlsx, "项目总览", XLSX_HEADERS,
+                                  (export_row(r) for r in rows))
+        except OSError as exc:
+            raise UserError(f"cannot write {args.xlsx}: {exc.strerror or exc}") from None
+        print(f"{n} project(s) written to {args.xlsx}")
         return 0
     tty = sys.stdout.isatty()
+    colours = {"red": "31", "amber": "33", "green": "32"}
 
-    def mark(text: str, level: int, overdue: bool) -> str:
+    def mark(text: str, r: PortfolioRow) -> str:
         if not tty:
             return text
-        colour = "31" if overdue and level >= 3 else "33" if overdue else "32"
-        return f"\033[{colour}m{text}\033[0m"
+        return f"\033[{colours[rag(r.policy, r.overdue, r.escalation_level)]}m{text}\033[0m"
+
+    def clean(text: str) -> str:
+        return export.terminal_text(text)
+
+    def due(r: PortfolioRow) -> str:
+        return (r.next_due_on.isoformat() if r.next_due_on else "-") + ("*" if r.provisional
+                                                                        else "")
+
+    def late(r: PortfolioRow) -> str:
+        """The duty's own lateness, then any other late duty by name."""
+        if not r.late_duties:
+            return "-"
+        first, *others = r.late_duties
+        return ", ".join([f"+{first.late}wd", *(f"{clean(d.title)} +{d.late}wd"
+                                                for d in others)])
 
     print(table(
-        ["project", "name", "stage", "next due", "late", "level", "owner"],
-        [[mark(r.project_id, r.escalation_level, r.overdue), r.name, r.stage_title,
-          (r.next_due_on.isoformat() if r.next_due_on else "-") + ("*" if r.provisional
-                                                                   else ""),
-          ", ".join(r.late) or "-", str(r.escalation_level), r.owner] for r in rows]))
+        ["project", "name", "stage", "next due", "duty", "responsible", "late", "level"],
+        [[mark(clean(r.project_id), r), clean(r.name), clean(r.stage_title), due(r),
+          clean(r.duty_title) or "-", clean(r.actor_name) or "-", late(r),
+          str(r.escalation_level)] for r in rows]))
     print(f"\n{len(rows)} project(s)" + ("; * provisional due day" if any(
         r.provisional for r in rows) else ""))
     return 0
@@ -91,4 +143,13 @@ def run_list(args: argparse.Namespace) -> int:
 def run_upgrade(args: argparse.Namespace) -> int:
     url = upgrade()
     print(f"read model at {url.split('@')[-1]} is up to date")
+    return 0
+
+
+def run_where(args: argparse.Namespace) -> int:
+    path = readmodel.sqlite_file(config.database_url())
+    state = "" if path is None else ("" if path.exists() else " (does not exist yet)")
+    print(f"read model: {readmodel.location()}{state}")
+    print(f"because:    {config.database_origin()}")
+    print(f"state dir:  {config.state_dir()}")
     return 0

@@ -34,6 +34,7 @@ START_EPILOG = """\
 examples:
   shixian start projects.yaml                      one workflow per project
   shixian start 2026-批复项目.csv more.yaml         several files, YAML and CSV mixed
+  shixian start 2026-批复项目.xlsx                  an Excel workbook (its first sheet)
   shixian start projects.csv --dry-run             each project's path and first due days,
                                                    nothing started (no Temporal needed)
   shixian start projects.csv --dry-run --json      the same as one JSON array
@@ -54,7 +55,8 @@ YAML or JSON (see README):
       documents:                      # already received (import half-way)
         - {type: proposal_submitted, on: 2026-10-15, ref: JJ-FGW-2026-88}
 
-CSV (a spreadsheet export; UTF-8, UTF-8 with BOM, or GB18030/GBK), one row per project,
+CSV (a spreadsheet export; UTF-8, UTF-8 with BOM, or GB18030/GBK) or an Excel .xlsx
+workbook (first sheet; date cells and numbers as Excel stores them), one row per project,
 English headers (the YAML keys) or Chinese ones:
   项目编号,项目名称,适用办法,业主单位,业主类型,项目类别,项目类型,投资额（万元）,重大项目,计划工期（月）,启动通知日期,已收文件
   JJ-2026-001,市级政务数据共享平台扩容,jiujiang-2024,市数据管理局,行政机关,基础设施类,建设类,"6,800",否,12,2026-09-30,proposal_submitted@2026-10-15#JJ-FGW-2026-88

@@ -42,8 +42,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--db",
         type=Path,
         default=None,
-        help="SQLite file for the server's state (default: $SHIXIAN_HOME/temporal.db, "
-        "SHIXIAN_HOME defaulting to ./.shixian)",
+        help="SQLite file for the server's state (default: temporal.db in the state "
+        "directory, see `shixian db where`)",
     )
     parser.add_argument("--ip", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7233, help="gRPC port (default 7233)")

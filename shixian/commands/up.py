@@ -9,17 +9,17 @@ import os
 import threading
 from pathlib import Path
 
-from sqlalchemy import select
 from temporalio.client import Client
 
-from activities.db import engine, projects
+from activities.db import engine
 from calendars.engine import WorkCalendar
-from shixian import aio, config, logs, operations
+from shixian import aio, config, logs, operations, readmodel
 from shixian.client import connect
 from shixian.dashboard import DashboardServer, make_server
 from shixian.errors import UserError
-from shixian.portfolio import Filters, portfolio
+from shixian.export import terminal_text
 from shixian.projects_file import load_projects
+from shixian.readmodel import Filters, portfolio
 from shixian.render import table
 from shixian.temporal_env import DevServer, port_is_free
 from shixian.worker_runtime import run_until
@@ -29,10 +29,12 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "jiujiang-portf
 
 DESCRIPTION = """\
 Run shixian on one machine with nothing else installed: start the embedded Temporal dev
-server (state in ./.shixian/temporal.db) unless TEMPORAL_ADDRESS points at one or one already
-listens on localhost:7233, run a worker in this process, keep the read model in
-./.shixian/shixian.db (SQLite), start the example portfolio of 九江 projects (or yours,
-with --projects), print where each one stands and serve the dashboard on :8080.
+server (state in <home>/temporal.db) unless TEMPORAL_ADDRESS points at one or one already
+listens on the port (then it says so: that server's workflows are not this home's), run a
+worker in this process, keep the read model in <home>/shixian.db (SQLite), start the example
+portfolio of 九江 projects (or yours, with --projects), print where each one stands and
+serve the dashboard on :8080. <home> is SHIXIAN_HOME, else the nearest .shixian/ here or
+above (`./dev up` makes one in the checkout), else ~/.local/share/shixian.
 
 It keeps running — timers fire and escalations go out — until Ctrl-C. In another terminal:
   shixian status JJ-2026-001
@@ -51,34 +53,61 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--once", action="store_true",
                         help="print the overview and stop (no long-running worker)")
     parser.add_argument("--port", type=int, default=7233, help="dev server port (default 7233)")
+    parser.add_argument("--ui-port", type=int, default=None,
+                        help="Temporal Web UI port (default port+1000, i.e. 8233)")
+    parser.add_argument("--headless", action="store_true",
+                        help="do not serve the Temporal Web UI")
     parser.add_argument("--dashboard-port", type=int, default=8080,
                         help="dashboard port (default 8080; 0 picks a free one)")
     parser.set_defaults(handler=run)
 
 
-def _embedded_server(port: int) -> DevServer | None:
-    """A dev server to start, or None when TEMPORAL_ADDRESS is set or one already listens."""
-    if os.environ.get("TEMPORAL_ADDRESS"):
+def _embedded_server(args: argparse.Namespace) -> DevServer | None:
+    """A dev server to start, or None when TEMPORAL_ADDRESS is set or one already listens
+    (said loudly: that server, its workflows and its UI are not this command's)."""
+    explicit = os.environ.get("TEMPORAL_ADDRESS")
+    if explicit:
+        print(f"using the Temporal server at TEMPORAL_ADDRESS={explicit} (not starting one; "
+              "--port, --ui-port and --headless do not apply)", flush=True)
         return None
-    os.environ["TEMPORAL_ADDRESS"] = f"127.0.0.1:{port}"
-    if not port_is_free("127.0.0.1", port):
-        print(f"using the Temporal server already listening on 127.0.0.1:{port}", flush=True)
+    os.environ["TEMPORAL_ADDRESS"] = f"127.0.0.1:{args.port}"
+    if not port_is_free("127.0.0.1", args.port):
+        print(f"NOTE: attaching to a Temporal server already listening on 127.0.0.1:"
+              f"{args.port} that this command did not start: its workflows and state are its "
+              "own, --ui-port/--headless do not apply, and it keeps running after Ctrl-C. "
+              "Stop it, or pass --port N to start a fresh one.", flush=True)
         return None
     return DevServer(
         db_file=config.state_dir() / "temporal.db",
-        port=port,
+        port=args.port,
+        ui_port=args.ui_port,
+        headless=args.headless,
         search_attributes=search_attributes.for_dev_server(),
         log_file=config.state_dir() / "temporal-server.log",
     )
 
 
+def address_hint(address: str) -> str | None:
+    """What other terminals need when the server is not on the default address."""
+    if address in (config.DEFAULT_ADDRESS, "127.0.0.1:7233"):
+        return None
+    return f"in other terminals: export TEMPORAL_ADDRESS={address}"
+
+
 def run(args: argparse.Namespace) -> int:
     logs.configure(json_lines=False)
-    server = _embedded_server(args.port)
+    server = _embedded_server(args)
     if server is not None:
         print(f"starting the embedded Temporal dev server on {server.address} …", flush=True)
         server.start()
-        print(f"Temporal Web UI: {server.ui_url}", flush=True)
+        if server.ui_url:
+            print(f"Temporal Web UI: {server.ui_url}", flush=True)
+    home = config.find_home()
+    engine()  # the read model this worker writes, created and migrated now
+    print(f"state: {home.path} ({home.why}); read model: {readmodel.location()}", flush=True)
+    hint = address_hint(os.environ["TEMPORAL_ADDRESS"])
+    if hint:
+        print(hint, flush=True)
     try:
         return aio.run(lambda stop: _main(args, stop))
     finally:
@@ -136,10 +165,7 @@ async def _overview(client: Client, ids: list[str], dashboard_url: str | None) -
     for pid in ids:
         for _ in range(100):  # the first workflow task and its read-model sync
             await operations.project_status(client, pid)
-            with engine().connect() as conn:
-                synced = conn.execute(select(projects.c.seq).where(
-                    projects.c.project_id == pid)).scalar_one_or_none()
-            if synced:
+            if readmodel.synced(pid):
                 break
             await asyncio.sleep(0.1)
         else:
@@ -147,10 +173,11 @@ async def _overview(client: Client, ids: list[str], dashboard_url: str | None) -
     rows = [r for r in portfolio(operations.today(), WorkCalendar.default(), Filters())
             if r.project_id in ids]
     print()
-    print(table(["project", "name", "stage", "next due", "overdue", "level"], [
-        [r.project_id, r.name, r.stage_title,
+    print(table(["project", "name", "stage", "next due", "duty", "responsible", "level"], [
+        [terminal_text(r.project_id), terminal_text(r.name), terminal_text(r.stage_title),
          (r.next_due_on.isoformat() if r.next_due_on else "-") + ("*" if r.provisional else ""),
-         ", ".join(r.late) or "-", str(r.escalation_level)] for r in rows]))
+         terminal_text(r.duty_title) or "-", terminal_text(r.actor_name) or "-",
+         str(r.escalation_level)] for r in rows]))
     print("\nper project: shixian status PROJECT_ID  (--json for scripts);  "
           "all projects: shixian list")
     if dashboard_url:

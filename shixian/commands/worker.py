@@ -15,8 +15,10 @@ workflow (timers, documents, escalations) and the notice activities. Run as many
 like on the same task queue; stop with Ctrl-C or SIGTERM — in-flight activities finish first.
 
 Temporal: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TLS and API key
-settings as for the `temporal` CLI. Database: SHIXIAN_DATABASE_URL (default SQLite in
-./.shixian/). Logs: JSON lines on stderr, a console renderer on a terminal.
+settings as for the `temporal` CLI. Database: SHIXIAN_DATABASE_URL (default SQLite in the
+state directory: SHIXIAN_HOME, else the nearest .shixian/ here or above, else
+~/.local/share/shixian; `shixian db where` says which). Logs: JSON lines on stderr, a
+console renderer on a terminal.
 """
 
 

@@ -1,9 +1,9 @@
 """What the dashboard shows, read from the read model and recounted for today.
 
-The portfolio comes from `shixian.portfolio` (the query behind `shixian list`), so the page,
-its JSON and the command line always agree. A project's obligations are read here, with
-working days late recounted for today like the portfolio does: a page opened between two
-wake-ups of the workflow is still right.
+Both come from `shixian.readmodel` (the queries behind `shixian list`), so the page, its JSON
+and the command line always agree; working days late are recounted for today, so a page
+opened between two wake-ups of the workflow is still right. Colours and rung names come
+from the pack's escalation ladder (`shixian.ladder`).
 """
 
 from __future__ import annotations
@@ -11,35 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import select
-
-from activities.db import engine, events, notice_outbox, obligations, projects
 from calendars.engine import WorkCalendar
-from calendars.model import CalendarError
-from shixian.portfolio import Filters, PortfolioRow, portfolio
-
-Rag = Literal["red", "amber", "green"]
-
-# The jiujiang-2024 ladder: 1 warning (before the due day), 2 overdue, 3 escalated to the
-# supervising office. Red means the supervising office has already been told.
-ESCALATED_LEVEL = 3
-LIVE_STATES = ("open", "overdue")
+from shixian import readmodel, vocabulary
+from shixian.ladder import Rag, RungLook, levels, rag
+from shixian.readmodel import Filters, PortfolioRow, portfolio
 
 
 class BadRequest(ValueError):
     """A query parameter the dashboard cannot use; the message says which and why."""
-
-
-def rag(overdue: bool, escalation_level: int) -> Rag:
-    """Red: late and escalated to the supervising body; amber: late, or warned that a due
-    day is near; green: nothing needs attention."""
-    if overdue and escalation_level >= ESCALATED_LEVEL:
-        return "red"
-    if overdue or escalation_level >= 1:
-        return "amber"
-    return "green"
 
 
 @dataclass
@@ -49,6 +30,7 @@ class PortfolioQuery:
     jurisdiction: str = ""
     stage: str = ""
     owner: str = ""
+    actor: str = ""
     overdue: bool = False
     level: int | None = None
     rag: str = ""
@@ -56,12 +38,13 @@ class PortfolioQuery:
 
     def filters(self) -> Filters:
         return Filters(jurisdiction=self.jurisdiction or None, stage=self.stage or None,
-                       owner=self.owner or None, overdue=self.overdue, min_level=self.level,
+                       owner=self.owner or None, actor=self.actor or None,
+                       overdue=self.overdue, min_level=self.level,
                        include_finished=self.include_finished)
 
     def as_params(self) -> dict[str, str]:
         out = {"jurisdiction": self.jurisdiction, "stage": self.stage, "owner": self.owner,
-               "overdue": "1" if self.overdue else "",
+               "actor": self.actor, "overdue": "1" if self.overdue else "",
                "level": "" if self.level is None else str(self.level), "rag": self.rag,
                "all": "1" if self.include_finished else ""}
         return {k: v for k, v in out.items() if v}
@@ -98,10 +81,16 @@ def parse_query(params: Mapping[str, list[str]]) -> PortfolioQuery:
     colour = one("rag").lower()
     if colour not in ("", "red", "amber", "green"):
         raise BadRequest(f"rag={colour!r}: use red, amber or green")
-    return PortfolioQuery(jurisdiction=one("jurisdiction"), stage=one("stage"),
-                          owner=one("owner"), overdue=_flag("overdue", one("overdue")),
-                          level=level, rag=colour,
-                          include_finished=_flag("all", one("all")))
+    query = PortfolioQuery(jurisdiction=one("jurisdiction"), stage=one("stage"),
+                           owner=one("owner"), actor=one("actor"),
+                           overdue=_flag("overdue", one("overdue")),
+                           level=level, rag=colour,
+                           include_finished=_flag("all", one("all")))
+    try:
+        query.filters().resolved()  # an unknown stage, jurisdiction or actor is a 400
+    except vocabulary.UnknownValue as exc:
+        raise BadRequest(str(exc)) from None
+    return query
 
 
 @dataclass
@@ -122,6 +111,9 @@ class PortfolioView:
     jurisdictions: list[str] = field(default_factory=list)
     stages: list[tuple[str, str]] = field(default_factory=list)
     owners: list[str] = field(default_factory=list)
+    actors: list[tuple[str, str]] = field(default_factory=list)
+    # The rungs of the ladders in view, for the level menu and the legend.
+    rungs: list[RungLook] = field(default_factory=list)
     # Per colour under every filter but the colour itself: the cards that pick a colour
     # keep showing what the other colours hold.
     counts: dict[str, int] = field(default_factory=dict)
@@ -134,7 +126,7 @@ class PortfolioView:
 def portfolio_view(today: date, calendar: WorkCalendar, query: PortfolioQuery) -> PortfolioView:
     every = portfolio(today, calendar, Filters(include_finished=query.include_finished))
     rows = portfolio(today, calendar, query.filters())
-    entries = [PortfolioEntry(r, rag(r.overdue, r.escalation_level)) for r in rows]
+    entries = [PortfolioEntry(r, rag(r.policy, r.overdue, r.escalation_level)) for r in rows]
     counts = {"red": 0, "amber": 0, "green": 0}
     for entry in entries:
         counts[entry.rag] += 1
@@ -144,7 +136,11 @@ def portfolio_view(today: date, calendar: WorkCalendar, query: PortfolioQuery) -
         today=today, query=query, entries=entries,
         jurisdictions=sorted({r.jurisdiction for r in every}),
         stages=sorted({(r.stage, r.stage_title) for r in every}),
-        owners=sorted({r.owner for r in every}), counts=counts,
+        owners=sorted({r.owner for r in every}),
+        actors=[(c.id, c.label) for c in vocabulary.known("actor")],
+        rungs=levels(sorted({r.policy for r in every}) or [c.id for c in
+                                                          vocabulary.known("jurisdiction")]),
+        counts=counts,
     )
 
 
@@ -166,6 +162,7 @@ class ObligationLine:
     escalation_rung: str | None
     citation: str
     done_on: date | None
+    done_late: int = 0  # working days late when it was done (0 if on time or not done)
 
     @property
     def shown_state(self) -> str:
@@ -187,7 +184,8 @@ class ProjectView:
 
     @property
     def rag(self) -> Rag:
-        return rag(self.overdue_working_days > 0, int(self.project["escalation_level"]))
+        return rag(str(self.project["policy"]), self.overdue_working_days > 0,
+                   int(self.project["escalation_level"]))
 
     def as_dict(self) -> dict[str, object]:
         obs = []
@@ -203,42 +201,23 @@ class ProjectView:
                 "notices": self.notices}
 
 
-def _late(calendar: WorkCalendar, state: str, due: date | None, today: date) -> int:
-    if state not in LIVE_STATES or due is None or today <= due:
-        return 0
-    try:
-        return max(0, calendar.working_days_between(due, today))
-    except CalendarError:  # outside the calendar's years: say nothing rather than guess
-        return 0
-
-
 def project_view(project_id: str, today: date, calendar: WorkCalendar,
                  recent: int = 30) -> ProjectView | None:
     """None when the read model has no such project."""
-    with engine().connect() as conn:
-        p = conn.execute(select(projects).where(projects.c.project_id == project_id)
-                         ).mappings().one_or_none()
-        if p is None:
-            return None
-        obs = conn.execute(select(obligations).where(obligations.c.project_id == project_id)
-                           .order_by(obligations.c.position)).mappings().all()
-        evs = conn.execute(select(events).where(events.c.project_id == project_id)
-                           .order_by(events.c.seq.desc()).limit(recent)).mappings().all()
-        notes = conn.execute(
-            select(notice_outbox).where(notice_outbox.c.project_id == project_id)
-            .order_by(notice_outbox.c.fired_at.desc(), notice_outbox.c.id.desc())
-            .limit(recent)).mappings().all()
+    record = readmodel.project(project_id, recent)
+    if record is None:
+        return None
     lines = [ObligationLine(
         obligation_id=o["obligation_id"], position=o["position"], title=o["title"],
         actor_name=o["actor_name"], state=o["state"], starts_on=o["starts_on"],
         opens_on=o["opens_on"], due_on=o["due_on"], provisional=bool(o["provisional"]),
-        late=_late(calendar, o["state"], o["due_on"], today),
+        late=readmodel.late_days(calendar, o["state"], o["due_on"], today),
         escalation_level=o["escalation_level"], escalation_rung=o["escalation_rung"],
-        citation=o["citation"], done_on=o["done_on"]) for o in obs]
-    return ProjectView(today=today, project=dict(p), obligations=lines,
-                       events=[dict(e) for e in evs],
-                       notices=[{k: v for k, v in dict(n).items() if k != "id"}
-                                for n in notes])
+        citation=o["citation"], done_on=o["done_on"],
+        done_late=int(o["overdue_working_days"] or 0) if o["state"] == "done" else 0)
+        for o in record.obligations]
+    return ProjectView(today=today, project=record.project, obligations=lines,
+                       events=record.events, notices=record.notices)
 
 
 def to_json(value: object) -> object:

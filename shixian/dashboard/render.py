@@ -1,8 +1,9 @@
-"""Server-rendered HTML: the portfolio, a project's timeline, and error pages.
+"""Server-rendered HTML: Jinja2 templates (`templates/`) for the portfolio, a project's
+timeline and error pages; the Gantt chart is built here as inline SVG (no script, prints).
 
 Everything that came from a projects file or a document (names, owners, titles, citations,
-references) is escaped on the way out: the page must show `<script>` in a project name as
-text, never run it. The Gantt chart is inline SVG, so it needs no script and prints.
+references) is escaped on the way out — the templates autoescape, the SVG builder escapes
+each value — so a page shows `<script>` in a project name as text, never runs it.
 """
 
 from __future__ import annotations
@@ -13,15 +14,21 @@ import math
 from collections.abc import Iterable
 from datetime import date, timedelta
 from html import escape
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from shixian import ladder
 from shixian.dashboard.data import ObligationLine, PortfolioQuery, PortfolioView, ProjectView
+from shixian.readmodel import PortfolioRow
 
 RAG_TEXT = {"red": "红 · 已升级", "amber": "黄 · 逾期或预警", "green": "绿 · 正常"}
 STATE_TEXT = {"pending": "未开始", "open": "进行中", "paused": "暂停计时", "done": "已完成",
               "overdue": "逾期", "waived": "不适用", "cancelled": "已取消"}
-RUNG_TEXT = {"warning": "预警", "overdue": "逾期通报", "escalated": "升级"}
 HIDDEN_STATES = ("waived", "cancelled")
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def e(value: object) -> str:
@@ -85,6 +92,7 @@ tr.rag-green td:first-child { border-left:4px solid var(--green); }
 .badge.amber { background:var(--amber); color:#fff; border-color:var(--amber); }
 .badge.green { background:var(--green); color:#fff; border-color:var(--green); }
 .late { color:var(--red); font-weight:600; }
+.late-done { color:#a61e4d; }
 .meta { display:flex; flex-wrap:wrap; gap:6px 18px; margin-bottom:8px; color:#52606d; }
 .legend { display:flex; flex-wrap:wrap; gap:14px; margin:6px 0; color:#52606d;
   font-size:12px; }
@@ -136,39 +144,28 @@ if (quick) {
 SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
 
 
-def page(title: str, body: str, today: date, *, script: bool = False) -> str:
-    js = f"<script>{SCRIPT}</script>" if script else ""
-    return f"""<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(title)} · 时限 shixian</title>
-<style>{CSS}</style>
-</head>
-<body>
-<header><a class="brand" href="/">时限 shixian</a><span>政务信息化项目时限看板</span>
-<span class="today">今天 {today.isoformat()} · 只读</span></header>
-<main>
-{body}
-</main>
-<footer>数据来自读模型(由工作流实时更新);逾期工作日按今天和官方工作日历重新计算。
-只读视图:本页不改变任何项目。</footer>
-{js}
-</body>
-</html>
-"""
+ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                  trim_blocks=False, keep_trailing_newline=True)
+ENV.filters["day"] = lambda d: _day(d)
+ENV.filters["rung"] = lambda name: ladder.rung_label(None, name)
+
+
+def render(template: str, title: str, today: date, *, script: bool = False,
+           **context: object) -> str:
+    return ENV.get_template(template).render(
+        title=title, today=today, css=Markup(CSS), script=Markup(SCRIPT) if script else "",
+        rag_text=RAG_TEXT, state_text=STATE_TEXT, **context)
 
 
 # --- the portfolio ---------------------------------------------------------------------
 
 
-def _options(values: Iterable[tuple[str, str]], selected: str, everything: str) -> str:
+def _options(values: Iterable[tuple[str, str]], selected: str, everything: str) -> Markup:
     out = [f'<option value="">{e(everything)}</option>']
     for value, label in values:
         sel = " selected" if value == selected else ""
         out.append(f'<option value="{e(value)}"{sel}>{e(label)}</option>')
-    return "".join(out)
+    return Markup("".join(out))
 
 
 def _with(query: PortfolioQuery, **change: str) -> str:
@@ -177,85 +174,51 @@ def _with(query: PortfolioQuery, **change: str) -> str:
     return "/" + ("?" + text if text else "")
 
 
-def _filters(view: PortfolioView) -> str:
+def _search_text(r: PortfolioRow) -> str:
+    return " ".join([r.project_id, r.name, r.owner, r.stage_title, r.stage, r.jurisdiction,
+                     r.duty_title, r.actor_name]).lower()
+
+
+def _rung_title(r: PortfolioRow) -> str:
+    look = ladder.rung_look(r.policy, r.escalation_level)
+    if look is None:
+        return "尚未预警"
+    return f"{look.label} ({look.name}, 第 {look.position}/{look.rungs} 级)"
+
+
+def legend(view: PortfolioView) -> list[dict[str, str]]:
+    """The colours as the ladders in view define them: amber below the top rung, red at it."""
+    out = []
+    tops = [look for look in view.rungs if look.top]
+    if tops:
+        names = "、".join(f"{t.label}(级别 ≥ {t.level})" for t in tops)
+        out.append({"colour": "red", "text": f"红:逾期且已{names}"})
+    out.append({"colour": "amber", "text": "黄:逾期,或临近截止已预警"})
+    return out
+
+
+def portfolio_page(view: PortfolioView) -> str:
     q = view.query
     jurisdictions = list(dict.fromkeys([*view.jurisdictions, *([q.jurisdiction]
                                                                if q.jurisdiction else [])]))
     stages = list(view.stages)
     if q.stage and q.stage not in {s for s, _ in stages}:
         stages.append((q.stage, q.stage))
-    levels = [("1", "≥ 1 预警"), ("2", "≥ 2 逾期通报"), ("3", "≥ 3 已升级")]
+    levels = [(str(look.level), f"≥ {look.level} {look.label}") for look in view.rungs]
     level = "" if q.level is None else str(q.level)
     if level and level not in {v for v, _ in levels}:
         levels.append((level, f"≥ {level}"))
-    owners = "".join(f'<option value="{e(o)}">' for o in view.owners)
-    return f"""<form class="filters" method="get" action="/">
-<label>辖区 <select name="jurisdiction">{_options(((j, j) for j in jurisdictions),
-                                               q.jurisdiction, "全部")}</select></label>
-<label>阶段 <select name="stage">{_options(((s, f"{t} ({s})") for s, t in stages),
-                                         q.stage, "全部")}</select></label>
-<label>业主单位 <input name="owner" value="{e(q.owner)}" list="owners" size="14"
- placeholder="名称中的字"></label><datalist id="owners">{owners}</datalist>
-<label>升级级别 <select name="level">{_options(levels, level, "不限")}</select></label>
-<label>状态 <select name="rag">{_options(((k, v) for k, v in RAG_TEXT.items()), q.rag,
-                                       "全部")}</select></label>
-<label><input type="checkbox" name="overdue" value="1"{" checked" if q.overdue else ""}>
- 只看逾期</label>
-<label><input type="checkbox" name="all" value="1"{" checked" if q.include_finished else ""}>
- 含已结束</label>
-<button type="submit">筛选</button> <a href="/">清除</a>
-<label style="margin-left:auto">快速查找 <input id="quick" type="search" size="16"
- placeholder="编号、名称、单位"></label>
-</form>"""
-
-
-def portfolio_page(view: PortfolioView) -> str:
-    counts = view.counts
-    cards = "".join(
-        f'<a class="card {c}{" active" if view.query.rag == c else ""}" '
-        f'href="{e(_with(view.query, rag="" if view.query.rag == c else c))}">'
-        f'<b>{counts[c]}</b><span class="dot {c}"></span>{e(RAG_TEXT[c])}</a>'
-        for c in ("red", "amber", "green"))
-    rows = []
-    for entry in view.entries:
-        r = entry.row
-        search = " ".join([r.project_id, r.name, r.owner, r.stage_title, r.stage,
-                           r.jurisdiction]).lower()
-        due = _day(r.next_due_on)
-        if r.provisional:
-            due += (' <span class="badge provisional" title="截止日计算用到尚未公布的'
-                    '放假安排,公布后会重新计算">暂定</span>')
-        late = (f'<span class="late">{r.overdue_working_days} 个工作日</span>'
-                f'<br><small>{e(", ".join(r.late))}</small>' if r.overdue else "—")
-        finished = " muted" if r.finished else ""
-        rows.append(
-            f'<tr class="rag-{entry.rag}{finished}" data-rag="{entry.rag}" '
-            f'data-project="{e(r.project_id)}" data-search="{e(search)}">'
-            f'<td><span class="dot {entry.rag}" title="{e(RAG_TEXT[entry.rag])}"></span>'
-            f'{e(RAG_TEXT[entry.rag].split(" ")[0])}</td>'
-            f'<td><a href="{e(project_href(r.project_id))}">{e(r.project_id)}</a></td>'
-            f'<td>{e(r.name)}</td><td>{e(r.stage_title)}</td><td class="date">{due}</td>'
-            f'<td>{late}</td><td class="num">{r.escalation_level}</td>'
-            f"<td>{e(r.owner)}</td><td>{e(r.jurisdiction)}</td></tr>")
-    if rows:
-        table = ("<table><thead><tr><th>状态</th><th>编号</th><th>项目名称</th><th>阶段</th>"
-                 "<th>下一截止日</th><th>逾期</th><th>级别</th><th>业主单位</th><th>辖区</th>"
-                 f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
-    else:
-        table = ('<p class="err">没有符合条件的项目。<a href="/">清除筛选</a>;'
-                 "项目由 <code>shixian start FILE</code> 启动后出现在这里。</p>")
-    body = f"""<h1>项目总览 <span class="en">portfolio</span></h1>
-<div class="cards">{cards}</div>
-{_filters(view)}
-<p>显示 <b id="shown">{len(view.entries)}</b> / {len(view.entries)} 个项目,按下一截止日排序。
-<a href="{e("/api/portfolio.json" + _with(view.query)[1:])}">JSON</a></p>
-{table}
-<div class="legend">
-<span><span class="dot red"></span>红:逾期且已升级至领导小组办公室(级别 ≥ 3)</span>
-<span><span class="dot amber"></span>黄:逾期,或临近截止已预警</span>
-<span><span class="dot green"></span>绿:无需关注</span>
-<span><span class="badge provisional">暂定</span> 截止日用到尚未公布的放假安排</span></div>"""
-    return page("项目总览", body, view.today, script=True)
+    actors = list(view.actors)
+    if q.actor and q.actor not in {a for a, _ in actors}:
+        actors.append((q.actor, q.actor))
+    return render(
+        "portfolio.html", "项目总览", view.today, script=True, view=view, q=q,
+        options=_options, with_query=lambda **change: _with(q, **change),
+        jurisdictions=[(j, j) for j in jurisdictions],
+        stages=[(s, f"{t} ({s})") for s, t in stages], actors=actors, levels=levels,
+        level=level, rag_options=list(RAG_TEXT.items()), search_text=_search_text,
+        rung_title=_rung_title, project_href=project_href, legend=legend(view),
+        json_href="/api/portfolio.json" + _with(q)[1:])
 
 
 # --- one project -----------------------------------------------------------------------
@@ -395,100 +358,27 @@ def gantt(view: ProjectView) -> str:
     return "".join(parts)
 
 
-def _rung(rung: str | None) -> str:
-    return RUNG_TEXT.get(rung or "", rung or "—")
-
-
 def project_page(view: ProjectView) -> str:
     p = view.project
     pid = str(p["project_id"])
-    rag_ = view.rag
-    investment = p.get("investment_wan")
-    meta = [f'<span class="badge {rag_}">{e(RAG_TEXT[rag_])}</span>',
-            f"<span>阶段:<b>{e(p['stage_title'])}</b> ({e(p['stage'])})</span>",
-            f"<span>业主单位:{e(p['owner'])}</span>",
-            f"<span>辖区:{e(p['jurisdiction'])} · 规则 {e(p['policy'])}</span>"]
-    if investment is not None:
-        meta.append(f"<span>投资:{float(investment):,.0f} 万元</span>")
-    provisional = (' <span class="badge provisional">暂定</span>' if p.get("provisional")
-                   else "")
-    meta.append(f"<span>下一截止日:{_day(p['next_due_on'])}{provisional}</span>")
-    if view.overdue_working_days:
-        meta.append(f'<span class="late">最长逾期 {view.overdue_working_days} 个工作日</span>')
-    meta.append(f"<span>升级级别:{e(p['escalation_level'])}</span>")
-    if p.get("finished"):
-        meta.append('<span class="badge">已结束</span>')
-    rows, hidden = [], []
-    for o in view.obligations:
-        state = o.shown_state
-        if state in HIDDEN_STATES:
-            hidden.append(f"<li>{e(o.title)} <small>{e(o.obligation_id)} · "
-                          f"{e(STATE_TEXT.get(state, state))} · {e(o.citation)}</small></li>")
-            continue
-        due = _day(o.due_on)
-        if o.provisional and o.due_on:
-            due += ' <span class="badge provisional">暂定</span>'
-        muted = " muted" if state in ("done", "pending") else ""
-        late = f'<span class="late">{o.late}</span>' if o.late else "—"
-        rows.append(
-            f'<tr class="state-{e(state)}{muted}" data-obligation="{e(o.obligation_id)}">'
-            f'<td class="num">{o.position + 1}</td><td>{e(o.title)}<br>'
-            f"<small>{e(o.obligation_id)}</small></td><td>{e(o.actor_name)}</td>"
-            f'<td>{e(STATE_TEXT.get(state, state))}</td><td class="date">{_day(o.starts_on)}'
-            f'</td><td class="date">{due}</td><td class="date">{_day(o.done_on)}</td>'
-            f'<td class="num">{late}</td>'
-            f"<td>{e(_rung(o.escalation_rung))}</td>"
-            f'<td title="{e(o.citation)}">{e(o.citation)}</td></tr>')
-    notices = "".join(
-        f"<tr><td>{e(str(n['fired_at'])[:16])}</td><td>{e(_rung(n['rung']))} "
-        f"(级别 {e(n['level'])})</td><td>{e(n['obligation'])}</td>"
-        f"<td>{e('、'.join(str(r) for r in n['recipients'] or []))}</td>"
-        f"<td>{e(n['message'])}</td><td>{e(n['citation'])}</td></tr>"
-        for n in view.notices)
-    events = "".join(f"<li><b>{_day(ev['business_date'])}</b> {e(ev['text'])}</li>"
-                     for ev in view.events)
-    body = f"""<p><a href="/">← 项目总览</a></p>
-<h1>{e(p['name'])} <span class="en">{e(pid)}</span></h1>
-<div class="meta">{''.join(meta)}</div>
-<h2>时间线 <span class="en">timeline</span></h2>
-<div class="legend"><span><i style="background:#1c7ed6"></i>进行中</span>
-<span><i style="background:#c92a2a"></i>逾期</span>
-<span><i style="background:repeating-linear-gradient(45deg,#e03131 0 3px,#ffc9c9 3px 6px)">
-</i>逾期至今</span><span><i style="background:#c3cad3"></i>已完成(● 完成日)</span>
-<span><i style="border:1px dashed #9aa5b1"></i>未开始</span>
-<span><i style="background:repeating-linear-gradient(45deg,#d69e2e 0 3px,#fff8e1 3px 6px)">
-</i>暂定截止日</span><span><i style="border-left:2px dashed #e8590c;width:2px"></i>今天</span>
-<span>悬停查看依据条款</span></div>
-<div class="chart">{gantt(view)}</div>
-<h2>义务 <span class="en">obligations</span></h2>
-<table><thead><tr><th>#</th><th>义务</th><th>责任方</th><th>状态</th><th>起算</th>
-<th>截止</th><th>完成</th><th>逾期工作日</th><th>升级</th><th>依据</th></tr></thead>
-<tbody>{''.join(rows)}</tbody></table>
-{f'<details><summary>不适用或已取消的义务 {len(hidden)} 项</summary><ul>{"".join(hidden)}'
- '</ul></details>' if hidden else ''}
-<h2>已发通知 <span class="en">notices</span></h2>
-{f'<table><thead><tr><th>时间</th><th>级别</th><th>义务</th><th>接收方</th><th>内容</th>'
- f'<th>依据</th></tr></thead><tbody>{notices}</tbody></table>' if notices else '<p>尚无。</p>'}
-<h2>最近事件 <span class="en">events</span></h2>
-{f'<ul>{events}</ul>' if events else '<p>尚无。</p>'}
-<p><a href="{e('/api/project/' + quote(pid, safe='') + '.json')}">JSON</a> ·
-命令行:<code>shixian status {e(pid)}</code></p>"""
-    return page(f"{p['name']} {pid}", body, view.today)
+    shown = [o for o in view.obligations if o.shown_state not in HIDDEN_STATES]
+    hidden = [o for o in view.obligations if o.shown_state in HIDDEN_STATES]
+    return render(
+        "project.html", f"{p['name']} {pid}", view.today, view=view, shown=shown,
+        hidden=hidden, gantt=Markup(gantt(view)),
+        rung=ladder.rung_look(str(p["policy"]), int(p["escalation_level"])),
+        titles={o.obligation_id: o.title for o in view.obligations},
+        json_href="/api/project/" + quote(pid, safe="") + ".json")
 
 
 # --- errors ----------------------------------------------------------------------------
 
 
 def not_found_page(today: date, what: str) -> str:
-    body = f"""<div class="err"><h1>找不到 <span class="en">not found</span></h1>
-<p>{e(what)}</p>
-<p>项目编号见 <a href="/">项目总览</a>,或在命令行运行 <code>shixian list</code>
-(<code>shixian list --all</code> 含已结束的项目)。项目页的地址是
-<code>/project/项目编号</code>,例如 <code>/project/JJ-2026-001</code>。</p></div>"""
-    return page("找不到", body, today)
+    return render("error.html", "找不到", today, heading="找不到", status="not found",
+                  message=what, not_found=True)
 
 
 def error_page(today: date, status: int, title: str, message: str) -> str:
-    body = f"""<div class="err"><h1>{e(title)} <span class="en">{status}</span></h1>
-<p>{e(message)}</p><p><a href="/">项目总览</a></p></div>"""
-    return page(title, body, today)
+    return render("error.html", title, today, heading=title, status=status, message=message,
+                  not_found=False)

@@ -51,12 +51,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--once", action="store_true",
                         help="print the overview and stop (no long-running worker)")
     parser.add_argument("--port", type=int, default=7233, help="dev server port (default 7233)")
+    parser.add_argument("--ui-write", action="store_true",
+                        help="allow write actions in the embedded Temporal Web UI "
+                             "(default read-only)")
     parser.add_argument("--dashboard-port", type=int, default=8080,
                         help="dashboard port (default 8080; 0 picks a free one)")
     parser.set_defaults(handler=run)
 
 
-def _embedded_server(port: int) -> DevServer | None:
+def _embedded_server(port: int, ui_write: bool = False) -> DevServer | None:
     """A dev server to start, or None when TEMPORAL_ADDRESS is set or one already listens."""
     if os.environ.get("TEMPORAL_ADDRESS"):
         return None
@@ -69,16 +72,21 @@ def _embedded_server(port: int) -> DevServer | None:
         port=port,
         search_attributes=search_attributes.for_dev_server(),
         log_file=config.state_dir() / "temporal-server.log",
+        pid_file=config.state_dir() / "temporal-server.pid",
+        ui_write=ui_write,
     )
 
 
 def run(args: argparse.Namespace) -> int:
     logs.configure(json_lines=False)
-    server = _embedded_server(args.port)
+    server = _embedded_server(args.port, args.ui_write)
     if server is not None:
         print(f"starting the embedded Temporal dev server on {server.address} …", flush=True)
         server.start()
-        print(f"Temporal Web UI: {server.ui_url}", flush=True)
+        for note in server.notes:
+            print(note, flush=True)
+        mode = "write actions on" if server.ui_write else "read-only; --ui-write to change"
+        print(f"Temporal Web UI: {server.ui_url}  ({mode})", flush=True)
     try:
         return aio.run(lambda stop: _main(args, stop))
     finally:

@@ -7,6 +7,8 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from temporalio.service import RPCError
+
 from shixian import logs
 from shixian.commands import calendar as calendar_cmd
 from shixian.commands import dashboard as dashboard_cmd
@@ -69,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except UserError as exc:
         print(f"shixian: error: {exc}", file=sys.stderr)
+        return 2
+    except RPCError as exc:  # the server went away or said no mid-command: one line
+        status = exc.status.name if exc.status is not None else "error"
+        message = " ".join(str(exc).split())
+        print(f"shixian: error: Temporal {status}: {message}; is the server at "
+              "TEMPORAL_ADDRESS up and are the TLS/API key settings right?", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

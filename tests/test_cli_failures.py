@@ -70,8 +70,8 @@ async def test_no_worker_is_said_by_status_and_doc(
     waiting, failed = err.strip().splitlines()
     assert waiting.startswith(f"waiting: no worker is polling task queue '{queue}'")
     assert "waits up to 2s" in waiting
-    assert failed.startswith("failed: JJT-NOWORKER fsr_tech_review_issued on 2026-03-20: not confirmed "
-                             "within 2s: no worker is polling")
+    assert failed.startswith("failed: JJT-NOWORKER fsr_tech_review_issued on 2026-03-20: "
+                             "not confirmed within 2s: no worker is polling")
     async with running_worker(client, queue):  # a worker comes: sending again is safe
         code, out, err = await _acli(capsys, "doc", "JJT-NOWORKER", "fsr_tech_review_issued",
                                      "--on", "2026-03-20")
@@ -109,8 +109,8 @@ async def test_a_stuck_project_does_not_stop_a_batch(
     results = [json.loads(line) for line in out.splitlines()]
     assert [r["outcome"] for r in results] == ["accepted", "refused", "failed", "accepted"]
     assert "unknown project 'JJT-NO-SUCH'" in results[1]["reason"]
-    assert results[2]["reason"].startswith("JJT-BATCH-STUCK fsr_tech_review_issued on 2026-03-20: not "
-                                           "confirmed within 3s")
+    assert results[2]["reason"].startswith("JJT-BATCH-STUCK fsr_tech_review_issued on "
+                                           "2026-03-20: not confirmed within 3s")
     assert code == 3
     assert err.strip().splitlines()[-1] == ("4 entries: 2 accepted, 0 duplicate, 1 refused, "
                                             "0 malformed, 1 failed")

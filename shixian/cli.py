@@ -11,6 +11,7 @@ from temporalio.service import RPCError
 
 from shixian import logs
 from shixian.commands import calendar as calendar_cmd
+from shixian.commands import codec as codec_cmd
 from shixian.commands import dashboard as dashboard_cmd
 from shixian.commands import ics as ics_cmd
 from shixian.commands import policy as policy_cmd
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, portfolio_cmd, dashboard_cmd,
-                   ics_cmd, policy_cmd, calendar_cmd):
+                   ics_cmd, policy_cmd, calendar_cmd, codec_cmd):
         module.register(sub)
     return parser
 

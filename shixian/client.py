@@ -9,7 +9,7 @@ from temporalio.envconfig import ClientConfigProfile
 from temporalio.service import RPCError, RPCStatusCode
 
 from shixian.config import DEFAULT_ADDRESS
-from shixian.converter import DATA_CONVERTER
+from shixian.converter import data_converter
 from shixian.errors import UserError
 
 
@@ -25,8 +25,9 @@ def connect_config() -> dict[str, Any]:
 
 async def connect() -> Client:
     config = connect_config()
+    converter = data_converter()
     try:
-        return await Client.connect(**config, data_converter=DATA_CONVERTER)
+        return await Client.connect(**config, data_converter=converter)
     except RuntimeError as exc:
         raise UserError(
             f"cannot reach Temporal at {config['target_host']} ({exc}); start the embedded "

@@ -29,6 +29,21 @@ async def connect() -> Client:
     try:
         return await Client.connect(**config, data_converter=converter)
     except RuntimeError as exc:
+        text = " ".join(str(exc).split())
+        if any(w in text.lower() for w in ("unauthenticated", "permissiondenied",
+                                            "permission denied")):
+            raise UserError(
+                f"Temporal at {config['target_host']} refused the credentials ({text}); check "
+                "TEMPORAL_API_KEY or the TLS client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH, "
+                "TEMPORAL_TLS_CLIENT_KEY_PATH) and the namespace permissions"
+            ) from None
+        if any(w in text.lower() for w in ("tls", "certificate", "handshake", "invalidcontent",
+                                            "invalid content", "ssl")):
+            raise UserError(
+                f"cannot connect to Temporal at {config['target_host']} over TLS ({text}); "
+                "check TEMPORAL_TLS, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME "
+                "and the client certificate settings"
+            ) from None
         raise UserError(
             f"cannot reach Temporal at {config['target_host']} ({exc}); start the embedded "
             "server with `shixian server` (or `./dev up`), or set TEMPORAL_ADDRESS"

@@ -167,6 +167,10 @@ async def test_trusted_keys_survive_continue_as_new(
             await handle.execute_update(record, doc("revision_resubmitted", day.isoformat()))
             day += timedelta(days=1)
         latest = client.get_workflow_handle(handle.id)
+        for _ in range(300):  # the loop continues as new after its last wake (hang guard)
+            if (await latest.describe()).run_id != first_run:
+                break
+            await asyncio.sleep(0.1)
         assert (await latest.describe()).run_id != first_run
         why = await _refusal(latest, CalendarUpdate(snapshot=year_update(2026, "").snapshot))
         await latest.terminate("test over")

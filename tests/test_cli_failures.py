@@ -17,9 +17,13 @@ from shixian.temporal_env import free_port
 from tests.conftest import new_queue, running_worker
 from tests.jiujiang_cases import project
 from tests.lifecycle_helpers import start
+from workflows.lifecycle import ProjectLifecycleWorkflow
 
 
-@workflow.defn(name="ProjectLifecycleWorkflow", sandboxed=False)
+LIFECYCLE_TYPE = workflow._Definition.must_from_class(ProjectLifecycleWorkflow).name
+
+
+@workflow.defn(name=LIFECYCLE_TYPE, sandboxed=False)
 class StuckLifecycle:
     """A project whose every workflow task fails (a bug, a payload the worker cannot read)."""
 

@@ -406,7 +406,10 @@ class ProjectLifecycleWorkflow:
         """Signed by a trusted key when the project has any; then well-formed."""
         keys = self._input.calendar_keys
         if keys:
-            why = signature_problem(update.snapshot, update.note, update.signature, keys)
+            # cryptography's Rust core imports its exception type on the first bad
+            # signature; through the sandbox's importer that import aborts the process.
+            with workflow.unsafe.imports_passed_through():
+                why = signature_problem(update.snapshot, update.note, update.signature, keys)
             if why is not None:
                 raise Refused(f"calendar data refused: {why}")
         try:

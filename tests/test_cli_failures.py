@@ -19,7 +19,6 @@ from tests.jiujiang_cases import project
 from tests.lifecycle_helpers import start
 from workflows.lifecycle import ProjectLifecycleWorkflow
 
-
 LIFECYCLE_TYPE = workflow._Definition.must_from_class(ProjectLifecycleWorkflow).name
 
 

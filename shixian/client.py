@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -11,6 +12,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from shixian.config import DEFAULT_ADDRESS
 from shixian.converter import data_converter
 from shixian.errors import UserError
+
+CONNECT_TIMEOUT = 20.0  # seconds; a server that accepts TCP but never answers
 
 
 def connect_config() -> dict[str, Any]:
@@ -27,7 +30,13 @@ async def connect() -> Client:
     config = connect_config()
     converter = data_converter()
     try:
-        return await Client.connect(**config, data_converter=converter)
+        return await asyncio.wait_for(Client.connect(**config, data_converter=converter),
+                                      CONNECT_TIMEOUT)
+    except TimeoutError:
+        raise UserError(
+            f"no answer from Temporal at {config['target_host']} within {CONNECT_TIMEOUT:g}s; "
+            "is the address right (TEMPORAL_ADDRESS) and the server up?"
+        ) from None
     except RuntimeError as exc:
         text = " ".join(str(exc).split())
         if any(w in text.lower() for w in ("unauthenticated", "permissiondenied",

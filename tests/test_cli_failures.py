@@ -118,3 +118,22 @@ async def test_a_stuck_project_does_not_stop_a_batch(
     assert err.strip().splitlines()[-1] == ("4 entries: 2 accepted, 0 duplicate, 1 refused, "
                                             "0 malformed, 1 failed")
     assert "Traceback" not in err
+
+
+def test_status_against_a_server_that_never_answers_is_bounded(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A port that accepts connections but never speaks gRPC (a hung proxy, a wrong port)."""
+    import socket
+
+    import shixian.client
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        monkeypatch.setenv("TEMPORAL_ADDRESS", f"127.0.0.1:{silent.getsockname()[1]}")
+        monkeypatch.setattr(shixian.client, "CONNECT_TIMEOUT", 1.0)
+        code, out, err = _cli(capsys, "status", "JJ-NOPE")
+    assert code == 2 and out == ""
+    assert err.startswith("shixian: error: no answer from Temporal at 127.0.0.1:")
+    assert len(err.strip().splitlines()) == 1

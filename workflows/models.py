@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -206,7 +206,7 @@ class LifecycleInput(Model):
     pack: PolicyPack
     calendar: dict[str, Any] = Field(description="WorkCalendar.snapshot() for the project's years")
     carried: LedgerState | None = None
-    calendar_keys: list[str] = Field(
+    calendar_keys: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list, max_length=16,
         description="public keys (ed25519:<base64>) whose signature apply_calendar requires; "
                     "empty = unsigned calendar data is accepted (calendars/signing.py)")

@@ -38,9 +38,12 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 async def _acli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """(exit code, stdout, the CLI's stderr): the in-process worker's notice log lines,
+    which go to the same stderr, are left out."""
     code = await asyncio.to_thread(main, list(args))
     out, err = capsys.readouterr()
-    return code, out, err
+    mine = [line for line in err.splitlines() if not line.startswith("{")]
+    return code, out, "\n".join(mine) + ("\n" if mine else "")
 
 
 def test_status_without_a_server_is_one_line(monkeypatch: pytest.MonkeyPatch,

@@ -71,9 +71,12 @@ def _tls_env(monkeypatch: pytest.MonkeyPatch, proxy: TlsProxy, queue: str) -> No
 
 
 async def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """(exit code, stdout, the CLI's stderr): the in-process worker's notice log lines,
+    which go to the same stderr, are left out."""
     code = await asyncio.to_thread(main, list(args))
     out, err = capsys.readouterr()
-    return code, out, err
+    mine = [line for line in err.splitlines() if not line.startswith("{")]
+    return code, out, "\n".join(mine) + ("\n" if mine else "")
 
 
 async def test_worker_and_cli_over_tls_with_an_api_key(

@@ -175,3 +175,24 @@ async def test_trusted_keys_survive_continue_as_new(
         why = await _refusal(latest, CalendarUpdate(snapshot=year_update(2026, "").snapshot))
         await latest.terminate("test over")
     assert why.startswith("calendar data refused: it is not signed")
+
+
+def test_start_takes_the_trusted_keys_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: tuple[Path, str],
+) -> None:
+    from shixian import operations
+    from shixian.errors import UserError
+    from tests.lifecycle_helpers import calendar
+
+    _, public = keys
+    pub_file = tmp_path / "publisher.pub"
+    pub_file.write_text(public + "\n", encoding="utf-8")
+    other = public_key_text(Ed25519PrivateKey.generate())
+    proj = project("JJT-KEYS", investment_wan=150, started_on=date(2026, 3, 2))
+    monkeypatch.delenv("SHIXIAN_CALENDAR_TRUSTED_KEYS", raising=False)
+    assert operations.prepare(proj, calendar()).calendar_keys == []
+    monkeypatch.setenv("SHIXIAN_CALENDAR_TRUSTED_KEYS", f"{pub_file}, {other}")
+    assert operations.prepare(proj, calendar()).calendar_keys == [public, other]
+    monkeypatch.setenv("SHIXIAN_CALENDAR_TRUSTED_KEYS", str(tmp_path / "missing.pub"))
+    with pytest.raises(UserError, match="SHIXIAN_CALENDAR_TRUSTED_KEYS: cannot read"):
+        operations.prepare(proj, calendar())

@@ -7,9 +7,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from temporalio.service import RPCError
+
 from policies.errors import PolicyError
 from shixian import logs
 from shixian.commands import calendar as calendar_cmd
+from shixian.commands import codec as codec_cmd
 from shixian.commands import dashboard as dashboard_cmd
 from shixian.commands import ics as ics_cmd
 from shixian.commands import policy as policy_cmd
@@ -53,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, portfolio_cmd, dashboard_cmd,
-                   ics_cmd, policy_cmd, calendar_cmd):
+                   ics_cmd, policy_cmd, calendar_cmd, codec_cmd):
         module.register(sub)
     return parser
 
@@ -70,6 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except (UserError, PolicyError) as exc:  # PolicyError: the policies layer's own
         print(f"shixian: error: {exc}", file=sys.stderr)
+        return 2
+    except RPCError as exc:  # the server went away or said no mid-command: one line
+        status = exc.status.name if exc.status is not None else "error"
+        message = " ".join(str(exc).split())
+        print(f"shixian: error: Temporal {status}: {message}; is the server at "
+              "TEMPORAL_ADDRESS up and are the TLS/API key settings right?", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -9,8 +10,10 @@ from temporalio.envconfig import ClientConfigProfile
 from temporalio.service import RPCError, RPCStatusCode
 
 from shixian.config import DEFAULT_ADDRESS
-from shixian.converter import DATA_CONVERTER
+from shixian.converter import data_converter
 from shixian.errors import UserError
+
+CONNECT_TIMEOUT = 20.0  # seconds; a server that accepts TCP but never answers
 
 
 def connect_config() -> dict[str, Any]:
@@ -25,9 +28,31 @@ def connect_config() -> dict[str, Any]:
 
 async def connect() -> Client:
     config = connect_config()
+    converter = data_converter()
     try:
-        return await Client.connect(**config, data_converter=DATA_CONVERTER)
+        return await asyncio.wait_for(Client.connect(**config, data_converter=converter),
+                                      CONNECT_TIMEOUT)
+    except TimeoutError:
+        raise UserError(
+            f"no answer from Temporal at {config['target_host']} within {CONNECT_TIMEOUT:g}s; "
+            "is the address right (TEMPORAL_ADDRESS) and the server up?"
+        ) from None
     except RuntimeError as exc:
+        text = " ".join(str(exc).split())
+        if any(w in text.lower() for w in ("unauthenticated", "permissiondenied",
+                                            "permission denied")):
+            raise UserError(
+                f"Temporal at {config['target_host']} refused the credentials ({text}); check "
+                "TEMPORAL_API_KEY or the TLS client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH, "
+                "TEMPORAL_TLS_CLIENT_KEY_PATH) and the namespace permissions"
+            ) from None
+        if any(w in text.lower() for w in ("tls", "certificate", "handshake", "invalidcontent",
+                                            "invalid content", "ssl")):
+            raise UserError(
+                f"cannot connect to Temporal at {config['target_host']} over TLS ({text}); "
+                "check TEMPORAL_TLS, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME "
+                "and the client certificate settings"
+            ) from None
         raise UserError(
             f"cannot reach Temporal at {config['target_host']} ({exc}); start the embedded "
             "server with `shixian server` (or `./dev up`), or set TEMPORAL_ADDRESS"

@@ -21,6 +21,7 @@ first match wins:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from activities.settings import (
     HOME_DIR_NAME,
@@ -41,3 +42,38 @@ DEFAULT_ADDRESS = "localhost:7233"
 
 def task_queue() -> str:
     return os.environ.get("SHIXIAN_TASK_QUEUE", DEFAULT_TASK_QUEUE)
+
+
+TRUSTED_KEYS_ENV = "SHIXIAN_CALENDAR_TRUSTED_KEYS"
+SIGNING_KEY_ENV = "SHIXIAN_CALENDAR_SIGNING_KEY"
+
+
+def trusted_calendar_keys() -> list[str]:
+    """Public keys a new project will require calendar data to be signed with.
+
+    SHIXIAN_CALENDAR_TRUSTED_KEYS: comma-separated `ed25519:<base64>` keys or paths to the
+    .pub files `shixian calendar keygen` writes. Empty: projects accept unsigned data.
+    """
+    from calendars.model import CalendarError
+    from calendars.signing import parse_public_key
+    from shixian.errors import UserError
+
+    keys: list[str] = []
+    for item in os.environ.get(TRUSTED_KEYS_ENV, "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if not item.startswith("ed25519:"):
+            try:
+                item = Path(item).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise UserError(f"{TRUSTED_KEYS_ENV}: cannot read {item}: {exc.strerror}; give "
+                                "ed25519:<base64> keys or .pub file paths, comma-separated"
+                                ) from None
+        try:
+            parse_public_key(item)
+        except CalendarError as exc:
+            raise UserError(f"{TRUSTED_KEYS_ENV}: {exc}") from None
+        if item not in keys:
+            keys.append(item)
+    return keys

@@ -104,7 +104,8 @@ def prepare(project: Project, calendar: WorkCalendar, on: date | None = None,
                             f"{exc.message}")
     if problems:
         raise UserError("\n".join(problems))
-    return LifecycleInput(project=project, pack=pack, calendar=snapshot)
+    return LifecycleInput(project=project, pack=pack, calendar=snapshot,
+                          calendar_keys=config.trusted_calendar_keys())
 
 
 async def start_project(client: Client, inp: LifecycleInput) -> bool:

@@ -9,16 +9,20 @@ changes nothing and says so.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio.client import Client
 
 from calendars.engine import WorkCalendar
 from calendars.loader import installed_dir
 from calendars.model import CalendarError
 from calendars.published import PublishedYear, load_published
+from calendars.signing import load_private_key, public_key_text, sign
 from shixian.errors import UserError
 from shixian.operations import update_project
 from workflows.lifecycle import ProjectLifecycleWorkflow
@@ -59,11 +63,41 @@ def install(source: Path, directory: Path | None = None) -> Installed:
     return Installed(published, target, changed)
 
 
-def year_update(year: int, note: str) -> CalendarUpdate:
-    """The published year and the one before it (a notice's 元旦 may start in December)."""
+def year_update(year: int, note: str, signing_key: Path | None = None) -> CalendarUpdate:
+    """The published year and the one before it (a notice's 元旦 may start in December),
+    signed with the Ed25519 key in `signing_key` (PEM) when one is given."""
     calendar = WorkCalendar.default()
     first = max(calendar.covered_years[0], year - 1)
-    return CalendarUpdate(snapshot=dict(calendar.snapshot(first, year)), note=note)
+    snapshot = dict(calendar.snapshot(first, year))
+    if signing_key is None:
+        return CalendarUpdate(snapshot=snapshot, note=note)
+    try:
+        key = load_private_key(signing_key.read_bytes())
+    except OSError as exc:
+        raise UserError(f"signing key {signing_key}: {exc.strerror}") from None
+    except CalendarError as exc:
+        raise UserError(f"signing key {signing_key}: {exc}") from None
+    signature, key_id = sign(snapshot, note, key)
+    return CalendarUpdate(snapshot=snapshot, note=note, signature=signature, key_id=key_id)
+
+
+def keygen(directory: Path, name: str = "calendar-signing") -> tuple[Path, Path, str]:
+    """A new Ed25519 key pair: <name>.pem (private, mode 600) and <name>.pub; never overwrites."""
+    private, public = directory / f"{name}.pem", directory / f"{name}.pub"
+    for path in (private, public):
+        if path.exists():
+            raise UserError(f"{path} exists; move it away or pick another --out directory "
+                            "(a key in use must not be replaced by accident)")
+    directory.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
+    text = public_key_text(key)
+    public.write_text(text + "\n", encoding="utf-8")
+    return private, public, text
 
 
 async def apply_to_running(client: Client, update: CalendarUpdate) -> list[ProjectResult]:

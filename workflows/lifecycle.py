@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from calendars.engine import WorkCalendar
     from calendars.model import CalendarError
     from calendars.periods import end_of_day
+    from calendars.signing import problem as signature_problem
     from workflows import search_attributes as sa
     from workflows.ledger import Ledger, Refused, business_date
     from workflows.models import (
@@ -118,6 +119,7 @@ class ProjectLifecycleWorkflow:
                         pack=inp.pack,
                         calendar=ledger.state.calendar,
                         carried=ledger.state,
+                        calendar_keys=inp.calendar_keys,
                     )
                 )
             wake = ledger.next_wake(now)
@@ -401,6 +403,15 @@ class ProjectLifecycleWorkflow:
 
     @apply_calendar.validator
     def _validate_calendar(self, update: CalendarUpdate) -> None:
+        """Signed by a trusted key when the project has any; then well-formed."""
+        keys = self._input.calendar_keys
+        if keys:
+            # cryptography's Rust core imports its exception type on the first bad
+            # signature; through the sandbox's importer that import aborts the process.
+            with workflow.unsafe.imports_passed_through():
+                why = signature_problem(update.snapshot, update.note, update.signature, keys)
+            if why is not None:
+                raise Refused(f"calendar data refused: {why}")
         try:
             self._overlapping(update)
         except CalendarError as exc:

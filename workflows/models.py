@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -206,6 +206,10 @@ class LifecycleInput(Model):
     pack: PolicyPack
     calendar: dict[str, Any] = Field(description="WorkCalendar.snapshot() for the project's years")
     carried: LedgerState | None = None
+    calendar_keys: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=16,
+        description="public keys (ed25519:<base64>) whose signature apply_calendar requires; "
+                    "empty = unsigned calendar data is accepted (calendars/signing.py)")
 
 
 class RecordOutcome(StrEnum):
@@ -261,6 +265,9 @@ class BatchResult(Model):
 class CalendarUpdate(Model):
     snapshot: dict[str, Any]
     note: str = ""
+    signature: str | None = Field(default=None, max_length=200,
+                                  description="Ed25519 signature (base64) of snapshot + note")
+    key_id: str | None = Field(default=None, max_length=64, description="the signer's key id")
 
 
 class CalendarApplied(Model):

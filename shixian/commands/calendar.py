@@ -155,6 +155,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", metavar="FILE", type=Path, help="a <year>.yaml file")
     p.add_argument("--no-apply", action="store_true",
                    help="install the file but do not touch running workflows")
+    p.add_argument("--signing-key", type=Path, metavar="PEM", default=None,
+                   help="Ed25519 private key to sign the day data with (default "
+                        "$SHIXIAN_CALENDAR_SIGNING_KEY); projects started with trusted keys "
+                        "refuse unsigned data")
+
+    p = add(
+        "keygen",
+        "create the Ed25519 key pair that signs published calendar data",
+        "  shixian calendar keygen --out /etc/shixian/keys\n"
+        "\nWrites calendar-signing.pem (private, mode 600: keep it with the calendar publisher\n"
+        "only) and calendar-signing.pub. Then:\n"
+        "  publisher:   SHIXIAN_CALENDAR_SIGNING_KEY=/etc/shixian/keys/calendar-signing.pem\n"
+        "  starters:    SHIXIAN_CALENDAR_TRUSTED_KEYS=/etc/shixian/keys/calendar-signing.pub\n"
+        "Projects started with trusted keys accept calendar data only when it verifies with\n"
+        "one of them; projects started without any accept unsigned data (README: Security).\n"
+        "Never overwrites an existing key.",
+        _cmd_keygen,
+        data=False,
+    )
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="directory for the key files (default $SHIXIAN_HOME/keys)")
 
 
 def _print_help(parser: argparse.ArgumentParser) -> int:
@@ -367,11 +388,35 @@ def _official_differences(py: PublishedYear) -> list[str]:
     return out
 
 
+def _cmd_keygen(args: argparse.Namespace) -> int:
+    from shixian import config
+    from shixian.publishing import keygen
+
+    private, public, text = keygen(args.out or config.state_dir() / "keys")
+    from calendars.signing import key_id
+
+    _emit(args, {"private_key": str(private), "public_key_file": str(public),
+                 "public_key": text, "key_id": key_id(text)},
+          f"private key: {private}  (mode 600; for the calendar publisher only)\n"
+          f"public key:  {public}\n  {text}  (key id {key_id(text)})\n"
+          f"publish with SHIXIAN_CALENDAR_SIGNING_KEY={private}; start projects with "
+          f"SHIXIAN_CALENDAR_TRUSTED_KEYS={public}")
+    return 0
+
+
 def _cmd_publish(args: argparse.Namespace) -> int:
     import asyncio
+    import os
 
+    from shixian import config
     from shixian.client import connect
     from shixian.publishing import apply_to_running, install, year_update
+
+    signing_key = args.signing_key
+    if signing_key is None and os.environ.get(config.SIGNING_KEY_ENV):
+        signing_key = Path(os.environ[config.SIGNING_KEY_ENV])
+    if signing_key is not None:  # a bad key is said before anything is installed
+        year_update(FIRST_YEAR + 1, "", signing_key)
 
     installed = install(args.file)
     year, notice = installed.year.year, installed.year.notice_number
@@ -384,7 +429,8 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
     async def apply() -> list[Any]:
         client = await connect()
-        return await apply_to_running(client, year_update(year, f"{year} {notice}"))
+        return await apply_to_running(client, year_update(year, f"{year} {notice}",
+                                                          signing_key))
 
     results = asyncio.run(apply())
     if args.json:

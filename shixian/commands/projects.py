@@ -6,13 +6,17 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import UTC, date, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError
+
 from calendars.engine import WorkCalendar
-from shixian import operations
-from shixian.client import connect, workflow_id
+from shixian import liveness, operations
+from shixian.client import connect, project_handle, workflow_id
 from shixian.documents_file import DocLine, load_document_lines
 from shixian.errors import UserError
 from shixian.projects_file import Entry, Problem, load_all, report
@@ -27,6 +31,7 @@ from workflows.models import (
     LifecycleInput,
     ObligationState,
     RecordOutcome,
+    StatusView,
     Termination,
 )
 
@@ -82,9 +87,16 @@ batch file (--file): CSV with a header (project_id,type,on,ref,by,until or
 项目编号,文件类型,日期,文号,报送单位,延期至), JSON lines (.jsonl/.json, `-` = stdin), or a
 YAML list (.yaml/.yml) of {project_id, type, on, ref?, by?, until?}. Entries are recorded
 in file order; each prints `line N: accepted|duplicate|refused|malformed: …` (CSV: the
-spreadsheet row). A malformed entry does not stop the others.
+spreadsheet row). A malformed entry, an unknown project, or a project that does not answer
+does not stop the others; a summary line goes to stderr.
 
-exit status: 0 accepted or duplicate (every entry, with --file), 2 otherwise.
+Outcomes: accepted, duplicate, refused (the workflow said no, with the reason), malformed
+(the entry could not be read), failed (not confirmed: no worker polling, a stuck workflow,
+Temporal unreachable — send it again later; a second copy is reported as a duplicate).
+When no worker polls the project's task queue this is said at once on stderr.
+
+exit status: 0 accepted or duplicate (every entry, with --file); 3 if any failed;
+otherwise 2 if any was refused or malformed.
 """
 
 
@@ -133,6 +145,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                           "(`-` = JSON lines on stdin) instead of one")
     doc.add_argument("--json", action="store_true",
                      help="print the result as JSON (with --file: one object per line)")
+    doc.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                     help="how long to wait for the project's workflow to answer (default "
+                          "30); past it the document is reported as failed, exit 3")
     doc.set_defaults(handler=run_doc, doc_parser=doc)
 
     status = sub.add_parser(
@@ -382,11 +397,13 @@ def run_start(args: argparse.Namespace) -> int:
 
 def run_doc(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.doc_parser
+    if args.wait <= 0:
+        parser.error("--wait takes a number of seconds > 0")
     if args.file is not None:
         if args.project_id or args.doc_type or args.on or args.ref or args.by or args.until:
             parser.error("--file takes no PROJECT_ID, DOC_TYPE, --on, --ref, --by or --until: "
                          "each entry in the file carries its own")
-        return run_doc_file(args.file, args.json)
+        return run_doc_file(args.file, args.json, args.wait)
     if not (args.project_id and args.doc_type and args.on):
         parser.error("give PROJECT_ID DOC_TYPE --on DATE (one document) or --file FILE "
                      "(a batch)")
@@ -395,23 +412,112 @@ def run_doc(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         client = await connect()
-        result = await operations.record_document(client, args.project_id, doc)
+        sender = _Sender(client, args.wait)
+        outcome, reason, stage = await sender.send(args.project_id, doc)
         if args.json:
-            print(dump_json(result))
-        elif result.outcome is RecordOutcome.REFUSED:
-            print(f"refused: {result.reason}", file=sys.stderr)
+            print(json.dumps({"project_id": args.project_id, "type": doc.type,
+                              "on": doc.on.isoformat(), "outcome": outcome, "reason": reason,
+                              "stage": stage}, ensure_ascii=False))
+        elif outcome in (RecordOutcome.REFUSED.value, FAILED):
+            print(f"{outcome}: {reason}", file=sys.stderr)
         else:
-            print(f"{result.outcome.value}: {args.project_id} {doc.type} on {doc.on}"
-                  f" (stage {result.stage})")
-        return 2 if result.outcome is RecordOutcome.REFUSED else 0
+            print(f"{outcome}: {args.project_id} {doc.type} on {doc.on} (stage {stage})")
+        return EXIT[outcome]
 
     return asyncio.run(main())
 
 
-def run_doc_file(path: Path, as_json: bool) -> int:
+FAILED = "failed"  # not confirmed: no worker, a stuck workflow, Temporal errors; retry later
+EXIT = {RecordOutcome.ACCEPTED.value: 0, RecordOutcome.DUPLICATE.value: 0,
+        RecordOutcome.REFUSED.value: 2, "malformed": 2, FAILED: 3}
+
+
+class _Sender:
+    """Records documents with a bounded wait, telling the caller when no worker listens.
+
+    Temporal holds an update until a worker runs it; without a worker it would wait forever.
+    Each task queue is checked for live pollers once; when none polls it, the first
+    document waits up to `wait` seconds for one to appear, and later documents for the same
+    queue are not sent once that wait has failed.
+    """
+
+    def __init__(self, client: Any, wait: float) -> None:
+        self.client = client
+        self.wait = wait
+        self.announced: set[str] = set()
+        self.dead: dict[str, str] = {}
+
+    async def send(self, project_id: str, doc: DocumentArrival) -> tuple[str, str, str]:
+        """(outcome, reason, stage); outcome accepted|duplicate|refused|failed."""
+        async def one() -> list[tuple[str, str, str]]:
+            result = await operations.record_document(self.client, project_id, doc)
+            return [(result.outcome.value, result.reason, result.stage)]
+
+        return (await self._deliver(project_id, f"{doc.type} on {doc.on}", 1, one))[0]
+
+    async def send_batch(self, project_id: str,
+                         docs: list[DocumentArrival]) -> list[tuple[str, str, str]]:
+        """One update for a project's documents (judged after the whole batch), in order."""
+        async def batch() -> list[tuple[str, str, str]]:
+            outcomes, stage = await operations.record_documents(self.client, project_id, docs)
+            return [(o.outcome.value, o.reason, stage) for o in outcomes]
+
+        return await self._deliver(project_id, f"{len(docs)} document(s)", len(docs), batch)
+
+    async def _deliver(self, project_id: str, what: str, n: int,
+                       call: Callable[[], Awaitable[list[tuple[str, str, str]]]],
+                       ) -> list[tuple[str, str, str]]:
+        def every(outcome: str, reason: str) -> list[tuple[str, str, str]]:
+            return [(outcome, reason, "")] * n
+
+        try:
+            handle = await project_handle(self.client, project_id)
+            wf = await liveness.describe(handle)
+        except UserError as exc:  # unknown project
+            return every(RecordOutcome.REFUSED.value, str(exc))
+        except Exception as exc:
+            return every(FAILED, f"{project_id}: {_one_line(exc)}")
+        if wf.task_queue in self.dead:
+            return every(FAILED, f"{project_id} {what}: not sent: {self.dead[wf.task_queue]}")
+        try:
+            polling = await liveness.live_pollers(self.client, wf.task_queue)
+        except Exception:
+            polling = -1  # unknown: send and let the bounded wait decide
+        if polling == 0 and wf.task_queue not in self.announced:
+            self.announced.add(wf.task_queue)
+            print(f"waiting: {liveness.no_worker(wf.task_queue)}; each document waits up to "
+                  f"{self.wait:g}s for one (--wait), else it is reported as failed, not "
+                  "recorded", file=sys.stderr, flush=True)
+        try:
+            return await asyncio.wait_for(call(), self.wait)
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            reason = await liveness.why_silent(self.client, handle)
+            if polling == 0:
+                self.dead[wf.task_queue] = reason
+            return every(FAILED, (f"{project_id} {what}: not confirmed within "
+                                  f"{self.wait:g}s: {reason}; it may not be recorded — send it "
+                                  "again once fixed (a second copy is reported as a duplicate)"))
+        except UserError as exc:
+            return every(RecordOutcome.REFUSED.value, str(exc))
+        except Exception as exc:  # one project's failure never stops the batch
+            return every(FAILED, f"{project_id} {what}: {_one_line(exc)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, RPCError) and exc.status is not None:
+        text = f"Temporal {exc.status.name}: {text}"
+    return text[:500]
+
+
+def run_doc_file(path: Path, as_json: bool, wait: float = 30.0) -> int:
     """Record each project's entries as one batch (escalation is judged after the whole
     batch, so a history back-filled in date order sends no notice for an on-time step);
-    every entry gets a result line, in file order, whatever the others did."""
+    every entry gets a result line, in file order, whatever the others did.
+
+    Exit 0 when every entry was accepted or a duplicate, 3 when any failed (not confirmed:
+    send those again), else 2 when any was refused or malformed.
+    """
     entries = load_document_lines(path)
     by_project: dict[str, list[DocLine]] = {}
     for entry in entries:
@@ -420,22 +526,19 @@ def run_doc_file(path: Path, as_json: bool) -> int:
 
     async def main() -> int:
         client = await connect()
+        sender = _Sender(client, wait)
         results: dict[int, tuple[str, str, str]] = {}
         for project_id, lines in by_project.items():
             ordered = sorted(lines, key=lambda e: e.doc.on if e.doc else date.min)
             docs = [e.doc for e in ordered if e.doc is not None]
-            try:
-                outcomes, stage = await operations.record_documents(client, project_id, docs)
-                for entry, res in zip(ordered, outcomes, strict=True):
-                    results[entry.line] = (res.outcome.value, res.reason, stage)
-            except UserError as exc:  # unknown project, ended lifecycle
-                for entry in ordered:
-                    results[entry.line] = (RecordOutcome.REFUSED.value, str(exc), "")
-        ok = True
+            for entry, res in zip(ordered, await sender.send_batch(project_id, docs),
+                                  strict=True):
+                results[entry.line] = res
+        counts: dict[str, int] = {}
         for entry in entries:
             outcome, reason, stage = results.get(entry.line,
                                                  ("malformed", entry.problem or "", ""))
-            ok = ok and outcome in (RecordOutcome.ACCEPTED.value, RecordOutcome.DUPLICATE.value)
+            counts[outcome] = counts.get(outcome, 0) + 1
             if as_json:
                 doc = entry.doc
                 print(json.dumps({
@@ -444,20 +547,39 @@ def run_doc_file(path: Path, as_json: bool) -> int:
                     "on": doc.on.isoformat() if doc else None,
                     "outcome": outcome, "reason": reason, "stage": stage,
                 }, ensure_ascii=False), flush=True)
-            elif entry.doc is not None and outcome != "refused":
+            elif entry.doc is not None and outcome not in ("refused", FAILED):
                 print(f"line {entry.line}: {outcome}: {entry.project_id} {entry.doc.type} on "
                       f"{entry.doc.on} (stage {stage})", flush=True)
             else:
                 print(f"line {entry.line}: {outcome}: {reason}", flush=True)
-        return 0 if ok else 2
+        print(f"{len(entries)} entries: " + ", ".join(
+            f"{counts.get(k, 0)} {k}" for k in ("accepted", "duplicate", "refused", "malformed",
+                                                 FAILED)), file=sys.stderr, flush=True)
+        return max((EXIT[k] for k in counts), default=0)
 
     return asyncio.run(main())
+
+
+STATUS_WAIT = timedelta(seconds=15)
 
 
 def run_status(args: argparse.Namespace) -> int:
     async def main() -> int:
         client = await connect()
-        status = await operations.project_status(client, args.project_id)
+        handle = await project_handle(client, args.project_id)
+        wf = await liveness.describe(handle)
+        if await liveness.live_pollers(client, wf.task_queue) == 0:
+            raise UserError(f"no status for {args.project_id}: "
+                            f"{liveness.no_worker(wf.task_queue)}")
+        try:
+            status: StatusView = await handle.query(ProjectLifecycleWorkflow.status,
+                                                    rpc_timeout=STATUS_WAIT)
+        except RPCError:
+            raise UserError(f"no status for {args.project_id}: "
+                            f"{await liveness.why_silent(client, handle)}") from None
+        except WorkflowQueryFailedError as exc:
+            raise UserError(f"no status for {args.project_id}: the status query failed: "
+                            f"{_one_line(exc)}") from None
         print(dump_json(status) if args.json else status_text(status, args.all))
         return 0
 

@@ -21,12 +21,22 @@ file so workflows, timers and documents survive a restart. The shixian search at
 are registered at start. Stop it with Ctrl-C or SIGTERM.
 
 Workers and the other commands reach it through TEMPORAL_ADDRESS (default localhost:7233).
+
+The server runs as a child of this process and stops when it dies, even by `kill -9`
+(Linux); its pid is kept in $SHIXIAN_HOME/temporal-server.pid, and a server left behind by
+a shixian that is gone is reported and stopped at the next start.
+
+The Web UI is read-only: the browser sees workflows, histories and queries, but the
+terminate/reset/signal/start/delete actions are hidden and refused. Anyone who can reach the
+gRPC port can still do anything: this server is for one machine (see README, Security).
 """
 EPILOG = """\
 examples:
   shixian server                             gRPC on 127.0.0.1:7233, Web UI on :8233
   shixian server --port 7300 --headless      another port, no Web UI
   shixian server --db /var/lib/shixian/temporal.db
+  shixian server --ui-write                  let the Web UI terminate, reset, signal …
+  shixian server --codec-endpoint http://127.0.0.1:8234   the UI decodes encrypted payloads
 """
 
 
@@ -49,6 +59,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--port", type=int, default=7233, help="gRPC port (default 7233)")
     parser.add_argument("--ui-port", type=int, default=None, help="Web UI port (default port+1000)")
     parser.add_argument("--headless", action="store_true", help="do not serve the Web UI")
+    parser.add_argument("--ui-write", action="store_true",
+                        help="allow write actions (terminate, reset, signal, start, delete) "
+                             "in the Web UI; default read-only")
+    parser.add_argument("--codec-endpoint", metavar="URL", default=None,
+                        help="codec server the Web UI asks to decode payloads "
+                             "(`shixian codec-server`), when SHIXIAN_PAYLOAD_KEY is set")
     parser.add_argument("--json", action="store_true", help="print the addresses as one JSON line")
     parser.set_defaults(handler=run)
 
@@ -62,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
         headless=args.headless,
         search_attributes=search_attributes.for_dev_server(),
         log_file=config.state_dir() / "temporal-server.log",
+        pid_file=config.state_dir() / "temporal-server.pid",
+        ui_write=args.ui_write,
+        codec_endpoint=args.codec_endpoint,
     )
     stopping = threading.Event()
 
@@ -71,13 +90,18 @@ def run(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.start()
-        info = {"address": server.address, "ui": server.ui_url, "db": str(server.db_file)}
+        for note in server.notes:
+            print(f"shixian: {note}", file=sys.stderr, flush=True)
+        info = {"address": server.address, "ui": server.ui_url, "db": str(server.db_file),
+                "pid": server.pid, "ui_read_only": server.ui_url is not None
+                and not server.ui_write}
         if args.json:
             print(json.dumps(info), flush=True)
         else:
             print(f"Temporal dev server on {server.address}", flush=True)
             if server.ui_url:
-                print(f"Web UI: {server.ui_url}", flush=True)
+                mode = "write actions on" if server.ui_write else "read-only"
+                print(f"Web UI: {server.ui_url}  ({mode})", flush=True)
             print(f"state: {server.db_file}  (Ctrl-C to stop)", flush=True)
         def watch() -> None:
             server.wait()

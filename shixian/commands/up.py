@@ -57,6 +57,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="Temporal Web UI port (default port+1000, i.e. 8233)")
     parser.add_argument("--headless", action="store_true",
                         help="do not serve the Temporal Web UI")
+    parser.add_argument("--ui-write", action="store_true",
+                        help="allow write actions in the embedded Temporal Web UI "
+                             "(default read-only)")
     parser.add_argument("--dashboard-port", type=int, default=8080,
                         help="dashboard port (default 8080; 0 picks a free one)")
     parser.set_defaults(handler=run)
@@ -84,6 +87,8 @@ def _embedded_server(args: argparse.Namespace) -> DevServer | None:
         headless=args.headless,
         search_attributes=search_attributes.for_dev_server(),
         log_file=config.state_dir() / "temporal-server.log",
+        pid_file=config.state_dir() / "temporal-server.pid",
+        ui_write=args.ui_write,
     )
 
 
@@ -100,8 +105,11 @@ def run(args: argparse.Namespace) -> int:
     if server is not None:
         print(f"starting the embedded Temporal dev server on {server.address} …", flush=True)
         server.start()
+        for note in server.notes:
+            print(note, flush=True)
         if server.ui_url:
-            print(f"Temporal Web UI: {server.ui_url}", flush=True)
+            mode = "write actions on" if server.ui_write else "read-only; --ui-write to change"
+            print(f"Temporal Web UI: {server.ui_url}  ({mode})", flush=True)
     home = config.find_home()
     engine()  # the read model this worker writes, created and migrated now
     print(f"state: {home.path} ({home.why}); read model: {readmodel.location()}", flush=True)

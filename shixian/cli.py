@@ -11,6 +11,7 @@ from shixian import logs
 from shixian.commands import calendar as calendar_cmd
 from shixian.commands import dashboard as dashboard_cmd
 from shixian.commands import ics as ics_cmd
+from shixian.commands import notices as notices_cmd
 from shixian.commands import policy as policy_cmd
 from shixian.commands import portfolio as portfolio_cmd
 from shixian.commands import projects as projects_cmd
@@ -52,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, portfolio_cmd, dashboard_cmd,
-                   ics_cmd, policy_cmd, calendar_cmd):
+                   ics_cmd, notices_cmd, policy_cmd, calendar_cmd):
         module.register(sub)
     return parser
 

@@ -9,7 +9,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from temporalio.worker import Worker
 from shixian import logs
 from shixian.converter import DATA_CONVERTER
 from shixian.temporal_env import dev_server_path, test_server_path
-from shixian.worker_runtime import ACTIVITIES, WORKFLOWS
+from shixian.worker_runtime import ACTIVITIES, WORKFLOWS, delivery_workers
 from tests.postgres import TempPostgres
 from workflows import search_attributes
 
@@ -30,6 +30,19 @@ from workflows import search_attributes
 @pytest.fixture(scope="session", autouse=True)
 def _logs_to_stderr() -> None:
     logs.configure(json_lines=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A state directory per session: the embedded mailbox never lands in the checkout."""
+    home = tmp_path_factory.mktemp("home")
+    previous = {k: os.environ.pop(k, None) for k in ("SHIXIAN_HOME", "SHIXIAN_CONTACTS")}
+    os.environ["SHIXIAN_HOME"] = str(home)
+    try:
+        yield home
+    finally:
+        os.environ.pop("SHIXIAN_HOME", None)
+        os.environ.update({k: v for k, v in previous.items() if v is not None})
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -102,7 +115,8 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 async def running_worker(
     client: Client, task_queue: str, *, cache: bool = True
 ) -> AsyncIterator[Worker]:
-    """The production worker's workflows and activities on a test task queue.
+    """The production worker's workflows and activities on a test task queue, with the
+    delivery workers on `<task_queue>-delivery*` (contacts from the environment now).
 
     `cache=False` for a worker that will be stopped mid-life: with no sticky cache, its
     successor gets every task at once instead of after a sticky-queue timeout.
@@ -111,7 +125,10 @@ async def running_worker(
         worker = Worker(client, task_queue=task_queue, workflows=WORKFLOWS,
                         activities=ACTIVITIES, activity_executor=executor,
                         max_cached_workflows=100 if cache else 0)
-        async with worker:
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(worker)
+            for helper in delivery_workers(client, task_queue, executor):
+                await stack.enter_async_context(helper)
             yield worker
 
 

@@ -14,6 +14,7 @@ import email
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 import urllib.parse
@@ -78,13 +79,15 @@ class SmtpServer:
                 data.password == self.password.encode()
             return AuthResult(success=ok, handled=False)
 
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=0,
+        with socket.socket() as probe:  # aiosmtpd cannot bind port 0 and report it
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
                                      authenticator=auth, auth_required=True,
                                      auth_require_tls=False)
 
-    def start(self) -> int:
+    def start(self) -> None:
         self.controller.start()
-        return int(self.controller.server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
 
     def stop(self) -> None:
         self.controller.stop()

@@ -1,0 +1,167 @@
+"""Notices reach people: real SMTP and a signature-checking HTTP receiver, on the dev server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from shixian.cli import main
+from tests.conftest import new_queue, running_worker
+from tests.delivery_helpers import (
+    SECRETS,
+    contacts_yaml,
+    notice,
+    receiver_for_secrets,
+    rows,
+    send,
+    settled,
+    started_for,
+    until,
+)
+from tests.delivery_servers import Receiver, SmtpServer
+from tests.lifecycle_helpers import start
+
+DUTY = "完成可行性研究报告编制及报审"  # the 九江 pack's fsr_submission duty
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer(SECRETS["SHIXIAN_T_SMTP_PASSWORD"])
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def rx() -> Iterator[Receiver]:
+    receiver = receiver_for_secrets()
+    receiver.start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
+
+
+@pytest.fixture
+def contacts(tmp_path: Path, smtp: SmtpServer, rx: Receiver,
+             monkeypatch: pytest.MonkeyPatch) -> Path:
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(k, v)
+    path = contacts_yaml(tmp_path / "contacts.yaml", smtp.port, rx)
+    monkeypatch.setenv("SHIXIAN_CONTACTS", str(path))
+    return path
+
+
+async def test_a_late_duty_reaches_every_channel_once(
+        dev_env: WorkflowEnvironment, contacts: Path, smtp: SmtpServer, rx: Receiver,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    client, queue = dev_env.client, new_queue()
+    projects = {rung: started_for(rung, f"DLV-{rung[:4].upper()}")
+                for rung in ("warning", "overdue", "escalated")}
+    nobody = started_for("overdue", "DLV-NOBODY", owner="市无人局")
+    async with running_worker(client, queue):
+        for p in [*projects.values(), nobody]:
+            await start(client, p, queue)
+        for p in [*projects.values(), nobody]:
+            await until(settled(project_id=p.id), f"deliveries of {p.id}")
+
+    # E-mail: once per (notice, recipient), with project id and rung in the subject.
+    subjects = {a: sorted(m.subject for m in smtp.to(a))
+                for a in ("zhang@owner.test", "li@data.test", "wang@office.test")}
+    assert subjects == {
+        "zhang@owner.test": [f"[时限][DLV-OVER] 逾期 (第2级)：{DUTY}",
+                             f"[时限][DLV-WARN] 预警 (第1级)：{DUTY}"],
+        "li@data.test": [f"[时限][DLV-NOBODY] 逾期 (第2级)：{DUTY}",
+                         f"[时限][DLV-OVER] 逾期 (第2级)：{DUTY}"],
+        "wang@office.test": [f"[时限][DLV-ESCA] 升级督办 (第3级)：{DUTY}"],
+    }
+    mail = next(m for m in smtp.to("wang@office.test"))
+    text, html = mail.part("plain"), mail.part("html")
+    for needed in ("DLV-ESCA", DUTY, "市测试局", "逾期工作日", "到期日 (北京时间)",
+                   "第二十五条", "登记文件「可行性研究报告报审」即可办结"):
+        assert needed in text and needed in html
+    assert mail.message["Message-ID"].startswith("<shixian-")
+
+    # Robots: each vendor's signature checked by the receiver; one message per notice.
+    assert len(rx.of("dingtalk")) == 2 and len(rx.of("wecom")) == 1
+    assert len(rx.of("feishu")) == 2 and len(rx.of("webhook")) == 2
+    assert "升级督办" in rx.of("wecom")[0].body["markdown"]["content"]
+    hook = rx.of("webhook")[0]
+    assert hook.body["notice"]["ends_with"] == "可行性研究报告报审"
+    assert {r.state for r in rows(project_id="DLV-OVER")} == {"sent"}
+
+    # The owner nobody listed is visible as undeliverable, with the fix in the reason.
+    lost = rows(project_id="DLV-NOBODY", state="undeliverable")
+    assert [r.recipient for r in lost] == ["市无人局"]
+    assert lost[0].reason.startswith("no contact for 市无人局 (九江市)")
+    capsys.readouterr()
+    assert main(["notices", "--project", "DLV-NOBODY", "--state", "undeliverable",
+                 "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(d["recipient"], d["state"]) for d in listed] == [("市无人局", "undeliverable")]
+    assert main(["notices", "--project", "DLV-OVER"]) == 0
+    out = capsys.readouterr().out
+    assert "webhook:data-oa" in out and "sent" in out
+
+
+async def test_permanent_errors_fail_and_transient_ones_retry(
+        dev_env: WorkflowEnvironment, contacts: Path, smtp: SmtpServer, rx: Receiver,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    people = {"九江市": {
+        "ndrc": [{"name": "退信", "email": "nobody@bounce.test", "robots": ["wrong-ding"]}],
+        "finance": [{"name": "OA", "robots": ["wrong-oa"]}],
+        "data_bureau": [{"name": "李四", "robots": ["data-feishu", "data-oa"]}],
+    }}
+    contacts_yaml(contacts, smtp.port, rx, jurisdictions=people)
+    rx.faults = {"feishu": [500, 429]}
+    queue = new_queue()
+    async with running_worker(dev_env.client, queue):
+        await send(dev_env.client, queue, "DLV-FAIL", notice(
+            "fsr_submission:overdue", ["ndrc", "finance", "data_bureau"]))
+        await until(settled(project_id="DLV-FAIL"), "deliveries of DLV-FAIL")
+    by = {(r.recipient, r.channel_kind): r for r in rows(project_id="DLV-FAIL")}
+    assert by[("退信", "email")].state == "failed"
+    assert "550" in by[("退信", "email")].reason
+    assert by[("退信", "dingtalk")].state == "failed"
+    assert "310000 sign not match" in by[("退信", "dingtalk")].reason
+    assert by[("OA", "webhook")].state == "failed" and "HTTP 401" in by[("OA", "webhook")].reason
+    assert by[("退信", "email")].attempts == 1  # permanent: never retried
+    assert (by[("李四", "feishu")].state, by[("李四", "feishu")].attempts) == ("sent", 3)
+    assert (by[("李四", "webhook")].state, by[("李四", "webhook")].attempts) == ("sent", 1)
+    assert len(rx.of("feishu")) == 1 and len(rx.of("webhook")) == 1
+    assert [s for k, s in rx.requests if k == "feishu"] == [500, 429, 200]
+    assert smtp.to("nobody@bounce.test") == []
+
+
+async def test_a_correction_reaches_the_recipients_of_the_withdrawn_notice(
+        dev_env: WorkflowEnvironment, contacts: Path, smtp: SmtpServer, rx: Receiver) -> None:
+    queue = new_queue()
+    async with running_worker(dev_env.client, queue):
+        await send(dev_env.client, queue, "DLV-CORR",
+                   notice("fsr_submission:overdue", ["owner", "data_bureau"]))
+        await until(settled(project_id="DLV-CORR"), "the wrong notice")
+        # The correction names another actor: it must still go where the wrong one went.
+        assert await send(dev_env.client, queue, "DLV-CORR", notice(
+            "fsr_submission:overdue:correction", ["leading_group_office"], kind="correction",
+            rung="correction", withdraws="fsr_submission:overdue",
+            message="[DLV-CORR] 可研报审已于到期日前报送, 此前的逾期通知撤回"))
+        await until(settled(project_id="DLV-CORR", notice_key="fsr_submission:overdue:correction"),
+                    "the correction")
+    wrong = {(r.recipient, r.channel_kind, r.address)
+             for r in rows(project_id="DLV-CORR", notice_key="fsr_submission:overdue")}
+    fixed = rows(project_id="DLV-CORR", notice_key="fsr_submission:overdue:correction")
+    assert {(r.recipient, r.channel_kind, r.address) for r in fixed} == wrong
+    assert {r.state for r in fixed} == {"sent"} and len(wrong) == 5
+    for address in ("zhang@owner.test", "li@data.test"):
+        assert [m.subject for m in smtp.to(address)] == [
+            "[时限][DLV-CORR] 逾期 (第2级)：可行性研究报告报审",
+            "[时限][DLV-CORR] 更正：可行性研究报告报审"]
+    assert smtp.to("wang@office.test") == []
+    assert "【更正】" in rx.of("dingtalk")[1].body["markdown"]["text"]
+    assert rx.of("webhook")[1].body["notice"]["withdraws"] == "fsr_submission:overdue"

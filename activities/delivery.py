@@ -211,6 +211,13 @@ def plan_notice(workflow_id: str, project_id: str, jurisdiction: str, notice: No
 
 
 # ---- sending ----------------------------------------------------------------------------------
+def utc(value: datetime | None) -> datetime | None:
+    """Timestamps are stored in UTC; SQLite hands them back naive."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _set(conn: Connection, delivery_id: int, **values: Any) -> None:
     conn.execute(update(notice_deliveries).where(notice_deliveries.c.id == delivery_id)
                  .values(updated_at=datetime.now(UTC), **values))
@@ -281,5 +288,5 @@ def mark_delivery(mark: DeliveryMark) -> None:
             notice_deliveries.c.id == mark.delivery_id)).one()
         if row.state == "sent":
             return
-        _set(conn, mark.delivery_id, state=mark.state, reason=mark.reason,
-             quiet_until=mark.quiet_until)
+        until = mark.quiet_until.astimezone(UTC) if mark.quiet_until else None
+        _set(conn, mark.delivery_id, state=mark.state, reason=mark.reason, quiet_until=until)

@@ -23,6 +23,7 @@ from shixian import logs
 from shixian.converter import DATA_CONVERTER
 from shixian.temporal_env import dev_server_path, test_server_path
 from shixian.worker_runtime import ACTIVITIES, WORKFLOWS, delivery_workers
+from tests.delivery_servers import Receiver, SmtpServer
 from tests.postgres import TempPostgres
 from workflows import search_attributes
 
@@ -137,3 +138,41 @@ def new_queue() -> str:
 
 
 HISTORIES = Path(__file__).parent / "histories"
+
+
+# ---- delivery: a real SMTP server, a signature-checking receiver, a contacts file ----------
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    from tests.delivery_helpers import SECRETS
+
+    server = SmtpServer(SECRETS["SHIXIAN_T_SMTP_PASSWORD"])
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def rx() -> Iterator[Receiver]:
+    from tests.delivery_helpers import receiver_for_secrets
+
+    receiver = receiver_for_secrets()
+    receiver.start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
+
+
+@pytest.fixture
+def contacts(tmp_path: Path, smtp: SmtpServer, rx: Receiver,
+             monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The contacts file of tests/delivery_helpers.py, its secrets in the environment."""
+    from tests.delivery_helpers import SECRETS, contacts_yaml
+
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(k, v)
+    path = contacts_yaml(tmp_path / "contacts.yaml", smtp.port, rx)
+    monkeypatch.setenv("SHIXIAN_CONTACTS", str(path))
+    return path

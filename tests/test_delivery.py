@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +11,8 @@ from temporalio.testing import WorkflowEnvironment
 from shixian.cli import main
 from tests.conftest import new_queue, running_worker
 from tests.delivery_helpers import (
-    SECRETS,
     contacts_yaml,
     notice,
-    receiver_for_secrets,
     rows,
     send,
     settled,
@@ -26,36 +23,6 @@ from tests.delivery_servers import Receiver, SmtpServer
 from tests.lifecycle_helpers import start
 
 DUTY = "完成可行性研究报告编制及报审"  # the 九江 pack's fsr_submission duty
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(SECRETS["SHIXIAN_T_SMTP_PASSWORD"])
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def rx() -> Iterator[Receiver]:
-    receiver = receiver_for_secrets()
-    receiver.start()
-    try:
-        yield receiver
-    finally:
-        receiver.stop()
-
-
-@pytest.fixture
-def contacts(tmp_path: Path, smtp: SmtpServer, rx: Receiver,
-             monkeypatch: pytest.MonkeyPatch) -> Path:
-    for k, v in SECRETS.items():
-        monkeypatch.setenv(k, v)
-    path = contacts_yaml(tmp_path / "contacts.yaml", smtp.port, rx)
-    monkeypatch.setenv("SHIXIAN_CONTACTS", str(path))
-    return path
 
 
 async def test_a_late_duty_reaches_every_channel_once(

@@ -12,7 +12,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 
 from activities.db import engine, notice_deliveries, notice_outbox
-from activities.delivery import STATES, DeliveryPlan, DeliveryTarget, plan_notice
+from activities.delivery import STATES, DeliveryPlan, DeliveryTarget, plan_notice, utc
 from activities.notices import DELIVERY_WORKFLOW
 from shixian.delivery import contacts as contacts_mod
 from shixian.errors import UserError
@@ -40,7 +40,8 @@ class DeliveryRow:
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.__dict__)
         for k in ("quiet_until", "sent_at", "updated_at"):
-            out[k] = out[k].isoformat() if out[k] else None
+            stamp = utc(out[k])
+            out[k] = stamp.isoformat() if stamp else None
         return out
 
 

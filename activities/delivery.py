@@ -20,6 +20,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.db import engine, notice_deliveries
+from policies.loader import load_pack
 from shixian.delivery import contacts as contacts_mod
 from shixian.delivery import mailbox
 from shixian.delivery.channels import (
@@ -32,6 +33,7 @@ from shixian.delivery.channels import (
 )
 from shixian.delivery.contacts import Contacts, Recipient
 from shixian.delivery.render import render
+from shixian.errors import UserError
 from workflows.models import NoticeKind, NoticeRecord
 
 log = structlog.get_logger("shixian.delivery")
@@ -102,10 +104,17 @@ def idempotency_key(workflow_id: str, notice_key: str, recipient: str, kind: str
 
 # ---- planning (called by send_notice) ---------------------------------------------------------
 def _actor_label(notice: NoticeRecord, actor: str, index: int) -> str:
+    """市发改委 for `ndrc`: the pack's name, else the notice's display names."""
     if actor == "owner":
         return notice.owner or "项目业主单位"
     if actor == notice.actor and notice.actor_name:
         return notice.actor_name
+    try:
+        names = load_pack(notice.policy).actors if notice.policy else {}
+    except UserError:  # a pack this worker does not ship: fall back to the notice
+        names = {}
+    if actor in names:
+        return names[actor]
     if len(notice.recipients) == len(notice.recipient_actors):
         return notice.recipients[index]
     return actor

@@ -113,7 +113,8 @@ class Receiver:
     secrets: dict[str, str]
     messages: list[Received] = field(default_factory=list)
     requests: list[tuple[str, int]] = field(default_factory=list)  # (kind, status) per request
-    faults: dict[str, list[int]] = field(default_factory=dict)
+    faults: dict[str, list[int]] = field(default_factory=dict)  # HTTP statuses to answer
+    codes: dict[str, list[int]] = field(default_factory=dict)  # errcodes, at HTTP 200
     hold: dict[str, threading.Event] = field(default_factory=dict)
     held: threading.Event = field(default_factory=threading.Event)
     seen_keys: set[str] = field(default_factory=set)
@@ -175,6 +176,11 @@ class Receiver:
         verdict = getattr(self, f"_check_{kind}")(parts.path, query, body, raw, headers)
         if verdict is not None:
             return verdict
+        with self.lock:
+            queued = self.codes.get(kind, [])
+            code = queued.pop(0) if queued else 0
+        if code:
+            return 200, {"errcode": code, "errmsg": "send too fast, exceed 20 times per minute"}
         gate = self.hold.get(kind)
         if gate is not None and not gate.is_set():
             self.held.set()

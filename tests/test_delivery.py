@@ -83,10 +83,11 @@ async def test_permanent_errors_fail_and_transient_ones_retry(
     people = {"九江市": {
         "ndrc": [{"name": "退信", "email": "nobody@bounce.test", "robots": ["wrong-ding"]}],
         "finance": [{"name": "OA", "robots": ["wrong-oa"]}],
-        "data_bureau": [{"name": "李四", "robots": ["data-feishu", "data-oa"]}],
+        "data_bureau": [{"name": "李四", "robots": ["data-feishu", "data-oa", "owner-ding"]}],
     }}
     contacts_yaml(contacts, smtp.port, rx, jurisdictions=people)
     rx.faults = {"feishu": [500, 429]}
+    rx.codes = {"dingtalk": [130101]}  # DingTalk's "too fast" answer, which 退信 never gets
     queue = new_queue()
     async with running_worker(dev_env.client, queue):
         await send(dev_env.client, queue, "DLV-FAIL", notice(
@@ -101,7 +102,9 @@ async def test_permanent_errors_fail_and_transient_ones_retry(
     assert by[("退信", "email")].attempts == 1  # permanent: never retried
     assert (by[("李四", "feishu")].state, by[("李四", "feishu")].attempts) == ("sent", 3)
     assert (by[("李四", "webhook")].state, by[("李四", "webhook")].attempts) == ("sent", 1)
+    assert (by[("李四", "dingtalk")].state, by[("李四", "dingtalk")].attempts) == ("sent", 2)
     assert len(rx.of("feishu")) == 1 and len(rx.of("webhook")) == 1
+    assert len(rx.of("dingtalk")) == 1
     assert [s for k, s in rx.requests if k == "feishu"] == [500, 429, 200]
     assert smtp.to("nobody@bounce.test") == []
 

@@ -48,6 +48,14 @@ async def test_without_contacts_every_message_lands_in_the_mailbox(
     assert shown["embedded"] and shown["mailbox_dir"] == str(box)
 
 
+def test_the_example_contacts_file_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).parent.parent / "shixian" / "examples" / "contacts.example.yaml"
+    assert main(["contacts", "check", str(example)]) == 0
+    out, err = capsys.readouterr()
+    assert "ok — 1 jurisdiction(s), 1 owner(s), 6 recipient entries" in out
+    assert "SHIXIAN_SMTP_PASSWORD" in err  # unset here: the worker will need it
+
+
 def test_contacts_check_names_the_fix(tmp_path: Path, contacts: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["contacts", "check", str(contacts)]) == 0
@@ -61,6 +69,8 @@ def test_contacts_check_names_the_fix(tmp_path: Path, contacts: Path,
         (["channels", "robots", "data-oa", "secret_env"], "lower-case",
          "channels.robots.data-oa.secret_env: String should match pattern"),
         (["owners", "市测试局", 0], {"name": "无渠道"}, "has no email: and no robots:"),
+        (["delivery", "attempt_timeout_seconds"], 2,
+         "channels.email.timeout_seconds (3) must be shorter than delivery.attempt_timeout"),
     ]
     for path, value, expected in cases:
         bad = json.loads(json.dumps(data))

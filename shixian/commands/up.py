@@ -17,6 +17,7 @@ from calendars.engine import WorkCalendar
 from shixian import aio, config, logs, operations
 from shixian.client import connect
 from shixian.dashboard import DashboardServer, make_server
+from shixian.delivery import contacts
 from shixian.errors import UserError
 from shixian.portfolio import Filters, portfolio
 from shixian.projects_file import load_projects
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _main(args: argparse.Namespace, stop: asyncio.Event) -> int:
     client = await connect()
+    print(contacts.describe(contacts.load()), flush=True)
     dashboard = _start_dashboard(args.dashboard_port)
     dashboard_url = dashboard.url if dashboard is not None else None
     worker_stop = asyncio.Event()

@@ -155,6 +155,15 @@ class Contacts(Strict):
             if r.email and self.channels.email is None and not self.delivery.mailbox:
                 raise ValueError(f"recipient {r.name!r} has an email but channels.email is "
                                  "not configured (or set delivery.mailbox: true)")
+        limit = self.delivery.attempt_timeout_seconds
+        timeouts = [("channels.email", self.channels.email.timeout_seconds)] if \
+            self.channels.email else []
+        timeouts += [(f"channels.robots.{k}", r.timeout_seconds)
+                     for k, r in self.channels.robots.items()]
+        for where, seconds in timeouts:
+            if seconds >= limit:  # else a slow old attempt could still send after its retry
+                raise ValueError(f"{where}.timeout_seconds ({seconds:g}) must be shorter than "
+                                 f"delivery.attempt_timeout_seconds ({limit:g})")
         for kind in self.delivery.rate_per_minute:
             if kind not in DEFAULT_RATES:
                 raise ValueError(f"delivery.rate_per_minute: unknown channel kind {kind!r} "
@@ -250,3 +259,13 @@ def load() -> Contacts:
     if os.environ.get(CONTACTS_VAR) or path.exists():
         return load_file(path)
     return embedded()
+
+
+def describe(contacts: Contacts) -> str:
+    """One line for `shixian up`: where notices go."""
+    if contacts.embedded:
+        return (f"notices: written to {mailbox_dir(contacts)}/ (no contacts file; "
+                f"see README › Notices to send them)")
+    if contacts.delivery.mailbox:
+        return f"notices: routed by {contacts_path()}, written to {mailbox_dir(contacts)}/"
+    return f"notices: sent as {contacts_path()} says"

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from calendars.engine import WorkCalendar
 from shixian.cli import main
+from shixian.dashboard.data import project_view
+from shixian.dashboard.render import project_page
 from tests.conftest import new_queue, running_worker
 from tests.delivery_helpers import (
     contacts_yaml,
@@ -20,7 +23,7 @@ from tests.delivery_helpers import (
     until,
 )
 from tests.delivery_servers import Receiver, SmtpServer
-from tests.lifecycle_helpers import start
+from tests.lifecycle_helpers import business_today, start
 
 DUTY = "完成可行性研究报告编制及报审"  # the 九江 pack's fsr_submission duty
 
@@ -75,6 +78,14 @@ async def test_a_late_duty_reaches_every_channel_once(
     assert main(["notices", "--project", "DLV-OVER"]) == 0
     out = capsys.readouterr().out
     assert "webhook:data-oa" in out and "sent" in out
+    # The dashboard shows each notice's delivery state, the reason on hover.
+    view = project_view("DLV-NOBODY", business_today(await dev_env.get_current_time()),
+                        WorkCalendar.default(use_env=False))
+    assert view is not None
+    html_page = project_page(view)
+    assert '<span class="delivery undeliverable" title="no contact for 市无人局 (九江市)' in \
+        html_page
+    assert "市无人局·无联系人 无法送达" in html_page and "李四·飞书 已送达" in html_page
 
 
 async def test_permanent_errors_fail_and_transient_ones_retry(

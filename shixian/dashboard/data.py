@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from activities.db import engine, events, notice_outbox, obligations, projects
+from activities.db import engine, events, notice_deliveries, notice_outbox, obligations, projects
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
 from shixian.portfolio import Filters, PortfolioRow, portfolio
@@ -228,6 +228,17 @@ def project_view(project_id: str, today: date, calendar: WorkCalendar,
             select(notice_outbox).where(notice_outbox.c.project_id == project_id)
             .order_by(notice_outbox.c.fired_at.desc(), notice_outbox.c.id.desc())
             .limit(recent)).mappings().all()
+        sent = conn.execute(
+            select(notice_deliveries.c.workflow_id, notice_deliveries.c.notice_key,
+                   notice_deliveries.c.recipient, notice_deliveries.c.channel_kind,
+                   notice_deliveries.c.address, notice_deliveries.c.state,
+                   notice_deliveries.c.reason)
+            .where(notice_deliveries.c.project_id == project_id)
+            .order_by(notice_deliveries.c.id)).mappings().all()
+    deliveries: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for d in sent:
+        deliveries.setdefault((d["workflow_id"], d["notice_key"]), []).append(
+            {k: d[k] for k in ("recipient", "channel_kind", "address", "state", "reason")})
     lines = [ObligationLine(
         obligation_id=o["obligation_id"], position=o["position"], title=o["title"],
         actor_name=o["actor_name"], state=o["state"], starts_on=o["starts_on"],
@@ -238,6 +249,8 @@ def project_view(project_id: str, today: date, calendar: WorkCalendar,
     return ProjectView(today=today, project=dict(p), obligations=lines,
                        events=[dict(e) for e in evs],
                        notices=[{k: v for k, v in dict(n).items() if k != "id"}
+                                | {"deliveries": deliveries.get(
+                                    (n["workflow_id"], n["notice_key"]), [])}
                                 for n in notes])
 
 

@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable
 from datetime import date, timedelta
 from html import escape
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from shixian.dashboard.data import ObligationLine, PortfolioQuery, PortfolioView, ProjectView
@@ -93,6 +94,9 @@ tr.rag-green td:first-child { border-left:4px solid var(--green); }
 .chart { background:#fff; border:1px solid var(--line); border-radius:6px; overflow-x:auto; }
 .chart svg { display:block; font-family:inherit; height:auto; min-width:760px; }
 td.date { white-space:nowrap; }
+.delivery { white-space:nowrap; }
+.delivery.failed, .delivery.undeliverable { color:#c92a2a; font-weight:600; }
+.delivery.delayed, .delivery.pending { color:#b7791f; }
 .bar { stroke-width:0; }
 .bar.open { fill:var(--blue); } .bar.overdue { fill:var(--red); }
 .bar.done { fill:#c3cad3; } .bar.paused { fill:#9aa5b1; }
@@ -399,6 +403,22 @@ def _rung(rung: str | None) -> str:
     return RUNG_TEXT.get(rung or "", rung or "—")
 
 
+DELIVERY_TEXT = {"sent": "已送达", "pending": "发送中", "delayed": "免打扰延后",
+                 "failed": "发送失败", "undeliverable": "无法送达", "rerouted": "已改投"}
+CHANNEL_TEXT = {"email": "邮件", "dingtalk": "钉钉", "wecom": "企业微信", "feishu": "飞书",
+                "webhook": "接口", "none": "无联系人"}
+
+
+def _deliveries(items: list[dict[str, Any]]) -> str:
+    """Each (recipient, channel) of a notice with its state; the reason on hover."""
+    if not items:
+        return "—"
+    return "<br>".join(
+        f'<span class="delivery {e(d["state"])}" title="{e(d["reason"])}">'
+        f'{e(d["recipient"])}·{e(CHANNEL_TEXT.get(d["channel_kind"], d["channel_kind"]))} '
+        f'{e(DELIVERY_TEXT.get(d["state"], d["state"]))}</span>' for d in items)
+
+
 def project_page(view: ProjectView) -> str:
     p = view.project
     pid = str(p["project_id"])
@@ -443,6 +463,7 @@ def project_page(view: ProjectView) -> str:
         f"<tr><td>{e(str(n['fired_at'])[:16])}</td><td>{e(_rung(n['rung']))} "
         f"(级别 {e(n['level'])})</td><td>{e(n['obligation'])}</td>"
         f"<td>{e('、'.join(str(r) for r in n['recipients'] or []))}</td>"
+        f"<td>{_deliveries(n.get('deliveries') or [])}</td>"
         f"<td>{e(n['message'])}</td><td>{e(n['citation'])}</td></tr>"
         for n in view.notices)
     events = "".join(f"<li><b>{_day(ev['business_date'])}</b> {e(ev['text'])}</li>"
@@ -467,8 +488,9 @@ def project_page(view: ProjectView) -> str:
 {f'<details><summary>不适用或已取消的义务 {len(hidden)} 项</summary><ul>{"".join(hidden)}'
  '</ul></details>' if hidden else ''}
 <h2>已发通知 <span class="en">notices</span></h2>
-{f'<table><thead><tr><th>时间</th><th>级别</th><th>义务</th><th>接收方</th><th>内容</th>'
- f'<th>依据</th></tr></thead><tbody>{notices}</tbody></table>' if notices else '<p>尚无。</p>'}
+{f'<table><thead><tr><th>时间</th><th>级别</th><th>义务</th><th>接收方</th><th>送达</th>'
+ f'<th>内容</th><th>依据</th></tr></thead><tbody>{notices}</tbody></table>'
+ if notices else '<p>尚无。</p>'}
 <h2>最近事件 <span class="en">events</span></h2>
 {f'<ul>{events}</ul>' if events else '<p>尚无。</p>'}
 <p><a href="{e('/api/project/' + quote(pid, safe='') + '.json')}">JSON</a> ·

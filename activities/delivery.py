@@ -39,8 +39,10 @@ from workflows.models import NoticeKind, NoticeRecord
 log = structlog.get_logger("shixian.delivery")
 
 PERMANENT = "PermanentDeliveryError"
-# States a row can be in; `sent`, `failed`, `undeliverable`, `rerouted` are final until resent.
-STATES = ("pending", "delayed", "sent", "failed", "undeliverable", "rerouted")
+# States a row can be in; all but pending and delayed are final until resent. `withdrawn`:
+# held by quiet hours when a correction withdrew its notice; `rerouted`: undeliverable, then
+# routed again by `shixian notices resend`.
+STATES = ("pending", "delayed", "sent", "failed", "undeliverable", "rerouted", "withdrawn")
 
 
 class Model(BaseModel):
@@ -135,10 +137,11 @@ def _routes(contacts: Contacts, notice: NoticeRecord, jurisdiction: str
 
 
 def _rows_for(contacts: Contacts, notice: NoticeRecord, jurisdiction: str,
-              withdrawn: list[Any]) -> list[dict[str, Any]]:
-    """One row per (recipient, channel); a correction goes to the withdrawn notice's rows."""
+              withdrawn: list[Any] | None) -> list[dict[str, Any]]:
+    """One row per (recipient, channel); a correction goes to the withdrawn notice's rows
+    (`withdrawn` None: the wrong notice had no deliveries, so route the correction itself)."""
     rows: list[dict[str, Any]] = []
-    if withdrawn:
+    if withdrawn is not None:
         for r in withdrawn:
             rows.append({"actor": r.actor, "recipient": r.recipient,
                          "channel_kind": r.channel_kind, "address": r.address,
@@ -202,13 +205,21 @@ def plan_notice(workflow_id: str, project_id: str, jurisdiction: str, notice: No
             "attempts": 0, "task_queue": queue, "notice": notice.model_dump(mode="json"),
             "created_at": now, "updated_at": now}
     with engine().begin() as conn:
-        withdrawn: list[Any] = []
+        withdrawn: list[Any] | None = None
         if notice.kind == NoticeKind.CORRECTION and notice.withdraws:
-            withdrawn = list(conn.execute(select(notice_deliveries).where(
-                notice_deliveries.c.workflow_id == workflow_id,
-                notice_deliveries.c.notice_key == notice.withdraws,
-                notice_deliveries.c.channel_kind != "none",
-            ).order_by(notice_deliveries.c.id)).all())
+            c = notice_deliveries.c
+            of_wrong = (c.workflow_id == workflow_id, c.notice_key == notice.withdraws)
+            # A wrong message still held by quiet hours is withdrawn, never sent, and so
+            # needs no correction; every other route of the wrong notice gets one.
+            conn.execute(update(notice_deliveries)
+                         .where(*of_wrong, c.state == "delayed")
+                         .values(state="withdrawn", updated_at=now,
+                                 reason=f"withdrawn before sending by {notice.key}"))
+            prior = list(conn.execute(select(notice_deliveries).where(*of_wrong)
+                                      .order_by(c.id)).all())
+            if prior:
+                withdrawn = [r for r in prior
+                             if r.channel_kind != "none" and r.state != "withdrawn"]
         targets = _insert_rows(conn, base, _rows_for(contacts, notice, jurisdiction, withdrawn))
     d = contacts.delivery
     return DeliveryPlan(workflow_id=workflow_id, project_id=project_id, notice=notice,
@@ -263,26 +274,34 @@ def _send(contacts: Contacts, inp: DeliverInput, workflow_id: str) -> str:
 def deliver(inp: DeliverInput) -> DeliveryOutcome:
     """Send one message unless its row says it was sent; count the attempt first."""
     t = inp.target
+    c = notice_deliveries.c
     with engine().begin() as conn:
-        row = conn.execute(select(notice_deliveries).where(
-            notice_deliveries.c.id == t.delivery_id)).one()
-        if row.state not in ("pending", "delayed"):
-            return DeliveryOutcome(delivery_id=t.delivery_id, state=row.state,
-                                   reason=f"not sent again: already {row.state}")
-        _set(conn, t.delivery_id, state="pending", attempts=row.attempts + 1)
+        # One conditional UPDATE claims the attempt: atomic on SQLite and PostgreSQL alike,
+        # so a row a correction withdrew, or one already sent, is never sent (again).
+        claimed = conn.execute(
+            update(notice_deliveries)
+            .where(c.id == t.delivery_id, c.state.in_(("pending", "delayed")))
+            .values(state="pending", attempts=c.attempts + 1,
+                    updated_at=datetime.now(UTC))).rowcount
+        row = conn.execute(select(notice_deliveries).where(c.id == t.delivery_id)).one()
+    if not claimed:
+        return DeliveryOutcome(delivery_id=t.delivery_id, state=row.state,
+                               reason=f"not sent again: already {row.state}")
     try:
         contacts = contacts_mod.load()
         result = _send(contacts, inp, row.workflow_id)
     except (DeliveryError, contacts_mod.ContactsError) as exc:
         permanent = not isinstance(exc, DeliveryError) or isinstance(exc, PermanentError)
         with engine().begin() as conn:
-            _set(conn, t.delivery_id, reason=f"attempt {row.attempts + 1}: {exc}")
+            _set(conn, t.delivery_id, reason=f"attempt {row.attempts}: {exc}")
         log.warning("delivery attempt failed", delivery_id=t.delivery_id, permanent=permanent,
                     channel=t.channel_kind, reason=str(exc))
         raise ApplicationError(str(exc), type=PERMANENT if permanent else "TransientDelivery",
                                non_retryable=permanent) from None
     with engine().begin() as conn:
-        _set(conn, t.delivery_id, state="sent", reason=result, sent_at=datetime.now(UTC))
+        conn.execute(update(notice_deliveries).where(c.id == t.delivery_id).values(
+            state="sent", reason=result, sent_at=datetime.now(UTC),
+            updated_at=datetime.now(UTC)))
     log.info("delivered", delivery_id=t.delivery_id, project_id=inp.project_id,
              key=inp.notice.key, recipient=t.recipient, channel=t.channel_kind,
              address=t.address, result=result)
@@ -292,10 +311,10 @@ def deliver(inp: DeliverInput) -> DeliveryOutcome:
 @activity.defn
 def mark_delivery(mark: DeliveryMark) -> None:
     """Record `delayed` (quiet hours) or `failed` (retries exhausted, permanent error)."""
-    with engine().begin() as conn:
-        row = conn.execute(select(notice_deliveries.c.state).where(
-            notice_deliveries.c.id == mark.delivery_id)).one()
-        if row.state == "sent":
-            return
-        until = mark.quiet_until.astimezone(UTC) if mark.quiet_until else None
-        _set(conn, mark.delivery_id, state=mark.state, reason=mark.reason, quiet_until=until)
+    c = notice_deliveries.c
+    until = mark.quiet_until.astimezone(UTC) if mark.quiet_until else None
+    with engine().begin() as conn:  # never over a sent or withdrawn row
+        conn.execute(update(notice_deliveries)
+                     .where(c.id == mark.delivery_id, c.state.in_(("pending", "delayed")))
+                     .values(state=mark.state, reason=mark.reason, quiet_until=until,
+                             updated_at=datetime.now(UTC)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from activities.delivery import DeliverInput, DeliveryTarget, deliver, utc
@@ -95,6 +97,44 @@ async def test_quiet_hours_hold_im_but_not_email(
         await until(settled(project_id="DLV-QUIET"), "the held message")
     assert [r.state for r in rows(project_id="DLV-QUIET", channel_kind="dingtalk")] == ["sent"]
     assert len(rx.of("dingtalk")) == 1
+
+
+async def test_a_correction_withdraws_a_message_still_held_by_quiet_hours(
+        time_skipping_env: WorkflowEnvironment, contacts: Path, smtp: SmtpServer,
+        rx: Receiver) -> None:
+    now = datetime.now(BEIJING)
+    window = f"{now - timedelta(hours=1):%H:%M}-{now + timedelta(hours=2):%H:%M}"
+    owners = {"市测试局": [{"name": "张三", "email": "zhang@owner.test",
+                           "robots": ["owner-ding"], "quiet_hours": window}]}
+    contacts_yaml(contacts, smtp.port, rx, owners=owners)
+    client, queue = time_skipping_env.client, new_queue()
+    async with running_worker(client, queue):
+        await send(client, queue, "DLV-HELD", notice("fsr_submission:overdue", ["owner"]))
+        await until(lambda: {r.channel_kind: r.state for r in rows(project_id="DLV-HELD")}
+                    == {"email": "sent", "dingtalk": "delayed"}, "e-mail sent, IM held")
+        await send(client, queue, "DLV-HELD", notice(
+            "fsr_submission:overdue:correction", ["owner"], kind="correction",
+            rung="correction", withdraws="fsr_submission:overdue"))
+        await until(settled(project_id="DLV-HELD"), "the correction")
+        await time_skipping_env.sleep(timedelta(hours=3))
+        # The held wrong message's workflow wakes, finds its row withdrawn, sends nothing.
+        handle = client.get_workflow_handle("delivery-project-DLV-HELD-fsr_submission:overdue")
+        done: list[bool] = []
+
+        async def finished() -> None:
+            desc = await handle.describe()
+            done.append(desc.status == WorkflowExecutionStatus.COMPLETED)
+
+        while not done or not done[-1]:
+            await finished()
+            await asyncio.sleep(0.2)
+    states = {(r.notice_key.endswith("correction"), r.channel_kind): r.state
+              for r in rows(project_id="DLV-HELD")}
+    assert states == {(False, "email"): "sent", (False, "dingtalk"): "withdrawn",
+                      (True, "email"): "sent"}
+    assert rx.of("dingtalk") == []
+    assert [m.subject.split("] ")[1] for m in smtp.to("zhang@owner.test")] == [
+        "逾期 (第2级)：可行性研究报告报审", "更正：可行性研究报告报审"]
 
 
 async def test_robot_queues_are_rate_limited_on_the_server(

@@ -24,7 +24,8 @@ examples:
                                                undeliverable after its contact was added)
 
 One row per (notice, recipient, channel). States: pending, delayed (quiet hours), sent,
-failed (with the reason), undeliverable (no contact for the actor), rerouted.
+failed (with the reason), undeliverable (no contact for the actor), rerouted (routed
+again after its contact was added), withdrawn (held by quiet hours, then corrected).
 """
 
 CONTACTS_EPILOG = """\

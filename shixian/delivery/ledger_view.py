@@ -73,6 +73,9 @@ async def resend(client: Client, delivery_id: int) -> tuple[str, list[int]]:
             raise UserError(f"no delivery {delivery_id}: see `shixian notices` for the ids")
         if row.state in ("pending", "delayed"):
             raise UserError(f"delivery {delivery_id} is {row.state}: it is still on its way")
+        if row.state == "withdrawn":
+            raise UserError(f"delivery {delivery_id} was withdrawn by a correction before it "
+                            "was sent: its notice is wrong")
         if row.state == "rerouted":
             raise UserError(f"delivery {delivery_id} was already routed again: resend the new "
                             "rows (`shixian notices --project " + row.project_id + "`)")

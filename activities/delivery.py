@@ -197,8 +197,17 @@ def _insert_rows(conn: Connection, base: dict[str, Any], rows: list[dict[str, An
 
 def plan_notice(workflow_id: str, project_id: str, jurisdiction: str, notice: NoticeRecord,
                 queue: str, contacts: Contacts | None = None) -> DeliveryPlan:
-    """Resolve recipients through the contacts file and write the delivery rows."""
-    contacts = contacts or contacts_mod.load()
+    """Resolve recipients through the contacts file and write the delivery rows.
+
+    A contacts file that does not load makes every route undeliverable with the error as
+    the reason (fix it, then `shixian notices resend`), instead of failing the activity: a
+    retried send_notice would hold up the project's workflow until someone fixed the file."""
+    broken = ""
+    if contacts is None:
+        try:
+            contacts = contacts_mod.load()
+        except contacts_mod.ContactsError as exc:
+            broken, contacts = str(exc), Contacts()
     now = datetime.now(UTC)
     base = {"workflow_id": workflow_id, "notice_key": notice.key, "project_id": project_id,
             "kind": str(notice.kind), "rung": notice.rung, "level": notice.level,
@@ -220,7 +229,14 @@ def plan_notice(workflow_id: str, project_id: str, jurisdiction: str, notice: No
             if prior:
                 withdrawn = [r for r in prior
                              if r.channel_kind != "none" and r.state != "withdrawn"]
-        targets = _insert_rows(conn, base, _rows_for(contacts, notice, jurisdiction, withdrawn))
+        planned = _rows_for(contacts, notice, jurisdiction, withdrawn)
+        if broken:
+            planned = [{"actor": r["actor"], "recipient": r["recipient"],
+                        "channel_kind": "none", "address": r["actor"],
+                        "state": "undeliverable", "reason": f"contacts file unusable: {broken}"}
+                       for r in _rows_for(Contacts(), notice.model_copy(
+                           update={"withdraws": None}), jurisdiction, None)]
+        targets = _insert_rows(conn, base, planned)
     d = contacts.delivery
     return DeliveryPlan(workflow_id=workflow_id, project_id=project_id, notice=notice,
                         targets=targets, queue=queue,

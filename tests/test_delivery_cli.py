@@ -12,6 +12,7 @@ import pytest
 import yaml
 from temporalio.testing import WorkflowEnvironment
 
+from activities.delivery import plan_notice
 from shixian.cli import main
 from shixian.delivery.ledger_view import resend
 from shixian.errors import UserError
@@ -116,3 +117,17 @@ async def test_resend_after_fixing_a_secret_and_after_adding_a_contact(
     assert len(rx.of("webhook")) == 2
     with pytest.raises(UserError, match="already routed again"):
         await resend(client, lost[0].id)
+
+
+def test_a_broken_contacts_file_makes_notices_undeliverable_not_stuck(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "contacts.yaml"
+    bad.write_text("owners: {市测试局: [{name: 张三}]}\n", encoding="utf-8")
+    monkeypatch.setenv("SHIXIAN_CONTACTS", str(bad))
+    plan = plan_notice("project-DLV-BROKEN", "DLV-BROKEN", "九江市",
+                       notice("fsr_submission:overdue", ["owner", "ndrc"]), "tq-none")
+    assert plan.targets == []  # nothing to start; the project's workflow goes on
+    lost = rows(project_id="DLV-BROKEN")
+    assert [(r.recipient, r.state) for r in lost] == [("市测试局", "undeliverable"),
+                                                      ("市发改委", "undeliverable")]
+    assert lost[0].reason.startswith(f"contacts file unusable: {bad}: owners.市测试局.0")

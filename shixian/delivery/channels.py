@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import smtplib
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -71,13 +72,15 @@ def send_email(channel: EmailChannel, contacts: Contacts, out: Outgoing) -> str:
     msg = email_message(channel.sender, out)
     try:
         smtp: smtplib.SMTP
+        tls = ssl.create_default_context()  # verify the server's certificate and name
         if channel.security == "ssl":
-            smtp = smtplib.SMTP_SSL(channel.host, channel.port, timeout=channel.timeout_seconds)
+            smtp = smtplib.SMTP_SSL(channel.host, channel.port, timeout=channel.timeout_seconds,
+                                    context=tls)
         else:
             smtp = smtplib.SMTP(channel.host, channel.port, timeout=channel.timeout_seconds)
         with smtp:
             if channel.security == "starttls":
-                smtp.starttls()
+                smtp.starttls(context=tls)
             if channel.username:
                 smtp.login(channel.username, password or "")
             refused = smtp.send_message(msg)

@@ -46,7 +46,9 @@ def _colour(state: ObligationState, text: str) -> str:
     return f"\033[{code}m{text}\033[0m" if code else text
 
 
-def status_text(status: StatusView, show_waived: bool = False) -> str:
+def status_text(status: StatusView, show_waived: bool = False,
+                deliveries: dict[str, str] | None = None) -> str:
+    """`deliveries`: notice key → a summary of its delivery rows (`shixian notices`)."""
     head = [
         f"{status.project_id}  {status.name}  ({status.policy}, {status.jurisdiction})",
         f"stage: {status.stage} {status.stage_title}   today: {status.today}   next due: "
@@ -75,5 +77,7 @@ def status_text(status: StatusView, show_waived: bool = False) -> str:
     if status.notices:
         tail += ["", "notices:"]
         tail += [f"  {n.fired_at.date()}  {n.rung:<11} → {', '.join(n.recipients)}: {n.message}"
+                 + (f"\n      delivery: {deliveries[n.key]}" if deliveries and n.key in
+                    deliveries else "")
                  for n in status.notices]
     return "\n".join([*head, body, *tail])

@@ -10,8 +10,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from calendars.engine import WorkCalendar
 from shixian.cli import main
+from shixian.commands.projects import delivery_summary
 from shixian.dashboard.data import project_view
 from shixian.dashboard.render import project_page
+from shixian.operations import project_status
+from shixian.render import status_text
 from tests.conftest import new_queue, running_worker
 from tests.delivery_helpers import (
     contacts_yaml,
@@ -40,6 +43,7 @@ async def test_a_late_duty_reaches_every_channel_once(
             await start(client, p, queue)
         for p in [*projects.values(), nobody]:
             await until(settled(project_id=p.id), f"deliveries of {p.id}")
+        status = await project_status(client, "DLV-NOBODY")
 
     # E-mail: once per (notice, recipient), with project id and rung in the subject.
     subjects = {a: sorted(m.subject for m in smtp.to(a))
@@ -78,6 +82,9 @@ async def test_a_late_duty_reaches_every_channel_once(
     assert main(["notices", "--project", "DLV-OVER"]) == 0
     out = capsys.readouterr().out
     assert "webhook:data-oa" in out and "sent" in out
+    # `shixian status` says how each notice went out.
+    text = status_text(status, deliveries=delivery_summary("DLV-NOBODY"))
+    assert "delivery: undeliverable 1 (市无人局), sent 3  — see `shixian notices`" in text
     # The dashboard shows each notice's delivery state, the reason on hover.
     view = project_view("DLV-NOBODY", business_today(await dev_env.get_current_time()),
                         WorkCalendar.default(use_env=False))

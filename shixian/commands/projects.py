@@ -429,11 +429,32 @@ def run_doc_file(path: Path, as_json: bool) -> int:
     return asyncio.run(main())
 
 
+def delivery_summary(project_id: str) -> dict[str, str]:
+    """Per notice key: `sent 3, undeliverable 1 (市无人局)` from the delivery rows."""
+    from shixian.delivery.ledger_view import deliveries
+
+    counts: dict[str, dict[str, list[str]]] = {}
+    for d in deliveries(project_id):
+        counts.setdefault(d.notice_key, {}).setdefault(d.state, []).append(d.recipient)
+    out = {}
+    for key, states in counts.items():
+        parts = []
+        for state, who in states.items():
+            names = f" ({', '.join(dict.fromkeys(who))})" if state != "sent" else ""
+            parts.append(f"{state} {len(who)}{names}")
+        out[key] = ", ".join(parts) + ("  — see `shixian notices`" if set(states) - {"sent"}
+                                       else "")
+    return out
+
+
 def run_status(args: argparse.Namespace) -> int:
     async def main() -> int:
         client = await connect()
         status = await operations.project_status(client, args.project_id)
-        print(dump_json(status) if args.json else status_text(status, args.all))
+        if args.json:
+            print(dump_json(status))
+        else:
+            print(status_text(status, args.all, delivery_summary(args.project_id)))
         return 0
 
     return asyncio.run(main())

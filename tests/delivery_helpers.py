@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import ActivityEnvironment
 
 from activities.db import engine, notice_deliveries
@@ -134,6 +134,17 @@ async def send(client: Client, queue: str, project_id: str, notice: NoticeRecord
         workflow_id=f"project-{project_id}", project_id=project_id, jurisdiction="九江市",
         notice=notice))
     return result
+
+
+async def completed(client: Client, workflow_id: str) -> WorkflowHandle[Any, Any]:
+    """Poll until the workflow completed (result() is unreliable on the time-skipping
+    server while time is locked)."""
+    handle = client.get_workflow_handle(workflow_id)
+    status = None
+    while status != WorkflowExecutionStatus.COMPLETED:
+        status = (await handle.describe()).status
+        await asyncio.sleep(0.2)
+    return handle
 
 
 def notice(key: str, actors: list[str], **kw: Any) -> NoticeRecord:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from activities.db import engine, obligations, projects
+from activities.db import engine, notice_deliveries, obligations, projects
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
 
@@ -34,6 +34,7 @@ class PortfolioRow:
     provisional: bool
     finished: bool
     late: list[str] = field(default_factory=list)
+    undelivered: int = 0  # notice deliveries failed or undeliverable (`shixian notices`)
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -65,6 +66,10 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
         project_rows = conn.execute(select(projects)).mappings().all()
         obligation_rows = conn.execute(
             select(obligations).where(obligations.c.state.in_(LIVE))).mappings().all()
+        d = notice_deliveries.c
+        undelivered: dict[str, int] = dict(conn.execute(
+            select(d.project_id, func.count()).where(d.state.in_(("failed", "undeliverable")))
+            .group_by(d.project_id)).tuples().all())
     live: dict[str, list[dict[str, object]]] = {}
     for ob in obligation_rows:
         live.setdefault(str(ob["project_id"]), []).append(dict(ob))
@@ -85,6 +90,7 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
             escalation_level=p["escalation_level"],
             provisional=any(bool(o["provisional"]) for o in obs), finished=p["finished"],
             late=[f"{k} +{v}wd" for k, v in sorted(late.items(), key=lambda kv: -kv[1])],
+            undelivered=int(undelivered.get(p["project_id"], 0)),
         )
         if row.finished and not f.include_finished:
             continue

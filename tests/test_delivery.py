@@ -82,6 +82,13 @@ async def test_a_late_duty_reaches_every_channel_once(
     assert main(["notices", "--project", "DLV-OVER"]) == 0
     out = capsys.readouterr().out
     assert "webhook:data-oa" in out and "sent" in out
+    assert main(["list", "--json"]) == 0
+    listed_rows = {r["project_id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert listed_rows["DLV-NOBODY"]["undelivered"] == 1
+    assert listed_rows["DLV-OVER"]["undelivered"] == 0
+    assert main(["list"]) == 0
+    assert "notices not delivered (failed or no contact): DLV-NOBODY (1)" in \
+        capsys.readouterr().out
     # `shixian status` says how each notice went out.
     text = status_text(status, deliveries=delivery_summary("DLV-NOBODY"))
     assert "delivery: undeliverable 1 (市无人局), sent 3  — see `shixian notices`" in text

@@ -38,21 +38,32 @@ ACTIVITIES: list[Callable[..., Any]] = [send_notice, record_status]
 
 
 CHANNEL_KINDS = ("email", "dingtalk", "wecom", "feishu", "webhook")
+PER_CHANNEL = 4  # concurrent sends per channel kind and worker process
+
+
+def delivery_executor() -> ThreadPoolExecutor:
+    """Threads of their own: a hung SMTP server never takes the project activities' threads."""
+    return ThreadPoolExecutor(max_workers=PER_CHANNEL * (len(CHANNEL_KINDS) + 1),
+                              thread_name_prefix="shixian-delivery")
 
 
 def delivery_workers(client: Client, task_queue: str, executor: ThreadPoolExecutor,
                      identity: str | None = None,
                      contacts: contacts_mod.Contacts | None = None) -> list[Worker]:
-    """The delivery workflow's worker and one rate-limited worker per channel kind."""
+    """The delivery workflow's worker and one rate-limited worker per channel kind, on
+    `executor` (from `delivery_executor()`); each takes no more tasks than it has threads,
+    so an accepted send never waits for a thread while its attempt's timeout runs."""
     contacts = contacts or contacts_mod.load()
     queue = delivery_queue(task_queue)
     extra: dict[str, Any] = {"identity": identity} if identity else {}
     workers = [Worker(client, task_queue=queue, workflows=[NoticeDeliveryWorkflow],
-                      activities=[mark_delivery], activity_executor=executor, **extra)]
+                      activities=[mark_delivery], activity_executor=executor,
+                      max_concurrent_activities=PER_CHANNEL, **extra)]
     for kind in CHANNEL_KINDS:
         rate = contacts.rate(kind)
         workers.append(Worker(client, task_queue=channel_queue(queue, kind),
                               activities=[deliver], activity_executor=executor,
+                              max_concurrent_activities=PER_CHANNEL,
                               max_task_queue_activities_per_second=rate / 60.0 if rate else None,
                               **extra))
     return workers
@@ -82,7 +93,8 @@ async def run_until(client: Client, stop: asyncio.Event, task_queue: str | None 
                     identity: str | None = None) -> None:
     """Run a worker until `stop` is set, then shut down letting in-flight activities finish."""
     worker, executor = build_worker(client, task_queue, identity)
-    helpers = delivery_workers(client, worker.task_queue, executor,
+    sending = delivery_executor()
+    helpers = delivery_workers(client, worker.task_queue, sending,
                                identity or default_identity())
     log.info("worker started", task_queue=worker.task_queue, identity=identity
              or default_identity(), address=client.service_client.config.target_host,
@@ -93,4 +105,5 @@ async def run_until(client: Client, stop: asyncio.Event, task_queue: str | None 
         await stop.wait()
         log.info("worker stopping: finishing in-flight tasks")
     executor.shutdown(wait=True)
+    sending.shutdown(wait=True)
     log.info("worker stopped")

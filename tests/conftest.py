@@ -22,7 +22,7 @@ from temporalio.worker import Worker
 from shixian import logs
 from shixian.converter import DATA_CONVERTER
 from shixian.temporal_env import dev_server_path, test_server_path
-from shixian.worker_runtime import ACTIVITIES, WORKFLOWS, delivery_workers
+from shixian.worker_runtime import ACTIVITIES, WORKFLOWS, delivery_executor, delivery_workers
 from tests.delivery_servers import Receiver, SmtpServer
 from tests.postgres import TempPostgres
 from workflows import search_attributes
@@ -122,13 +122,13 @@ async def running_worker(
     `cache=False` for a worker that will be stopped mid-life: with no sticky cache, its
     successor gets every task at once instead of after a sticky-queue timeout.
     """
-    with ThreadPoolExecutor(max_workers=4) as executor:
+    with ThreadPoolExecutor(max_workers=4) as executor, delivery_executor() as sending:
         worker = Worker(client, task_queue=task_queue, workflows=WORKFLOWS,
                         activities=ACTIVITIES, activity_executor=executor,
                         max_cached_workflows=100 if cache else 0)
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(worker)
-            for helper in delivery_workers(client, task_queue, executor):
+            for helper in delivery_workers(client, task_queue, sending):
                 await stack.enter_async_context(helper)
             yield worker
 

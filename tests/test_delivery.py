@@ -27,6 +27,8 @@ from tests.delivery_helpers import (
 )
 from tests.delivery_servers import Receiver, SmtpServer
 from tests.lifecycle_helpers import business_today, start
+from workflows.lifecycle import ProjectLifecycleWorkflow
+from workflows.models import DocumentArrival, NoticeRecord, RecordOutcome, RecordResult
 
 DUTY = "完成可行性研究报告编制及报审"  # the 九江 pack's fsr_submission duty
 
@@ -160,3 +162,32 @@ async def test_a_correction_reaches_the_recipients_of_the_withdrawn_notice(
     assert smtp.to("wang@office.test") == []
     assert "【更正】" in rx.of("dingtalk")[1].body["markdown"]["text"]
     assert rx.of("webhook")[1].body["notice"]["withdraws"] == "fsr_submission:overdue"
+
+
+async def test_the_engine_s_correction_reaches_everyone_the_wrong_notice_reached(
+        dev_env: WorkflowEnvironment, contacts: Path, smtp: SmtpServer, rx: Receiver) -> None:
+    """An overdue notice goes out; then the FSR turns up, submitted on its due day: the rule
+    engine withdraws the notice, and the correction reaches the same people and channels."""
+    client, queue = dev_env.client, new_queue()
+    proj = started_for("overdue", "DLV-ENGINE")
+    async with running_worker(client, queue):
+        handle = await start(client, proj, queue)
+        await until(settled(project_id="DLV-ENGINE"), "the overdue notice")
+        wrong = rows(project_id="DLV-ENGINE")
+        due = NoticeRecord.model_validate(wrong[0].notice).due_on
+        assert due is not None
+        result: RecordResult = await handle.execute_update(
+            ProjectLifecycleWorkflow.record_document,
+            DocumentArrival(type="fsr_submitted", on=due, ref="迟到的报送记录"))
+        assert result.outcome == RecordOutcome.ACCEPTED
+        await until(lambda: any(r.kind == "correction" for r in rows(project_id="DLV-ENGINE"))
+                    and settled(project_id="DLV-ENGINE")(), "the correction")
+    fixed = [r for r in rows(project_id="DLV-ENGINE") if r.kind == "correction"]
+    assert {(r.recipient, r.channel_kind, r.address) for r in fixed} == \
+        {(r.recipient, r.channel_kind, r.address) for r in wrong if r.channel_kind != "none"}
+    assert {r.state for r in fixed} == {"sent"} and len(fixed) == 5
+    assert fixed[0].notice["withdraws"] == wrong[0].notice_key
+    for address in ("zhang@owner.test", "li@data.test"):
+        assert [m.subject.split("] ", 1)[1] for m in smtp.to(address)] == [
+            f"逾期 (第2级)：{DUTY}", f"更正：{DUTY}"]
+    assert len(rx.of("dingtalk")) == 2 and len(rx.of("webhook")) == 2

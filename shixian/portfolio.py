@@ -67,9 +67,10 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
         obligation_rows = conn.execute(
             select(obligations).where(obligations.c.state.in_(LIVE))).mappings().all()
         d = notice_deliveries.c
-        undelivered: dict[str, int] = dict(conn.execute(
-            select(d.project_id, func.count()).where(d.state.in_(("failed", "undeliverable")))
-            .group_by(d.project_id)).tuples().all())
+        undelivered: dict[str, int] = {
+            str(pid): int(n) for pid, n in conn.execute(
+                select(d.project_id, func.count())
+                .where(d.state.in_(("failed", "undeliverable"))).group_by(d.project_id)).all()}
     live: dict[str, list[dict[str, object]]] = {}
     for ob in obligation_rows:
         live.setdefault(str(ob["project_id"]), []).append(dict(ob))

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from activities.delivery import DeliverInput, DeliveryTarget, deliver, utc
 from shixian.converter import DATA_CONVERTER
 from shixian.delivery import contacts as contacts_mod
 from shixian.delivery.quiet import BEIJING
-from shixian.worker_runtime import delivery_workers
+from shixian.worker_runtime import delivery_executor, delivery_workers
 from tests.conftest import new_queue, running_worker
 from tests.delivery_helpers import (
     completed,
@@ -146,7 +145,7 @@ async def test_a_correction_withdraws_a_message_still_held_by_quiet_hours(
 async def test_robot_queues_are_rate_limited_on_the_server(
         dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SHIXIAN_HOME", str(tmp_path))
-    with ThreadPoolExecutor(max_workers=1) as executor:
+    with delivery_executor() as executor:
         workers = delivery_workers(dev_env.client, "tq-rates", executor,
                                    contacts=contacts_mod.load())
     rates = {w.task_queue: w.config().get("max_task_queue_activities_per_second")

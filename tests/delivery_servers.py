@@ -15,12 +15,15 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
+import subprocess
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -65,10 +68,24 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
-class SmtpServer:
-    """aiosmtpd on a free local port; login required (user `shixian`, the given password)."""
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, made with the openssl command line."""
+    cert, key = directory / "smtp-cert.pem", directory / "smtp-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    return cert, key
 
-    def __init__(self, password: str) -> None:
+
+class SmtpServer:
+    """aiosmtpd on a free local port; login required (user `shixian`, the given password).
+
+    `tls="ssl"`: implicit TLS (port 465 style); `tls="starttls"`: STARTTLS required before
+    login; either with the certificate and key given."""
+
+    def __init__(self, password: str, tls: str | None = None,
+                 cert: tuple[Path, Path] | None = None) -> None:
         self.password = password
         self.mails: list[Mail] = []
         self.lock = threading.Lock()
@@ -82,9 +99,15 @@ class SmtpServer:
         with socket.socket() as probe:  # aiosmtpd cannot bind port 0 and report it
             probe.bind(("127.0.0.1", 0))
             self.port = int(probe.getsockname()[1])
+        extra: dict[str, Any] = {}
+        if tls and cert:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(str(cert[0]), str(cert[1]))
+            extra = ({"ssl_context": context} if tls == "ssl" else
+                     {"tls_context": context, "require_starttls": True})
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
                                      authenticator=auth, auth_required=True,
-                                     auth_require_tls=False)
+                                     auth_require_tls=tls == "starttls", **extra)
 
     def start(self) -> None:
         self.controller.start()

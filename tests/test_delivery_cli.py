@@ -14,11 +14,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.delivery import plan_notice
 from shixian.cli import main
+from shixian.delivery.channels import Outgoing, PermanentError, send_email
+from shixian.delivery.contacts import Channels, Contacts, EmailChannel
 from shixian.delivery.ledger_view import resend
+from shixian.delivery.render import render
 from shixian.errors import UserError
 from tests.conftest import new_queue, running_worker
-from tests.delivery_helpers import notice, rows, send, settled, until
-from tests.delivery_servers import Receiver
+from tests.delivery_helpers import SECRETS, notice, rows, send, settled, until
+from tests.delivery_servers import Receiver, SmtpServer, self_signed
 
 
 async def test_without_contacts_every_message_lands_in_the_mailbox(
@@ -131,3 +134,29 @@ def test_a_broken_contacts_file_makes_notices_undeliverable_not_stuck(
     assert [(r.recipient, r.state) for r in lost] == [("市测试局", "undeliverable"),
                                                       ("市发改委", "undeliverable")]
     assert lost[0].reason.startswith(f"contacts file unusable: {bad}: owners.市测试局.0")
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_smtp_over_tls_trusts_the_configured_ca_only(tmp_path: Path, security: str) -> None:
+    cert = self_signed(tmp_path)
+    server = SmtpServer(SECRETS["SHIXIAN_T_SMTP_PASSWORD"], tls=security, cert=cert)
+    server.start()
+    try:
+        channel = EmailChannel(host="127.0.0.1", port=server.port, security=security,
+                               username="shixian", password_env="SHIXIAN_T_SMTP_PASSWORD",
+                               sender="时限 <shixian@jj.test>", ca_file=str(cert[0]),
+                               timeout_seconds=5)
+        book = Contacts(channels=Channels(email=channel))
+        out = Outgoing(recipient="张三", address="zhang@owner.test",
+                       message=render("DLV-TLS", notice("k:overdue", ["owner"]), "张三"),
+                       idempotency_key="shixian-tls", payload={})
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("SHIXIAN_T_SMTP_PASSWORD", SECRETS["SHIXIAN_T_SMTP_PASSWORD"])
+            assert send_email(channel, book, out).startswith("250")
+            untrusted = channel.model_copy(update={"ca_file": None})
+            with pytest.raises(PermanentError, match="certificate is not trusted"):
+                send_email(untrusted, book, out)
+        assert [m.subject for m in server.to("zhang@owner.test")] == [
+            "[时限][DLV-TLS] 逾期 (第2级)：可行性研究报告报审"]
+    finally:
+        server.stop()

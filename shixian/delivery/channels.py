@@ -72,7 +72,8 @@ def send_email(channel: EmailChannel, contacts: Contacts, out: Outgoing) -> str:
     msg = email_message(channel.sender, out)
     try:
         smtp: smtplib.SMTP
-        tls = ssl.create_default_context()  # verify the server's certificate and name
+        # Verify the server's certificate and name, against the bureau's CA if it has one.
+        tls = ssl.create_default_context(cafile=channel.ca_file)
         if channel.security == "ssl":
             smtp = smtplib.SMTP_SSL(channel.host, channel.port, timeout=channel.timeout_seconds,
                                     context=tls)
@@ -98,6 +99,10 @@ def send_email(channel: EmailChannel, contacts: Contacts, out: Outgoing) -> str:
         error = exc.smtp_error
         text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
         raise cls(f"SMTP {exc.smtp_code} {text}") from None
+    except ssl.SSLCertVerificationError as exc:
+        raise PermanentError(f"SMTP {channel.host}:{channel.port}: the server's certificate "
+                             f"is not trusted ({exc.verify_message}); set channels.email.ca_file "
+                             "to the CA that signed it") from None
     except (smtplib.SMTPException, OSError) as exc:
         raise TransientError(f"SMTP {channel.host}:{channel.port}: {exc}") from None
     if refused:

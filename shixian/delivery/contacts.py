@@ -38,6 +38,8 @@ class EmailChannel(Strict):
     username: str | None = None
     password_env: str | None = Field(default=None, pattern=ENV_NAME)
     sender: str = Field(description="From: address, e.g. 时限 <shixian@example.gov.cn>")
+    ca_file: str | None = Field(default=None, description="PEM file of the CA that signed the "
+                                "server's certificate (a bureau's own CA); else the system's")
     timeout_seconds: float = Field(default=20, gt=0, le=300)
 
 

@@ -117,6 +117,37 @@ notice_outbox = Table(
     UniqueConstraint("workflow_id", "notice_key", name="uq_notice_outbox_workflow_key"),
 )
 
+# One row per (notice, recipient, channel): written before sending, updated after
+# (migration 0002). States: pending, delayed (quiet hours), sent, failed, undeliverable,
+# rerouted (an undeliverable row resent after its contact was added).
+notice_deliveries = Table(
+    "notice_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workflow_id", String(200), nullable=False),
+    Column("notice_key", String(300), nullable=False),
+    Column("project_id", String(120), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("rung", String(60), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("recipient", String(200), nullable=False),
+    Column("channel_kind", String(20), nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("quiet_until", DateTime(timezone=True), nullable=True),
+    Column("task_queue", String(200), nullable=False),
+    Column("notice", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("workflow_id", "notice_key", "recipient", "channel_kind", "address",
+                     name="uq_notice_deliveries_target"),
+    Index("ix_notice_deliveries_project", "project_id"),
+)
+
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 

@@ -1,23 +1,33 @@
-"""`send_notice`: one escalation rung reaches its recipients through the outbox.
+"""`send_notice`: one notice goes to the outbox and on to its recipients.
 
-The outbox row is the durable hand-off to whatever delivers notices (mail, SMS, a bureau's
-OA system); a structlog line is always written. Idempotent on (workflow id, notice key):
-a retried or replayed activity never doubles a row.
+The outbox row is the durable record of the notice (idempotent on workflow id + notice
+key); then the recipients are resolved through the contacts file into one delivery row per
+(recipient, channel), and a `NoticeDeliveryWorkflow` is started on the delivery task queue
+(`<this queue>-delivery`) with the id `delivery-<workflow id>-<notice key>`, so a retried
+`send_notice` never starts a second one and a slow channel never holds up the project's
+workflow. A structlog line is always written.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.db import engine, notice_outbox
+from activities.delivery import DeliveryPlan, delivery_queue, plan_notice
 from workflows.models import NoticeRecord
 
 log = structlog.get_logger("shixian.notice")
+
+DELIVERY_WORKFLOW = "NoticeDeliveryWorkflow"
 
 
 @dataclass
@@ -28,8 +38,11 @@ class NoticeInput:
     notice: NoticeRecord
 
 
-@activity.defn
-def send_notice(inp: NoticeInput) -> bool:
+def delivery_workflow_id(workflow_id: str, notice_key: str) -> str:
+    return f"delivery-{workflow_id}-{notice_key}"
+
+
+def write_outbox(inp: NoticeInput) -> bool:
     """Write the notice to the outbox; True when new, False when it was already there."""
     n = inp.notice
     row = {
@@ -51,16 +64,34 @@ def send_notice(inp: NoticeInput) -> bool:
     try:
         with engine().begin() as conn:
             conn.execute(notice_outbox.insert().values(**row))
-        new = True
+        return True
     except IntegrityError:
-        new = False
+        return False
+
+
+@activity.defn
+async def send_notice(inp: NoticeInput) -> bool:
+    """Outbox row, delivery rows, delivery workflow; True when the notice was new."""
+    n = inp.notice
+    new = await asyncio.to_thread(write_outbox, inp)
+    queue = delivery_queue(activity.info().task_queue)
+    plan: DeliveryPlan = await asyncio.to_thread(
+        plan_notice, inp.workflow_id, inp.project_id, inp.jurisdiction, n, queue)
+    if plan.targets:
+        # A retried send_notice finds the workflow its first attempt started.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await activity.client().start_workflow(
+                DELIVERY_WORKFLOW, plan, id=delivery_workflow_id(inp.workflow_id, n.key),
+                task_queue=queue, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
     log.info(
         "notice",
         project_id=inp.project_id,
         key=n.key,
+        kind=str(n.kind),
         rung=n.rung,
         level=n.level,
         recipients=n.recipients,
+        deliveries=len(plan.targets),
         overdue_working_days=n.overdue_working_days,
         duplicate=not new,
         message=n.message,

@@ -67,7 +67,7 @@ MORE = [
 
 def fill_read_model(today: date) -> list[str]:
     """Play each project's ledger day by day and record what a worker would."""
-    from activities.notices import NoticeInput, send_notice
+    from activities.notices import NoticeInput, write_outbox
     from activities.read_model import ReadModelUpdate, record_status
     from calendars import WorkCalendar
     from policies.loader import load_pack
@@ -92,7 +92,7 @@ def fill_read_model(today: date) -> list[str]:
                 led.add_document(d, morning)
             for notice in led.escalate(start_of_day(day) + timedelta(hours=23, minutes=59)
                                        if day < today else morning):
-                send_notice(NoticeInput(workflow_id=f"project-{proj.id}", project_id=proj.id,
+                write_outbox(NoticeInput(workflow_id=f"project-{proj.id}", project_id=proj.id,
                                         jurisdiction=led.pack.jurisdiction, notice=notice))
             day += timedelta(days=1)
         status = led.status(start_of_day(today) + timedelta(hours=9, minutes=30))

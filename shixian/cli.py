@@ -15,6 +15,7 @@ from shixian.commands import calendar as calendar_cmd
 from shixian.commands import codec as codec_cmd
 from shixian.commands import dashboard as dashboard_cmd
 from shixian.commands import ics as ics_cmd
+from shixian.commands import notices as notices_cmd
 from shixian.commands import policy as policy_cmd
 from shixian.commands import portfolio as portfolio_cmd
 from shixian.commands import projects as projects_cmd
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, portfolio_cmd, dashboard_cmd,
-                   ics_cmd, policy_cmd, calendar_cmd, codec_cmd):
+                   ics_cmd, notices_cmd, policy_cmd, calendar_cmd, codec_cmd):
         module.register(sub)
     return parser
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, make_url, select
 
-from activities.db import engine, events, notice_outbox, obligations, projects
+from activities.db import engine, events, notice_deliveries, notice_outbox, obligations, projects
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
 from shixian import config, ics, vocabulary
@@ -127,6 +127,7 @@ class PortfolioRow:
     # The duty to chase: the latest overdue one, else the next due; and who must act on it.
     duty: Duty | None = None
     late_duties: list[Duty] = field(default_factory=list)
+    undelivered: int = 0  # notice deliveries failed or undeliverable (`shixian notices`)
 
     @property
     def duty_title(self) -> str:
@@ -191,6 +192,11 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
                 obligations.c.state.in_(LIVE)
                 | ((obligations.c.state == KNOWN_PENDING) & obligations.c.due_on.is_not(None)))
             .order_by(obligations.c.project_id, obligations.c.position)).mappings().all()
+        d = notice_deliveries.c
+        undelivered: dict[str, int] = {
+            str(pid): int(n) for pid, n in conn.execute(
+                select(d.project_id, func.count())
+                .where(d.state.in_(("failed", "undeliverable"))).group_by(d.project_id)).all()}
     live: dict[str, list[dict[str, Any]]] = {}
     for ob in obligation_rows:
         if actors is None or ob["actor"] in actors:
@@ -221,6 +227,7 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
             late=[f"{d.obligation_id} +{d.late}wd" for d in late],
             duty=late[0] if late else (upcoming[0] if upcoming else None),
             late_duties=late,
+            undelivered=int(undelivered.get(p["project_id"], 0)),
         )
         if row.finished and not f.include_finished:
             continue
@@ -272,9 +279,22 @@ def project(project_id: str, recent: int = 30) -> ProjectRecord | None:
             select(notice_outbox).where(notice_outbox.c.project_id == project_id)
             .order_by(notice_outbox.c.fired_at.desc(), notice_outbox.c.id.desc())
             .limit(recent)).mappings().all()
+        sent = conn.execute(
+            select(notice_deliveries.c.workflow_id, notice_deliveries.c.notice_key,
+                   notice_deliveries.c.recipient, notice_deliveries.c.channel_kind,
+                   notice_deliveries.c.address, notice_deliveries.c.state,
+                   notice_deliveries.c.reason)
+            .where(notice_deliveries.c.project_id == project_id)
+            .order_by(notice_deliveries.c.id)).mappings().all()
+    deliveries: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for d in sent:
+        deliveries.setdefault((d["workflow_id"], d["notice_key"]), []).append(
+            {k: d[k] for k in ("recipient", "channel_kind", "address", "state", "reason")})
     return ProjectRecord(project=dict(p), obligations=[dict(o) for o in obs],
                          events=[dict(e) for e in evs],
                          notices=[{k: v for k, v in dict(n).items() if k != "id"}
+                                  | {"deliveries": deliveries.get(
+                                      (n["workflow_id"], n["notice_key"]), [])}
                                   for n in notes])
 
 

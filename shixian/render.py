@@ -52,7 +52,9 @@ POLICY_MARK = {"draft": "  [征求意见稿 draft: rules not in force]",
                "expired": "  [已过有效期 expired text]"}
 
 
-def status_text(status: StatusView, show_waived: bool = False) -> str:
+def status_text(status: StatusView, show_waived: bool = False,
+                deliveries: dict[str, str] | None = None) -> str:
+    """`deliveries`: notice key → a summary of its delivery rows (`shixian notices`)."""
     level = (f"{status.escalation_level} {status.escalation_label}"
              if status.escalation_label else str(status.escalation_level))
     head = [
@@ -101,6 +103,8 @@ def status_text(status: StatusView, show_waived: bool = False) -> str:
         tail += ["", "notices (Beijing dates):"]
         tail += [f"  {beijing_date(n.fired_at)}  {n.rung:<11} → {', '.join(n.recipients)}: "
                  f"{n.message}" + ("   [withdrawn]" if n.key in withdrawn else "")
+                 + (f"\n      delivery: {deliveries[n.key]}" if deliveries and n.key in
+                    deliveries else "")
                  for n in status.notices]
     return "\n".join([*head, body, *tail])
 

@@ -1,8 +1,15 @@
-"""The worker: runs project workflows and their activities on the shixian task queue."""
+"""The worker: project workflows on the shixian task queue, and notice delivery beside them.
+
+Delivery runs on its own task queues (`<queue>-delivery` for the delivery workflows and
+their bookkeeping, `<queue>-delivery-<kind>` per channel kind), so a slow or rate-limited
+channel never delays a project's workflow. Each channel queue is rate-limited on the
+server (`max_task_queue_activities_per_second`), across every worker polling it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from collections.abc import Callable
@@ -14,9 +21,12 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.delivery import channel_queue, deliver, delivery_queue, mark_delivery
 from activities.notices import send_notice
 from activities.read_model import record_status
 from shixian import config
+from shixian.delivery import contacts as contacts_mod
+from workflows.delivery import NoticeDeliveryWorkflow
 from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.v1.lifecycle import ProjectLifecycleWorkflowV1
 
@@ -25,6 +35,38 @@ log = structlog.get_logger("shixian.worker")
 # v1 stays registered: projects started before rule engine v2 replay on it, then upgrade.
 WORKFLOWS = [ProjectLifecycleWorkflow, ProjectLifecycleWorkflowV1]
 ACTIVITIES: list[Callable[..., Any]] = [send_notice, record_status]
+
+
+CHANNEL_KINDS = ("email", "dingtalk", "wecom", "feishu", "webhook")
+PER_CHANNEL = 4  # concurrent sends per channel kind and worker process
+
+
+def delivery_executor() -> ThreadPoolExecutor:
+    """Threads of their own: a hung SMTP server never takes the project activities' threads."""
+    return ThreadPoolExecutor(max_workers=PER_CHANNEL * (len(CHANNEL_KINDS) + 1),
+                              thread_name_prefix="shixian-delivery")
+
+
+def delivery_workers(client: Client, task_queue: str, executor: ThreadPoolExecutor,
+                     identity: str | None = None,
+                     contacts: contacts_mod.Contacts | None = None) -> list[Worker]:
+    """The delivery workflow's worker and one rate-limited worker per channel kind, on
+    `executor` (from `delivery_executor()`); each takes no more tasks than it has threads,
+    so an accepted send never waits for a thread while its attempt's timeout runs."""
+    contacts = contacts or contacts_mod.load()
+    queue = delivery_queue(task_queue)
+    extra: dict[str, Any] = {"identity": identity} if identity else {}
+    workers = [Worker(client, task_queue=queue, workflows=[NoticeDeliveryWorkflow],
+                      activities=[mark_delivery], activity_executor=executor,
+                      max_concurrent_activities=PER_CHANNEL, **extra)]
+    for kind in CHANNEL_KINDS:
+        rate = contacts.rate(kind)
+        workers.append(Worker(client, task_queue=channel_queue(queue, kind),
+                              activities=[deliver], activity_executor=executor,
+                              max_concurrent_activities=PER_CHANNEL,
+                              max_task_queue_activities_per_second=rate / 60.0 if rate else None,
+                              **extra))
+    return workers
 
 
 def default_identity() -> str:
@@ -51,10 +93,17 @@ async def run_until(client: Client, stop: asyncio.Event, task_queue: str | None 
                     identity: str | None = None) -> None:
     """Run a worker until `stop` is set, then shut down letting in-flight activities finish."""
     worker, executor = build_worker(client, task_queue, identity)
+    sending = delivery_executor()
+    helpers = delivery_workers(client, worker.task_queue, sending,
+                               identity or default_identity())
     log.info("worker started", task_queue=worker.task_queue, identity=identity
-             or default_identity(), address=client.service_client.config.target_host)
-    async with worker:
+             or default_identity(), address=client.service_client.config.target_host,
+             delivery_queue=delivery_queue(worker.task_queue))
+    async with contextlib.AsyncExitStack() as stack:
+        for w in (worker, *helpers):
+            await stack.enter_async_context(w)
         await stop.wait()
         log.info("worker stopping: finishing in-flight tasks")
     executor.shutdown(wait=True)
+    sending.shutdown(wait=True)
     log.info("worker stopped")

@@ -9,7 +9,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,8 @@ from temporalio.worker import Worker
 from shixian import logs
 from shixian.converter import DATA_CONVERTER
 from shixian.temporal_env import dev_server_path, test_server_path
-from shixian.worker_runtime import ACTIVITIES, WORKFLOWS
+from shixian.worker_runtime import ACTIVITIES, WORKFLOWS, delivery_executor, delivery_workers
+from tests.delivery_servers import Receiver, SmtpServer
 from tests.postgres import TempPostgres
 from workflows import search_attributes
 
@@ -30,6 +31,19 @@ from workflows import search_attributes
 @pytest.fixture(scope="session", autouse=True)
 def _logs_to_stderr() -> None:
     logs.configure(json_lines=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A state directory per session: the embedded mailbox never lands in the checkout."""
+    home = tmp_path_factory.mktemp("home")
+    previous = {k: os.environ.pop(k, None) for k in ("SHIXIAN_HOME", "SHIXIAN_CONTACTS")}
+    os.environ["SHIXIAN_HOME"] = str(home)
+    try:
+        yield home
+    finally:
+        os.environ.pop("SHIXIAN_HOME", None)
+        os.environ.update({k: v for k, v in previous.items() if v is not None})
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -102,16 +116,20 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 async def running_worker(
     client: Client, task_queue: str, *, cache: bool = True
 ) -> AsyncIterator[Worker]:
-    """The production worker's workflows and activities on a test task queue.
+    """The production worker's workflows and activities on a test task queue, with the
+    delivery workers on `<task_queue>-delivery*` (contacts from the environment now).
 
     `cache=False` for a worker that will be stopped mid-life: with no sticky cache, its
     successor gets every task at once instead of after a sticky-queue timeout.
     """
-    with ThreadPoolExecutor(max_workers=4) as executor:
+    with ThreadPoolExecutor(max_workers=4) as executor, delivery_executor() as sending:
         worker = Worker(client, task_queue=task_queue, workflows=WORKFLOWS,
                         activities=ACTIVITIES, activity_executor=executor,
                         max_cached_workflows=100 if cache else 0)
-        async with worker:
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(worker)
+            for helper in delivery_workers(client, task_queue, sending):
+                await stack.enter_async_context(helper)
             yield worker
 
 
@@ -120,3 +138,41 @@ def new_queue() -> str:
 
 
 HISTORIES = Path(__file__).parent / "histories"
+
+
+# ---- delivery: a real SMTP server, a signature-checking receiver, a contacts file ----------
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    from tests.delivery_helpers import SECRETS
+
+    server = SmtpServer(SECRETS["SHIXIAN_T_SMTP_PASSWORD"])
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def rx() -> Iterator[Receiver]:
+    from tests.delivery_helpers import receiver_for_secrets
+
+    receiver = receiver_for_secrets()
+    receiver.start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
+
+
+@pytest.fixture
+def contacts(tmp_path: Path, smtp: SmtpServer, rx: Receiver,
+             monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The contacts file of tests/delivery_helpers.py, its secrets in the environment."""
+    from tests.delivery_helpers import SECRETS, contacts_yaml
+
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(k, v)
+    path = contacts_yaml(tmp_path / "contacts.yaml", smtp.port, rx)
+    monkeypatch.setenv("SHIXIAN_CONTACTS", str(path))
+    return path

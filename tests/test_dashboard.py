@@ -27,7 +27,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from activities.notices import NoticeInput, send_notice
+from activities.notices import NoticeInput, write_outbox
 from activities.read_model import ReadModelUpdate, record_status
 from calendars import WorkCalendar
 from policies.loader import load_pack
@@ -92,7 +92,7 @@ def statuses(calendar: WorkCalendar) -> dict[str, StatusView]:
         for d in documents:
             led.add_document(d, NOW)
         for notice in led.escalate(NOW):
-            send_notice(NoticeInput(workflow_id=f"project-{pid}", project_id=pid,
+            write_outbox(NoticeInput(workflow_id=f"project-{pid}", project_id=pid,
                                     jurisdiction="九江市", notice=notice))
         status = led.status(NOW)
         record_status(ReadModelUpdate(workflow_id=f"project-{pid}", seq=1,

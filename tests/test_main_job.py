@@ -17,7 +17,8 @@ from shixian.temporal_env import free_port
 
 def up(tmp_path: Path, port: int, dashboard_port: int, *extra: str
        ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("TEMPORAL_") and k != "SHIXIAN_CONTACTS"}
     env.update(SHIXIAN_HOME=str(tmp_path / ".shixian"),
                SHIXIAN_DATABASE_URL=f"sqlite:///{tmp_path / 'read.db'}")
     return subprocess.run(
@@ -42,6 +43,7 @@ def test_up_starts_server_worker_and_example_portfolio(tmp_path: Path) -> None:
     assert (tmp_path / ".shixian" / "temporal.db").is_file()
     assert f"dashboard: http://127.0.0.1:{dashboard_port}/" in first.stdout
     assert (tmp_path / "read.db").is_file()  # the overview came from the read model
+    assert f"notices: written to {tmp_path / '.shixian' / 'mailbox'}/" in first.stdout
     # Run again: the server's state persisted, nothing is started twice.
     second = up(tmp_path, port, dashboard_port, "--headless")
     assert second.returncode == 0, second.stderr

@@ -1,4 +1,4 @@
-"""send_notice is idempotent on (workflow id, notice key): a retry never doubles a notice."""
+"""write_outbox (step one of send_notice) is idempotent on (workflow id, notice key)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 
 from activities.db import engine, notice_outbox
-from activities.notices import NoticeInput, send_notice
+from activities.notices import NoticeInput, write_outbox
 from workflows.models import NoticeRecord
 
 
@@ -24,9 +24,9 @@ def notice(key: str) -> NoticeInput:
 
 
 def test_a_retried_notice_is_written_once() -> None:
-    assert send_notice(notice("proposal_approval:overdue")) is True
-    assert send_notice(notice("proposal_approval:overdue")) is False
-    assert send_notice(notice("proposal_approval:escalated")) is True
+    assert write_outbox(notice("proposal_approval:overdue")) is True
+    assert write_outbox(notice("proposal_approval:overdue")) is False
+    assert write_outbox(notice("proposal_approval:escalated")) is True
     with engine().connect() as conn:
         rows = conn.execute(
             select(notice_outbox.c.notice_key, notice_outbox.c.recipients)

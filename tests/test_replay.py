@@ -23,6 +23,7 @@ from shixian.worker_runtime import WORKFLOWS
 from tests.conftest import HISTORIES, new_queue, running_worker
 from tests.jiujiang_cases import SMALL_BUILD
 from tests.lifecycle_helpers import start
+from workflows.delivery import NoticeDeliveryWorkflow
 from workflows.models import LifecycleInput
 from workflows.upgrade import UPGRADED_WORKFLOW_TYPE
 
@@ -30,7 +31,8 @@ RECORDED = sorted(HISTORIES.glob("*.json")) + sorted((HISTORIES / "v1").glob("*.
 
 
 def replayer() -> Replayer:
-    return Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER)
+    return Replayer(workflows=[*WORKFLOWS, NoticeDeliveryWorkflow],
+                    data_converter=DATA_CONVERTER)
 
 
 def test_histories_are_recorded() -> None:

@@ -137,6 +137,10 @@ def run_list(args: argparse.Namespace) -> int:
           str(r.escalation_level)] for r in rows]))
     print(f"\n{len(rows)} project(s)" + ("; * provisional due day" if any(
         r.provisional for r in rows) else ""))
+    lost = [f"{r.project_id} ({r.undelivered})" for r in rows if r.undelivered]
+    if lost:
+        print(f"notices not delivered (failed or no contact): {', '.join(lost)}; "
+              "see `shixian notices --state undeliverable` and `--state failed`")
     return 0
 
 

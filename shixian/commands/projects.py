@@ -563,6 +563,24 @@ def run_doc_file(path: Path, as_json: bool, wait: float = 30.0) -> int:
 STATUS_WAIT = timedelta(seconds=15)
 
 
+def delivery_summary(project_id: str) -> dict[str, str]:
+    """Per notice key: `sent 3, undeliverable 1 (市无人局)` from the delivery rows."""
+    from shixian.delivery.ledger_view import deliveries
+
+    counts: dict[str, dict[str, list[str]]] = {}
+    for d in deliveries(project_id):
+        counts.setdefault(d.notice_key, {}).setdefault(d.state, []).append(d.recipient)
+    out = {}
+    for key, states in counts.items():
+        parts = []
+        for state, who in states.items():
+            names = f" ({', '.join(dict.fromkeys(who))})" if state != "sent" else ""
+            parts.append(f"{state} {len(who)}{names}")
+        out[key] = ", ".join(parts) + ("  — see `shixian notices`" if set(states) - {"sent"}
+                                       else "")
+    return out
+
+
 def run_status(args: argparse.Namespace) -> int:
     async def main() -> int:
         client = await connect()
@@ -573,6 +591,7 @@ def run_status(args: argparse.Namespace) -> int:
                             f"{liveness.no_worker(wf.task_queue)}")
         try:
             status: StatusView = await handle.query(ProjectLifecycleWorkflow.status,
+                                                    operations.today(),
                                                     rpc_timeout=STATUS_WAIT)
         except RPCError:
             raise UserError(f"no status for {args.project_id}: "
@@ -580,7 +599,10 @@ def run_status(args: argparse.Namespace) -> int:
         except WorkflowQueryFailedError as exc:
             raise UserError(f"no status for {args.project_id}: the status query failed: "
                             f"{_one_line(exc)}") from None
-        print(dump_json(status) if args.json else status_text(status, args.all))
+        if args.json:
+            print(dump_json(status))
+        else:
+            print(status_text(status, args.all, delivery_summary(args.project_id)))
         return 0
 
     return asyncio.run(main())

@@ -16,6 +16,7 @@ from calendars.engine import WorkCalendar
 from shixian import aio, config, logs, operations, readmodel
 from shixian.client import connect
 from shixian.dashboard import DashboardServer, make_server
+from shixian.delivery import contacts
 from shixian.errors import UserError
 from shixian.export import terminal_text
 from shixian.projects_file import load_projects
@@ -125,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _main(args: argparse.Namespace, stop: asyncio.Event) -> int:
     client = await connect()
+    print(contacts.describe(contacts.load()), flush=True)
     dashboard = _start_dashboard(args.dashboard_port)
     dashboard_url = dashboard.url if dashboard is not None else None
     worker_stop = asyncio.Event()

@@ -101,6 +101,9 @@ tr.rag-green td:first-child { border-left:4px solid var(--green); }
 .chart { background:#fff; border:1px solid var(--line); border-radius:6px; overflow-x:auto; }
 .chart svg { display:block; font-family:inherit; height:auto; min-width:760px; }
 td.date { white-space:nowrap; }
+.delivery { white-space:nowrap; }
+.delivery.failed, .delivery.undeliverable { color:#c92a2a; font-weight:600; }
+.delivery.delayed, .delivery.pending { color:#b7791f; }
 .bar { stroke-width:0; }
 .bar.open { fill:var(--blue); } .bar.overdue { fill:var(--red); }
 .bar.done { fill:#c3cad3; } .bar.paused { fill:#9aa5b1; }
@@ -147,6 +150,12 @@ SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SCRIPT.encode()).diges
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                   trim_blocks=False, keep_trailing_newline=True)
 ENV.filters["day"] = lambda d: _day(d)
+# Notice delivery (shixian/delivery): each (recipient, channel) with its state.
+ENV.globals["delivery_text"] = {"sent": "已送达", "pending": "发送中", "delayed": "免打扰延后",
+                                "failed": "发送失败", "undeliverable": "无法送达",
+                                "rerouted": "已改投", "withdrawn": "已撤回"}
+ENV.globals["channel_text"] = {"email": "邮件", "dingtalk": "钉钉", "wecom": "企业微信",
+                               "feishu": "飞书", "webhook": "接口", "none": "无联系人"}
 ENV.filters["rung"] = lambda name: ladder.rung_label(None, name)
 
 

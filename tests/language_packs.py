@@ -36,6 +36,11 @@ APPROVAL: dict[str, Any] = {
 }
 
 
+FACTS_FOR_LIFE: dict[str, Any] = {
+    "contract_term_years": {"type": "number", "label": "服务期限（年）"},
+}
+
+
 def base() -> dict[str, Any]:
     """A minimal valid pack: one obligation (5 wd from the 任务书) and a three-rung ladder."""
     return copy.deepcopy({

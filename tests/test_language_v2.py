@@ -11,7 +11,7 @@ that are refused on load with a message naming the rule and the field.
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 import pytest
@@ -913,3 +913,16 @@ def test_every_valid_example_in_this_file_loads() -> None:
                  due_by_pack({"before_event": "fact:planned_start_on"})):
         assert pack(data).id == "lang-test"
     assert project("2025-01-06").policy == "lang-test"
+
+
+@pytest.mark.xfail(strict=True, reason="engine: escalation.corrections writes "
+                   "notice.fired_at.date() (the UTC date) into 撤回 … 的通知; a rung fired at "
+                   "00:00 Beijing is named by the day before")
+def test_correction_names_the_beijing_day_the_notice_was_sent() -> None:
+    led = ledger(base(), "2025-09-26")
+    # The escalated rung at 00:00 Beijing, as the workflow's clock gives it: in UTC.
+    [esc] = led.escalate(at("2025-10-16", 0).astimezone(UTC))
+    record(led, doc("plan_submitted", "2025-10-09"), "2025-10-21")
+    [correction] = led.escalate(at("2025-10-21"))
+    assert correction.withdraws == esc.key
+    assert "撤回 2025-10-16 的通知" in correction.message

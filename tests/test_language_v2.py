@@ -46,7 +46,8 @@ COVERS: dict[str, list[str]] = {
               "test_gate_requires_any"],
     "checks": ["test_fact_check_max_and_ratio"],
     "consequences": ["test_delay_total_consequence_and_its_correction",
-                     "test_overdue_consequence_blocks_a_document"],
+                     "test_overdue_consequence_blocks_a_document",
+                     "test_overdue_consequence_with_a_threshold"],
     "breach_notify": ["test_breach_notify_chooses_recipients"],
     "ladder": ["test_ladder_labels_and_colours_reach_the_views"],
     "validity": ["test_validity_draft_expired_not_yet"],
@@ -493,6 +494,12 @@ def test_fact_check_max_and_ratio() -> None:
     assert [b.detail for b in bad.status(at("2025-03-04")).breaches] == [
         "服务期限（年） 3.5 超过上限 3", "年度运维费（万元） 80 超过 investment_wan 500 的 0.15 倍"]
     assert [n.kind for n in bad.escalate(at("2025-03-04"))] == [NoticeKind.VIOLATION] * 2
+    data["checks"] = [{"id": "term_floor", "title": "服务期限不少于1年",
+                       "fact": "contract_term_years", "min": 1, "citation": "测试 第九条"}]
+    short = ledger(data, "2025-03-03", facts={"contract_term_years": 0.5})
+    assert [b.detail for b in short.status(at("2025-03-04")).breaches] == [
+        "服务期限（年） 0.5 低于下限 1"]
+    assert ledger(data, "2025-03-03").status(at("2025-03-04")).breaches == []  # not known yet
 
 
 # ---- consequences, breach_notify, ladder -------------------------------------------------
@@ -551,6 +558,21 @@ def test_overdue_consequence_blocks_a_document() -> None:
     notices = led.escalate(at("2026-01-06"))
     assert [n.kind for n in notices] == [NoticeKind.VIOLATION]  # the revocation stands
     assert views(led, "2026-01-06")["start_construction"].overdue_working_days == 2  # 1/4, 1/5
+
+
+def test_overdue_consequence_with_a_threshold() -> None:
+    """`threshold` on an overdue consequence: it fires once the duty is that many wd late."""
+    data = base()
+    data["escalation"]["consequences"] = [{
+        "id": "report_to_leaders", "title": "报领导小组", "kind": "overdue",
+        "obligation": "plan_submission", "threshold": "3wd", "notify": ["office"],
+        "citation": "测试 第二十七条", "message": "逾期3个工作日以上"}]
+    led = ledger(data, "2025-09-26")
+    # Due 10/10; 3 wd late: Sat 10/11 (调休, 1), 10/13 (2), 10/14 (3) → from the start of 10/14.
+    assert led.next_wake(at("2025-10-13")) == at("2025-10-14", 0)
+    assert kind(led.escalate(at("2025-10-13")), NoticeKind.CONSEQUENCE) == []
+    [cons] = kind(led.escalate(at("2025-10-14", 0)), NoticeKind.CONSEQUENCE)
+    assert "逾期 3 个工作日" in cons.message
 
 
 def test_breach_notify_chooses_recipients() -> None:

@@ -28,7 +28,8 @@ from workflows.models import (
 
 COVERS: dict[str, list[str]] = {
     "facts": ["test_fact_conditions_choose_the_path", "test_fact_date_is_an_event",
-              "test_a_document_states_a_fact"],
+              "test_a_document_states_a_fact",
+              "test_a_fact_stated_by_a_document_reaches_conditions_and_events (xfail)"],
     "starts_with": ["test_starts_with_is_the_start_event"],
     "limit": ["test_limit_counts_working_days_over_national_day_and_makeup_days"],
     "due_by": ["test_due_by_month_end_moves_to_a_working_day",
@@ -51,12 +52,14 @@ COVERS: dict[str, list[str]] = {
     "breach_notify": ["test_breach_notify_chooses_recipients"],
     "ladder": ["test_ladder_labels_and_colours_reach_the_views"],
     "validity": ["test_validity_draft_expired_not_yet"],
-    "elections": ["test_owner_election_chooses_the_path"],
+    "elections": ["test_owner_election_chooses_the_path (xfail)",
+                  "test_owner_election_by_a_stage_document"],
     "facts_decide": ["test_back_dated_document_withdraws_the_escalation",
                      "test_batch_gives_no_notice_and_one_at_a_time_is_corrected",
                      "test_extension_after_due_keeps_accrued_lateness",
                      "test_status_is_as_of_the_callers_day"],
-    "validation": ["test_invalid_forms_are_refused_on_load"],
+    "validation": ["test_invalid_forms_are_refused_on_load",
+                   "test_unchecked_forms_should_be_refused_on_load (xfail)"],
 }
 
 
@@ -170,6 +173,27 @@ def test_a_document_states_a_fact() -> None:
     assert correction.withdraws == violation.key
     with pytest.raises(Refused, match="unknown fact 'term'"):
         led.check_document(doc("plan_submitted", "2025-03-21", term=2), D("2025-03-21"))
+
+
+@pytest.mark.xfail(strict=True, reason="engine: a fact stated by a document "
+                   "(DocumentArrival.facts) reaches checks only (intake.fact); conditions "
+                   "(Project.project_facts) and `fact:` events (Schedule.event_dates) read the "
+                   "project record alone")
+def test_a_fact_stated_by_a_document_reaches_conditions_and_events() -> None:
+    testing = {"id": "third_party_test", "title": "第三方测评", "actor": "owner",
+               "fulfilled_by": "filing_done", "starts": "contract_signed", "limit": "20wd",
+               "citation": "测试 第二十三条(八)", "when": {"facts": {"platform": True}}}
+    report = {"id": "start_report", "title": "开工报告", "actor": "owner",
+              "fulfilled_by": "construction_started", "starts": "fact:planned_start_on",
+              "limit": "10wd", "citation": "测试 第十条"}
+    led = ledger(with_obligations(testing, report, facts=FACTS), "2026-01-05",
+                 [doc("contract_signed", "2026-01-06", platform=True,
+                      planned_start_on=D("2026-02-06"))], now="2026-01-07")
+    v = views(led, "2026-01-07")
+    # 20 wd from Tue 1/6: 1/7–9 (3), 12–16 (8), 19–23 (13), 26–30 (18), 2/2, 2/3 (20) → 2/3;
+    # 10 wd from Fri 2/6 → 2/27 (as in test_fact_date_is_an_event).
+    assert v["third_party_test"].due_on == date(2026, 2, 3)
+    assert v["start_report"].due_on == date(2026, 2, 27)
 
 
 # ---- due_by ------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ COVERS: dict[str, list[str]] = {
     "test_a_missed_quarterly_report_climbs_the_ladder": [
         P + "warning", P + "overdue", P + "escalated", P + "quarterly_progress"],
     "test_abnormal_termination_must_be_reported": [P + "termination_report"],
+    "test_no_planned_completion_means_no_half_year_duty": [P + "overdue_report",
+                                                           P + "overdue_half_year"],
+    "test_date_fact_survives_the_workflow_boundary": [P + "overdue_half_year"],
 }
 
 
@@ -248,3 +251,28 @@ def test_abnormal_termination_must_be_reported(calendar: WorkCalendar) -> None:
         (ObligationState.OPEN, None, "项目主管单位")
     assert "termination_report" not in {v.id for v in ledger_for(OM_SERVICE, calendar)
                                         .views(TODAY)}
+
+
+def test_no_planned_completion_means_no_half_year_duty(calendar: WorkCalendar) -> None:
+    """Without 计划完工日期 shixian cannot tell 逾期半年: the duty is not on the path (and does
+    not keep the project open forever)."""
+    facts = {k: v for k, v in DELAYED_BUILD.project.facts.items() if k != "planned_completion_on"}
+    case = Case(DELAYED_BUILD.project.model_copy(update={"facts": facts}), [], {})
+    docs = [d for d in DELAYED_BUILD.documents if d.type != "overdue_reported"]
+    ledger = ledger_for(case, calendar, docs)
+    views = {v.id: v for v in ledger.views(TODAY)}
+    assert views["overdue_report"].state is ObligationState.WAIVED
+    assert ledger.finished(TODAY)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine: a date fact (`facts: {planned_completion_on: 2024-12-31}`) comes back from JSON — "
+    "the Temporal payload, a CSV or a JSON projects file — as the string '2024-12-31', because "
+    "FactValue = bool | float | str | date lets pydantic pick str; Schedule.event_dates only "
+    "takes a `date`, so `fact:` events (上饶 第十七条) never happen in a running workflow"))
+def test_date_fact_survives_the_workflow_boundary(calendar: WorkCalendar) -> None:
+    project = DELAYED_BUILD.project.model_validate_json(DELAYED_BUILD.project.model_dump_json())
+    ledger = ledger_for(Case(project, [], {}), calendar,
+                        [d for d in DELAYED_BUILD.documents if d.on <= date(2025, 6, 27)])
+    view = {v.id: v for v in ledger.views(date(2025, 7, 1))}["overdue_report"]
+    assert view.starts_on == date(2025, 6, 30)

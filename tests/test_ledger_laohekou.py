@@ -224,3 +224,13 @@ def test_a_late_supervision_application_climbs_the_ladder(calendar: WorkCalendar
         "overdue": (date(2024, 10, 11), ["市测试局", "市城市运行管理中心"]),
         "escalated": (date(2024, 10, 16), ["市城市运行管理中心", "市财政局"]),
     }
+
+
+def test_valid_for_five_years() -> None:
+    """第三十条 自印发之日起施行，有效期5年: 2024-01-15 … 2029-01-14."""
+    pack = load_pack("laohekou-2024")
+    assert pack.validity_on(date(2024, 1, 15)) is None
+    assert pack.validity_on(date(2029, 1, 14)) is None
+    note = pack.validity_on(date(2029, 1, 15))
+    assert note is not None and "expired on 2029-01-14" in note and "第三十条" in note
+    assert pack.validity_on(date(2024, 1, 14)) == "laohekou-2024 takes effect on 2024-01-15"

@@ -29,6 +29,7 @@ from workflows.models import (
     LedgerState,
     NoticeKind,
     ObligationState,
+    Project,
     RecordOutcome,
 )
 
@@ -56,6 +57,7 @@ COVERS: dict[str, list[str]] = {
         "construction_start", "task_book_revoked"],
     "test_no_application_by_the_planned_start_owes_a_report": ["revocation_report"],
     "test_a_late_application_makes_the_revocation_report_moot": ["revocation_report"],
+    "test_date_facts_survive_the_workflow_boundary": ["project_application", "revocation_report"],
     "test_rectification_and_change_duties_have_no_due_day": [
         "acceptance_rectification", "completion_rectification", "change_approval"],
 }
@@ -331,3 +333,16 @@ def test_pack_declares_its_facts_and_start() -> None:
     assert pack.facts["planned_start_on"].type == "date" and pack.facts["planned_start_on"].required
     assert pack.status == "in_force" and pack.effective_from == date(2018, 8, 22)
     assert pack.validity_on(date(2026, 1, 1)) is None
+
+
+@pytest.mark.xfail(strict=True, reason="engine: Project.facts is dict[str, bool | float | str | "
+                   "date]; after the JSON round trip of the workflow input a date fact comes back "
+                   "as the str '2025-03-03', so fact:planned_start_on never resolves in a running "
+                   "workflow: 相城 第十条's 立项 due day is None and 第二十条第二款's report never "
+                   "starts (a 相城 life never finishes)")
+def test_date_facts_survive_the_workflow_boundary(calendar: WorkCalendar) -> None:
+    wire = Project.model_validate_json(ORDINARY.project.model_dump_json())
+    ledger = ledger_for(Case(wire, ORDINARY.documents, {}), calendar)
+    got = {v.id: v for v in ledger.views(TODAY)}
+    assert got["project_application"].due_on == date(2025, 3, 2)
+    assert got["revocation_report"].state is ObligationState.WAIVED

@@ -58,6 +58,7 @@ COVERS: dict[str, list[str]] = {
     "test_no_application_by_the_planned_start_owes_a_report": ["revocation_report"],
     "test_a_late_application_makes_the_revocation_report_moot": ["revocation_report"],
     "test_date_facts_survive_the_workflow_boundary": ["project_application", "revocation_report"],
+    "test_ladder_on_a_contract_filing_over_national_day": ["warning", "overdue", "escalated"],
     "test_rectification_and_change_duties_have_no_due_day": [
         "acceptance_rectification", "completion_rectification", "change_approval"],
 }
@@ -346,3 +347,36 @@ def test_date_facts_survive_the_workflow_boundary(calendar: WorkCalendar) -> Non
     got = {v.id: v for v in ledger.views(TODAY)}
     assert got["project_application"].due_on == date(2025, 3, 2)
     assert got["revocation_report"].state is ObligationState.WAIVED
+
+
+def test_ladder_on_a_contract_filing_over_national_day(calendar: WorkCalendar) -> None:
+    """第十八条 7 wd from Fri 2024-09-27 → Sat 10/12 (worked). 预警 at the start of the 3rd
+    working day before (10/11, 10/10, 10/9), 逾期 at 24:00 of 10/12, 督办 at the start of the
+    5th working day after (10/14, 15, 16, 17, 18)."""
+    docs = [d for d in MAJOR.documents if d.on <= date(2024, 9, 27)]
+    ledger = ledger_for(MAJOR, calendar, today=date(2024, 9, 27), docs=docs)
+    assert [n for n in ledger.escalate(datetime(2024, 9, 27, 4, tzinfo=UTC))
+            if n.obligation.startswith("contract_filing")] == []
+    seen: list[tuple[str, str, datetime]] = []
+    now = datetime(2024, 9, 27, 4, tzinfo=UTC)
+    while len(seen) < 9:
+        wake = ledger.next_wake(now)
+        assert wake is not None
+        now = wake
+        seen += [(n.obligation, n.rung, wake) for n in ledger.escalate(wake)
+                 if n.obligation == "contract_filing_finance"]
+        if now > datetime(2024, 10, 19, tzinfo=UTC):
+            break
+    at = {rung: when for _, rung, when in seen}
+    assert at == {
+        "warning": datetime.fromisoformat("2024-10-09T00:00:00+08:00"),
+        "overdue": datetime.fromisoformat("2024-10-13T00:00:00+08:00"),
+        "escalated": datetime.fromisoformat("2024-10-18T00:00:00+08:00"),
+    }
+    labels = {n.rung: n.message for n in ledger.state.notices
+              if n.obligation == "contract_filing_finance"}
+    assert "预警" in labels["warning"] and "逾期" in labels["overdue"]
+    assert "督办" in labels["escalated"]
+    escalated = next(n for n in ledger.state.notices if n.rung == "escalated"
+                     and n.obligation == "contract_filing_finance")
+    assert escalated.recipient_actors == ["leading_group"]

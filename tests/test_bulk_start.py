@@ -26,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from activities.db import engine, notice_outbox
+from policies.loader import available
 from shixian import operations
 from shixian.cli import main
 from shixian.documents_file import load_document_lines
@@ -159,7 +160,7 @@ async def test_bad_rows_are_all_reported_and_nothing_starts_then_good_files_star
         assert body[0] == f"{BAD_YAML}: project #1 (BULK-YB-001): kind: Input should be 'build', " \
             "'service' or 'procurement'"
         assert body[1] == f"{BAD_YAML}: project #2 (BULK-YB-002): unknown policy " \
-            "'shanghai-2025'; known policies: jiujiang-2024"
+            f"'shanghai-2025'; known policies: {', '.join(available())}"
         assert all(line.startswith(f"{BAD}: row ") for line in body[2:])  # in row order
         assert [int(line.split()[2]) for line in body[2:]] == sorted(expected)
         for row, text in expected.items():

@@ -33,3 +33,20 @@ def test_example_portfolios_pass_the_dry_run(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert "6 project(s) checked" in out
     assert "相城 第十八条" in out and "玉山 第七条第三款" in out
+
+
+@pytest.mark.parametrize(("policy", "expected"), [
+    ("xiangcheng-2018", ["before fact:planned_start_on", "open from +1y", "by 12-end",
+                         "minimum acceptance_after_operation", "construction_start overdue"]),
+    ("yushan-draft", ["no due day (未规定时限)", "gate procurement_after_steps",
+                      "check acceptance_group"]),
+])
+def test_policy_show_describes_v2_rules(policy: str, expected: list[str],
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`shixian policy show` on duties with no counted limit (it asserted a list before)."""
+    from shixian.cli import main
+
+    assert main(["policy", "show", policy]) in (0, None)
+    out = capsys.readouterr().out
+    for text in expected:
+        assert text in out, text

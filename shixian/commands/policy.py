@@ -7,7 +7,7 @@ from pathlib import Path
 
 from policies import fidelity
 from policies.loader import available, load_pack, load_pack_file
-from policies.model import PolicyPack
+from policies.model import Obligation, PolicyPack
 from shixian.render import dump_json, table
 
 
@@ -77,6 +77,19 @@ def _limit_text(value: object) -> str:
     return " / ".join(v.value + ("?" if v.when else "") for v in value)
 
 
+def _due_text(o: Obligation) -> str:
+    """The limit as the text gives it: counted, calendar-anchored, none, or open from."""
+    if o.due_by is not None:
+        if o.due_by.before_event is not None:
+            return f"before {o.due_by.before_event}"
+        return f"by {o.due_by.month}-{o.due_by.day}"
+    if o.no_limit is not None:
+        return f"no due day ({o.no_limit})"
+    if o.opens_only:
+        return f"open from +{o.opens}"
+    return _limit_text(o.limit)
+
+
 def describe(pack: PolicyPack) -> str:
     lines = [f"{pack.id}: {pack.title} ({pack.jurisdiction}, {pack.issued_on}, {pack.status})",
              f"source: {pack.source}", "", "documents:"]
@@ -84,16 +97,25 @@ def describe(pack: PolicyPack) -> str:
     lines += ["", "obligations (limit variants marked ? depend on the project):"]
     lines.append(table(
         ["id", "actor", "starts", "limit", "fulfilled by", "citation"],
-        [[o.id, _limit_text(o.actor), _limit_text(o.starts), _limit_text(o.limit),
+        [[o.id, _limit_text(o.actor), _limit_text(o.starts), _due_text(o),
           o.fulfilled_by, o.citation] for o in pack.obligations]))
     if pack.recurring:
         lines += ["", "recurring duties:"]
         lines += [f"  {r.id}: every {r.every}, due {r.due_after_period_end} after the period "
                   f"({r.citation})" for r in pack.recurring]
+    if pack.minimums or pack.gates or pack.checks:
+        lines += ["", "minimums, gates and checks (a breach is recorded and notified):"]
+    lines += [f"  minimum {m.id}: {m.document} not before {_limit_text(m.length)} after {m.after}"
+              f" ({m.citation})" for m in pack.minimums]
+    lines += [f"  gate {g.id}: {g.document} after {', '.join(g.requires or g.requires_any)}"
+              f" ({g.citation})" for g in pack.gates]
+    lines += [f"  check {c.id}: {c.fact} ({c.citation})" for c in pack.checks]
     lines += ["", "escalation ladder:"]
     lines += [f"  {r.level}. {r.name:<10} at {r.offset:>5} → {', '.join(r.notify)}  "
               f"({r.citation})" for r in pack.escalation.ladder]
-    lines += [f"  consequence {c.id}: {c.threshold} → {', '.join(c.notify)} ({c.citation})"
+    lines += [f"  consequence {c.id}: "
+              f"{c.threshold if c.kind == 'delay_total' else f'{c.obligation} overdue'} → "
+              f"{', '.join(c.notify)} ({c.citation})"
               for c in pack.escalation.consequences]
     return "\n".join(lines)
 

@@ -200,6 +200,11 @@ class TimedPeriod(Strict):
         default=False, description="move an end on a rest day to the next working day (art. 203)")
     interpretation: str | None = None
 
+    @field_validator("length")
+    @classmethod
+    def _length(cls, v: str | list[PeriodVariant]) -> str | list[PeriodVariant]:
+        return check_period(v) if isinstance(v, str) else v
+
 
 class Pause(Strict):
     """Documents between which a clock does not run (九江 25(二) 不含…编修文本时间)."""
@@ -231,7 +236,8 @@ class Obligation(Strict):
     citation: str
     when: Condition | None = None
     cancelled_by: list[str] = Field(
-        default_factory=list, description="documents that make the duty moot if they come first")
+        default_factory=list, description="documents that make the duty moot while it is not "
+        "done (whenever they are dated)")
     pauses: list[str] = Field(default_factory=list)
     manual_pause: str | None = Field(
         default=None, description="a time the regulation excludes that no document marks"
@@ -323,6 +329,11 @@ class Minimum(Strict):
     citation: str
     when: Condition | None = None
     interpretation: str | None = None
+
+    @field_validator("length")
+    @classmethod
+    def _length(cls, v: str | list[PeriodVariant]) -> str | list[PeriodVariant]:
+        return check_period(v) if isinstance(v, str) else v
 
 
 class Gate(Strict):
@@ -591,8 +602,21 @@ class PolicyPack(Strict):
             if rec.fulfilled_by not in docs:
                 problems.append(f"{where}: unknown document {rec.fulfilled_by!r}")
             rules.append((where, rec.when))
+        starts_of = {p.id: [p.starts] if isinstance(p.starts, str) else
+                     [v.value for v in p.starts] for p in self.periods}
         for period in self.periods:
             rules.append((f"period {period.id}", period.when))
+            seen_chain: set[str] = set()
+            todo = list(starts_of[period.id])
+            while todo:
+                event = todo.pop()
+                if event == period.id:
+                    problems.append(f"period {period.id}: its start event leads back to "
+                                    f"{period.id} (a period cannot start from itself)")
+                    break
+                if event in starts_of and event not in seen_chain:
+                    seen_chain.add(event)
+                    todo += starts_of[event]
         for rung in self.escalation.ladder:
             problems += [f"ladder rung {rung.name}: unknown actor {a!r}" for a in rung.notify
                          if a != "actor" and a not in actors]
@@ -687,3 +711,29 @@ def fact_passes(value: FactValue | None, test: FactTest | FactValue) -> bool:
         return ((test.gte is None or num >= test.gte) and (test.gt is None or num > test.gt)
                 and (test.lte is None or num <= test.lte) and (test.lt is None or num < test.lt))
     return True
+
+
+def coerce_facts(pack: PolicyPack, facts: dict[str, FactValue]) -> dict[str, FactValue]:
+    """Each fact as its declared type: a date fact that crossed JSON (the workflow input, a
+    CSV, a projects file) arrives as "2025-03-03" and must be a date again."""
+    out: dict[str, FactValue] = {}
+    for name, value in facts.items():
+        spec = pack.facts.get(name)
+        out[name] = value if spec is None else _as_type(spec.type, value)
+    return out
+
+
+def _as_type(kind: str, value: FactValue) -> FactValue:
+    if kind == "date" and isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return value
+    if kind == "number" and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if kind == "bool" and isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return value

@@ -29,7 +29,7 @@ from workflows.models import (
 COVERS: dict[str, list[str]] = {
     "facts": ["test_fact_conditions_choose_the_path", "test_fact_date_is_an_event",
               "test_a_document_states_a_fact",
-              "test_a_fact_stated_by_a_document_reaches_conditions_and_events (xfail)"],
+              "test_a_fact_stated_by_a_document_reaches_conditions_and_events"],
     "starts_with": ["test_starts_with_is_the_start_event"],
     "limit": ["test_limit_counts_working_days_over_national_day_and_makeup_days"],
     "due_by": ["test_due_by_month_end_moves_to_a_working_day",
@@ -52,14 +52,14 @@ COVERS: dict[str, list[str]] = {
     "breach_notify": ["test_breach_notify_chooses_recipients"],
     "ladder": ["test_ladder_labels_and_colours_reach_the_views"],
     "validity": ["test_validity_draft_expired_not_yet"],
-    "elections": ["test_owner_election_chooses_the_path (xfail)",
+    "elections": ["test_owner_election_chooses_the_path",
                   "test_owner_election_by_a_stage_document"],
     "facts_decide": ["test_back_dated_document_withdraws_the_escalation",
                      "test_batch_gives_no_notice_and_one_at_a_time_is_corrected",
                      "test_extension_after_due_keeps_accrued_lateness",
                      "test_status_is_as_of_the_callers_day"],
     "validation": ["test_invalid_forms_are_refused_on_load",
-                   "test_unchecked_forms_should_be_refused_on_load (xfail)"],
+                   "test_unchecked_forms_should_be_refused_on_load"],
 }
 
 
@@ -175,10 +175,6 @@ def test_a_document_states_a_fact() -> None:
         led.check_document(doc("plan_submitted", "2025-03-21", term=2), D("2025-03-21"))
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a fact stated by a document "
-                   "(DocumentArrival.facts) reaches checks only (intake.fact); conditions "
-                   "(Project.project_facts) and `fact:` events (Schedule.event_dates) read the "
-                   "project record alone")
 def test_a_fact_stated_by_a_document_reaches_conditions_and_events() -> None:
     testing = {"id": "third_party_test", "title": "第三方测评", "actor": "owner",
                "fulfilled_by": "filing_done", "starts": "contract_signed", "limit": "20wd",
@@ -654,9 +650,6 @@ def election_pack() -> dict[str, Any]:
     return data
 
 
-@pytest.mark.xfail(strict=True, reason="engine: an election document that only a condition "
-                   "mentions is refused as 'not on this project's path' (intake."
-                   "_check_expected asks plan.is_trigger of the plan before the election)")
 def test_owner_election_chooses_the_path() -> None:
     led = ledger(election_pack(), "2025-09-01")
     assert views(led, "2025-09-01")["merged_submission"].state is ObligationState.WAIVED
@@ -941,10 +934,6 @@ UNCHECKED: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="engine: policies/model.py checks a period string only "
-                   "inside variants (PeriodVariant) and obligation limits: TimedPeriod.length "
-                   "and Minimum.length as plain strings are not validated, and a period whose "
-                   "`starts` is itself (or a cycle of periods) is accepted")
 @pytest.mark.parametrize(("data", "message"), [(d, m) for _, d, m in UNCHECKED],
                          ids=[name for name, _, _ in UNCHECKED])
 def test_unchecked_forms_should_be_refused_on_load(data: dict[str, Any], message: str) -> None:
@@ -961,9 +950,6 @@ def test_every_valid_example_in_this_file_loads() -> None:
     assert project("2025-01-06").policy == "lang-test"
 
 
-@pytest.mark.xfail(strict=True, reason="engine: escalation.corrections writes "
-                   "notice.fired_at.date() (the UTC date) into 撤回 … 的通知; a rung fired at "
-                   "00:00 Beijing is named by the day before")
 def test_correction_names_the_beijing_day_the_notice_was_sent() -> None:
     led = ledger(base(), "2025-09-26")
     # The escalated rung at 00:00 Beijing, as the workflow's clock gives it: in UTC.

@@ -187,10 +187,10 @@ def test_trial_and_acceptance_order(calendar: WorkCalendar) -> None:
             doc("user_report", "2025-05-26"), doc("acceptance_passed", "2025-06-03")]
     [breach] = ledger_for(PLATFORM_FIXED, calendar, docs).status(NOW).breaches
     assert breach.rule == "acceptance_after_trial"
-    # Acceptance before 初验 cannot be recorded: the unified acceptance counts from it.
-    with pytest.raises(Refused, match="preliminary_acceptance_passed"):
-        ledger_for(PLATFORM_FIXED, calendar, head).check_document(
-            doc("acceptance_passed", "2025-06-03"), TODAY)
+    # Acceptance before 初验 is out of order: recorded, and its gate flags it (DESIGN §8).
+    early = ledger_for(PLATFORM_FIXED, calendar, head)
+    assert early.check_document(doc("acceptance_passed", "2025-06-03"), TODAY) is \
+        RecordOutcome.ACCEPTED
 
 
 def test_self_evaluation_before_twelve_months_is_flagged(calendar: WorkCalendar) -> None:

@@ -265,11 +265,6 @@ def test_no_planned_completion_means_no_half_year_duty(calendar: WorkCalendar) -
     assert ledger.finished(TODAY)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: a date fact (`facts: {planned_completion_on: 2024-12-31}`) comes back from JSON — "
-    "the Temporal payload, a CSV or a JSON projects file — as the string '2024-12-31', because "
-    "FactValue = bool | float | str | date lets pydantic pick str; Schedule.event_dates only "
-    "takes a `date`, so `fact:` events (上饶 第十七条) never happen in a running workflow"))
 def test_date_fact_survives_the_workflow_boundary(calendar: WorkCalendar) -> None:
     project = DELAYED_BUILD.project.model_validate_json(DELAYED_BUILD.project.model_dump_json())
     ledger = ledger_for(Case(project, [], {}), calendar,

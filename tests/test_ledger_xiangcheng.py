@@ -183,11 +183,6 @@ def test_gates_of_the_task_book_and_the_procurement_form(calendar: WorkCalendar)
     assert ledger.status(NOW).breaches == []
 
 
-@pytest.mark.xfail(strict=True, reason="engine: intake refuses a document that fulfils a duty "
-                   "whose start event is missing ('record that first') before the gate can flag "
-                   "it: 相城 第十五条 建设单位未获得项目任务书的，不得组织项目建设 — a "
-                   "construction_started before task_book_issued should be recorded as a breach "
-                   "of construction_needs_task_book, not refused")
 def test_construction_before_the_task_book_is_a_recorded_breach(calendar: WorkCalendar) -> None:
     docs = [doc("project_application_submitted", "2025-02-14"),
             doc("construction_started", "2025-03-12"),
@@ -295,10 +290,6 @@ def test_no_application_by_the_planned_start_owes_a_report(calendar: WorkCalenda
         ObligationState.WAIVED
 
 
-@pytest.mark.xfail(strict=True, reason="engine: cancelled_by counts only a document dated on or "
-                   "before the duty's start; a 立项申请 that comes late (after the planned start) "
-                   "should still make 相城 第二十条第二款's 撤销原因 report moot — the project is "
-                   "going ahead — but the duty stays open for ever and the life never finishes")
 def test_a_late_application_makes_the_revocation_report_moot(calendar: WorkCalendar) -> None:
     proj = project("XCT-L", investment_wan=90, started_on=date(2026, 1, 12),
                    facts={"planned_start_on": date(2026, 4, 1)})
@@ -336,11 +327,6 @@ def test_pack_declares_its_facts_and_start() -> None:
     assert pack.validity_on(date(2026, 1, 1)) is None
 
 
-@pytest.mark.xfail(strict=True, reason="engine: Project.facts is dict[str, bool | float | str | "
-                   "date]; after the JSON round trip of the workflow input a date fact comes back "
-                   "as the str '2025-03-03', so fact:planned_start_on never resolves in a running "
-                   "workflow: 相城 第十条's 立项 due day is None and 第二十条第二款's report never "
-                   "starts (a 相城 life never finishes)")
 def test_date_facts_survive_the_workflow_boundary(calendar: WorkCalendar) -> None:
     wire = Project.model_validate_json(ORDINARY.project.model_dump_json())
     ledger = ledger_for(Case(wire, ORDINARY.documents, {}), calendar)

@@ -246,7 +246,7 @@ def corrections(ledger: Ledger, now: datetime) -> list[NoticeRecord]:
             level=notice.level, recipients=list(notice.recipients),
             recipient_actors=list(notice.recipient_actors), kind=NoticeKind.CORRECTION,
             withdraws=notice.key,
-            message=f"[{ledger.project.id}] 撤回 {notice.fired_at.date()} 的通知"
+            message=f"[{ledger.project.id}] 撤回 {business_date(notice.fired_at)} 的通知"
                     f"「{notice.duty_title or notice.obligation} {notice.rung}」: {reason}",
             citation=notice.citation, due_on=notice.due_on, overdue_working_days=0,
             fired_at=now, policy=notice.policy, project_name=notice.project_name,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from calendars.engine import WorkCalendar
-from policies.model import PolicyPack, ProjectFacts
+from policies.model import FactValue, PolicyPack, ProjectFacts, coerce_facts
 from workflows import escalation, intake, views
 from workflows.base import OPEN_STATES, Refused, business_date, start_of_day
 from workflows.models import (
@@ -40,12 +40,13 @@ class Ledger:
     def __init__(
         self, project: Project, pack: PolicyPack, calendar: WorkCalendar, state: LedgerState
     ) -> None:
-        self.project = project
+        self.project = project.model_copy(
+            update={"facts": coerce_facts(pack, project.facts)}) if project.facts else project
         self.pack = pack
         self._calendar = calendar
         self.state = state
         self._elections = election_documents(pack)
-        self._plans: dict[frozenset[str], Plan] = {}
+        self._plans: dict[tuple[frozenset[str], tuple[tuple[str, str], ...]], Plan] = {}
         self._cache: tuple[tuple[object, ...], list[Instance]] | None = None
 
     # ---- derived state -------------------------------------------------------------------
@@ -61,16 +62,26 @@ class Ledger:
     @property
     def plan(self) -> Plan:
         elected = frozenset(d.type for d in self.state.documents if d.type in self._elections)
-        plan = self._plans.get(elected)
+        stated = tuple(sorted((k, str(v)) for d in self.state.documents for k, v in
+                              d.facts.items()))
+        key = (elected, stated)
+        plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[elected] = Plan(self.pack, self.facts(elected))
+            plan = self._plans[key] = Plan(self.pack, self.facts(elected))
         return plan
 
     def facts(self, elected: frozenset[str] = frozenset()) -> ProjectFacts:
-        """The project's facts with the pack's declared defaults filled in."""
+        """The project's facts: the pack's declared defaults, the project record, then what
+        documents stated (the latest wins), each coerced to its declared type."""
         facts = self.project.project_facts(elected)
+        return facts.model_copy(update={"extra": self.fact_values()})
+
+    def fact_values(self) -> dict[str, FactValue]:
         defaults = {k: f.default for k, f in self.pack.facts.items() if f.default is not None}
-        return facts.model_copy(update={"extra": {**defaults, **facts.extra}})
+        stated: dict[str, FactValue] = {}
+        for doc in sorted(self.state.documents, key=lambda d: d.on):
+            stated.update(doc.facts)
+        return {**defaults, **self.project.facts, **coerce_facts(self.pack, stated)}
 
     def with_election(self, doc_type: str) -> Plan:
         """The plan as it would be once `doc_type` is recorded (an owner's election)."""
@@ -82,7 +93,8 @@ class Ledger:
 
     def schedule(self) -> Schedule:
         return Schedule(self.project, self.plan, self._calendar, self.state.documents,
-                        self.state.manual_pauses, self.state.extensions)
+                        self.state.manual_pauses, self.state.extensions,
+                        self.fact_values())
 
     def instances(self, today: date) -> list[Instance]:
         """Every instance as the facts now stand; cached until the state changes."""
@@ -127,8 +139,12 @@ class Ledger:
         """
         if inst.base_due_on is None or inst.waived:
             return 0
-        until = inst.done_on or today
+        until = inst.done_on if inst.done_on is not None and inst.done_on <= today else today
         cal = self._calendar
+        last = cal.covered_range[1]
+        until = min(until, last)  # past the calendar's years lateness cannot be counted
+        if inst.base_due_on > last:
+            return 0
         late = 0
         due = inst.base_due_on
         for granted_on, new_due in sorted(inst.extensions):

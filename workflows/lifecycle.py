@@ -109,8 +109,10 @@ class ProjectLifecycleWorkflow:
                 ledger.log(now, "finished", "all obligations are done, waived or cancelled")
             await self._sync_read_model()
             self._publish_search_attributes()
-            if finished:
+            if finished and not self._wakeup:
                 break
+            if finished:
+                continue  # a handler ran during the awaits: judge again before ending
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(

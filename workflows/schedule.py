@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
 from calendars.periods import Period, PeriodUnit, add_months, days_in_month
-from policies.model import CalendarDue, Obligation, Recurring
+from policies.model import CalendarDue, FactValue, Obligation, Recurring
 from workflows.models import DocumentArrival, Extension, ManualPause, Project
 from workflows.plan import Plan, ResolvedObligation, ResolvedRecurring
 
@@ -66,8 +66,10 @@ class Schedule:
         documents: list[DocumentArrival],
         manual_pauses: list[ManualPause],
         extensions: list[Extension],
+        facts: dict[str, FactValue] | None = None,
     ) -> None:
         self.project = project
+        self.facts = facts if facts is not None else dict(project.facts)
         self.plan = plan
         self.pack = plan.pack
         self.calendar = calendar
@@ -88,7 +90,7 @@ class Schedule:
         if event in self.pack.documents:
             return [d.on for d in self.docs(event)]
         if event.startswith("fact:"):
-            value = self.project.fact_value(event[5:])
+            value = self.facts.get(event[5:])
             return [value] if isinstance(value, date) else []
         period = self.plan.periods.get(event)
         if period is None:
@@ -163,7 +165,7 @@ class Schedule:
             if done is not None:
                 fulfilments.remove(done)
                 inst.done_on, inst.done_by = done.on, done
-            moot = next((d for c in ob.cancelled_by for d in self.docs(c) if d.on <= start), None)
+            moot = next((d for c in ob.cancelled_by for d in self.docs(c)), None)
             if moot is not None and inst.done_on is None:
                 inst.waived = (f"moot: {self.pack.documents[moot.type].title} on {moot.on} "
                                "came first")

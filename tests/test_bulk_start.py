@@ -396,7 +396,7 @@ async def test_worker_restart_mid_bulk_start_loses_and_duplicates_nothing(
     monkeypatch.setattr(operations, "start_project", start_then_pause)
     try:
         async with running_worker(client, queue, cache=False):
-            bulk = asyncio.create_task(asyncio.to_thread(main, ["start", str(path)]))
+            bulk = asyncio.create_task(asyncio.to_thread(main, [*START, str(path)]))
             await asyncio.to_thread(paused.wait)
             await status_of(client, ids[0])  # the first worker has run at least one
         resume.set()  # the other 8 start while no worker runs

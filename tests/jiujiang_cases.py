@@ -59,7 +59,6 @@ SMALL_BUILD = Case(
         doc("data_sharing_confirmed", "2026-01-20"),
         doc("security_confirmed", "2026-01-22"),
         doc("completion_acceptance_passed", "2026-02-10"),
-        doc("om_funds_applied", "2026-08-20"),
         doc("self_evaluation_filed", "2026-09-15"),
     ],
     due={
@@ -79,8 +78,6 @@ SMALL_BUILD = Case(
         "completion_application": D("2026-01-05"),
         # 12 months from 2026-02-10 → 2027-02-10: 补假 of a provisional 春节 → 2/11.
         "self_evaluation": D("2027-02-11"),
-        # 九江 35 每年8月底前: Mon 2026-08-31 (in operation since 2/10).
-        "om_funds_application@2026": D("2026-08-31"),
     },
     waived={"proposal_submission", "proposal_approval", "fsr_submission", "fsr_tech_review",
             "fsr_approval", "design_submission", "design_approval"},
@@ -107,7 +104,6 @@ MERGED_OTHER = Case(
         doc("security_confirmed", "2025-12-01"),
         doc("completion_acceptance_passed", "2025-12-15"),
         doc("self_evaluation_filed", "2026-07-01"),
-        doc("om_funds_applied", "2026-08-25"),
     ],
     due={
         # 20 wd from the launch notice 6/3: 6/4–7, (6/10 端午) 6/11–14, 17–21, 24–28, 7/1–2.
@@ -126,8 +122,6 @@ MERGED_OTHER = Case(
         "completion_application": D("2025-11-28"),
         # 12 months from 2025-12-15.
         "self_evaluation": D("2026-12-15"),
-        # 九江 35: 2025's 8/31 fell before the acceptance (not due); 2026: Mon 8/31.
-        "om_funds_application@2026": D("2026-08-31"),
     },
     # v2: the 20-wd cap of 25(三) bounds 初步设计 revisions only; this FSR revision
     # (7/10–7/22) pauses the review clocks and has no due day of its own (v1: 2024-08-07).

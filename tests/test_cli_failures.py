@@ -70,16 +70,16 @@ async def test_no_worker_is_said_by_status_and_doc(
     assert err.strip() == (f"shixian: error: no status for JJT-NOWORKER: no worker is polling "
                            f"task queue '{queue}': start one with `shixian worker` (same "
                            "TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and SHIXIAN_TASK_QUEUE)")
-    code, out, err = await _acli(capsys, "doc", "JJT-NOWORKER", "fsr_tech_review_issued",
+    code, out, err = await _acli(capsys, "doc", "JJT-NOWORKER", "tech_plan_submitted",
                                  "--on", "2026-03-20", "--wait", "2")
     assert code == 3 and out == ""
     waiting, failed = err.strip().splitlines()
     assert waiting.startswith(f"waiting: no worker is polling task queue '{queue}'")
     assert "waits up to 2s" in waiting
-    assert failed.startswith("failed: JJT-NOWORKER fsr_tech_review_issued on 2026-03-20: "
+    assert failed.startswith("failed: JJT-NOWORKER tech_plan_submitted on 2026-03-20: "
                              "not confirmed within 2s: no worker is polling")
     async with running_worker(client, queue):  # a worker comes: sending again is safe
-        code, out, err = await _acli(capsys, "doc", "JJT-NOWORKER", "fsr_tech_review_issued",
+        code, out, err = await _acli(capsys, "doc", "JJT-NOWORKER", "tech_plan_submitted",
                                      "--on", "2026-03-20")
         assert code == 0, err
         assert out.startswith(("accepted: JJT-NOWORKER", "duplicate: JJT-NOWORKER"))
@@ -97,10 +97,10 @@ async def test_a_stuck_project_does_not_stop_a_batch(
     monkeypatch.setenv("TEMPORAL_ADDRESS", client.service_client.config.target_host)
     batch = tmp_path / "inbox.jsonl"
     batch.write_text("\n".join(json.dumps(e) for e in [
-        {"project_id": "JJT-BATCH-OK", "type": "fsr_tech_review_issued", "on": "2026-03-20"},
-        {"project_id": "JJT-NO-SUCH", "type": "fsr_tech_review_issued", "on": "2026-03-20"},
-        {"project_id": "JJT-BATCH-STUCK", "type": "fsr_tech_review_issued", "on": "2026-03-20"},
-        {"project_id": "JJT-BATCH-OK", "type": "budget_submitted", "on": "2026-03-24"},
+        {"project_id": "JJT-BATCH-OK", "type": "tech_plan_submitted", "on": "2026-03-20"},
+        {"project_id": "JJT-NO-SUCH", "type": "tech_plan_submitted", "on": "2026-03-20"},
+        {"project_id": "JJT-BATCH-STUCK", "type": "tech_plan_submitted", "on": "2026-03-20"},
+        {"project_id": "JJT-BATCH-OK", "type": "fsr_tech_review_issued", "on": "2026-03-24"},
     ]) + "\n", encoding="utf-8")
     async with running_worker(client, good_queue), \
             Worker(client, task_queue=stuck_queue, workflows=[StuckLifecycle]):
@@ -115,7 +115,7 @@ async def test_a_stuck_project_does_not_stop_a_batch(
     results = [json.loads(line) for line in out.splitlines()]
     assert [r["outcome"] for r in results] == ["accepted", "refused", "failed", "accepted"]
     assert "unknown project 'JJT-NO-SUCH'" in results[1]["reason"]
-    assert results[2]["reason"].startswith("JJT-BATCH-STUCK fsr_tech_review_issued on "
+    assert results[2]["reason"].startswith("JJT-BATCH-STUCK tech_plan_submitted on "
                                            "2026-03-20: not confirmed within 3s")
     assert code == 3
     assert err.strip().splitlines()[-1] == ("4 entries: 2 accepted, 0 duplicate, 1 refused, "

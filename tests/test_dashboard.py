@@ -62,15 +62,17 @@ CASES: dict[str, tuple[dict[str, Any], list[DocumentArrival]]] = {
                     "started_on": date(2025, 5, 6)},
                    [doc("fsr_submitted", "2025-05-30"),
                     doc("fsr_tech_review_issued", "2025-06-20"),
-                    doc("fsr_approved", "2025-06-27"), doc("budget_submitted", "2025-07-15"),
+                    # budget 15 wd from 6/27 → due 7/18; submitted 7/22: 2 wd late (7/21, 22).
+                    doc("fsr_approved", "2025-06-27"), doc("budget_submitted", "2025-07-22"),
                     doc("budget_approved", "2025-08-12"), doc("contract_signed", "2025-09-10"),
                     doc("trial_run_started", "2026-03-02"),
                     doc("final_acceptance_passed", "2026-09-28"),
                     doc("completion_acceptance_applied", "2026-10-12"),
                     doc("completion_acceptance_passed", "2026-11-10")]),
     # Due today, warned 3 working days before (level 1) → amber; a hostile name and owner.
+    # (v2: the < 200万 review counts from the 技术方案报审, here the day of the notice.)
     "DASH-XSS": ({"name": XSS_NAME, "owner": XSS_OWNER, "investment_wan": 150,
-                  "started_on": date(2026, 11, 2)}, []),
+                  "started_on": date(2026, 11, 2)}, [doc("tech_plan_submitted", "2026-11-02")]),
 }
 EXPECTED_RAG = {"DASH-RED": "red", "DASH-AMBER": "amber", "DASH-GREEN": "green",
                 "DASH-XSS": "amber"}
@@ -254,17 +256,18 @@ def test_timeline_shows_bars_today_and_provisional_deadlines(server: DashboardSe
 
 def test_steps_done_late_show_how_late(server: DashboardServer,
                                        statuses: dict[str, StatusView]) -> None:
-    """DASH-RED's revision came back after its due day: the obligations table says by how
-    many working days, as `shixian status` does, instead of "—"."""
-    [late] = [o for o in statuses["DASH-RED"].obligations
+    """DASH-GREEN's budget went in 2 working days late: the obligations table says by how
+    many, as `shixian status` does, instead of "—" (v1 used DASH-RED's FSR revision, which
+    has no due day under v2: 九江 25(三)'s cap bounds 初步设计 revisions only)."""
+    [late] = [o for o in statuses["DASH-GREEN"].obligations
               if o.done_on and o.due_on and o.done_on > o.due_on]
     assert late.overdue_working_days > 0
-    page = fetch(server, "/project/DASH-RED").text
+    page = fetch(server, "/project/DASH-GREEN").text
     table = page[page.index("<h2>义务"):]
     row = table[table.index(f'data-obligation="{late.id}"'):]
     row = row[:row.index("</tr>")]
     assert f"{late.overdue_working_days}(完成时)" in row
-    data = fetch(server, "/api/project/DASH-RED.json").json()
+    data = fetch(server, "/api/project/DASH-GREEN.json").json()
     [line] = [o for o in data["obligations"] if o["obligation_id"] == late.id]
     assert line["done_late"] == late.overdue_working_days and line["state"] == "done"
 

@@ -54,15 +54,11 @@ def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
         assert views[waived].state is ObligationState.WAIVED, waived
 
 
-@pytest.mark.covers("jiujiang-2024:self_evaluation", "jiujiang-2024:om_funds_application")
-def test_small_build_is_finished_when_operation_ends(calendar: WorkCalendar) -> None:
-    """After self-evaluation the project is still in operation: 九江 35's yearly 8月底前 O&M
-    application keeps it alive until it stops running."""
+@pytest.mark.covers("jiujiang-2024:self_evaluation")
+def test_small_build_is_finished_after_self_evaluation(calendar: WorkCalendar) -> None:
     ledger = ledger_for(ALL_CASES[0], calendar)
-    assert not ledger.finished(TODAY)
-    assert ledger.stage(TODAY) == "closed"
-    ledger.add_document(doc("operation_ended", "2026-11-20"), NOW)
     assert ledger.finished(TODAY)
+    assert ledger.stage(TODAY) == "closed"
     views = {v.id: v for v in ledger.views(TODAY)}
     assert views["self_evaluation"].provisional  # 2027 is not announced yet
     assert not views["final_acceptance"].provisional

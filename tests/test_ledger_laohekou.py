@@ -82,6 +82,7 @@ def ledger_for(case: Case, calendar: WorkCalendar,
     return ledger
 
 
+@pytest.mark.covers("laohekou-2024:supervision_application", "laohekou-2024:self_evaluation")
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
 def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
     views = {v.id: v for v in ledger_for(case, calendar).views(TODAY)}
@@ -95,6 +96,27 @@ def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
     assert late == case.done_late
 
 
+@pytest.mark.covers(
+    "laohekou-2024:design_submission",
+    "laohekou-2024:ndrc_approval",
+    "laohekou-2024:tech_design_submission",
+    "laohekou-2024:tech_review",
+    "laohekou-2024:budget_review",
+    "laohekou-2024:supervisor_assignment",
+    "laohekou-2024:unified_acceptance",
+    "laohekou-2024:acceptance_report",
+    "laohekou-2024:supervisor_scoring",
+    "laohekou-2024:self_evaluation",
+    "laohekou-2024:procurement_after_approval",
+    "laohekou-2024:approval_after_ocmc_opinion",
+    "laohekou-2024:trial_after_preliminary",
+    "laohekou-2024:acceptance_after_trial",
+    "laohekou-2024:third_party_software_test",
+    "laohekou-2024:third_party_data_quality",
+    "laohekou-2024:user_report_first",
+    "laohekou-2024:payment_after_acceptance",
+    "laohekou-2024:trial_run_minimum",
+)
 def test_fixed_asset_path_runs_to_the_self_evaluation(calendar: WorkCalendar) -> None:
     ledger = ledger_for(PLATFORM_FIXED, calendar)
     status = ledger.status(NOW)
@@ -111,6 +133,11 @@ def test_fixed_asset_path_runs_to_the_self_evaluation(calendar: WorkCalendar) ->
     assert status.policy_status == "in_force" and status.policy_note is None
 
 
+@pytest.mark.covers(
+    "laohekou-2024:review_opinion",
+    "laohekou-2024:self_evaluation",
+    "laohekou-2024:procurement_after_review",
+)
 def test_service_path_window_is_open(calendar: WorkCalendar) -> None:
     ledger = ledger_for(SERVICE_PATH, calendar)
     status = ledger.status(NOW)
@@ -123,6 +150,11 @@ def test_service_path_window_is_open(calendar: WorkCalendar) -> None:
     assert ledger.escalate(NOW) == []
 
 
+@pytest.mark.covers(
+    "laohekou-2024:trial_run_minimum",
+    "laohekou-2024:third_party_software_test",
+    "laohekou-2024:payment_after_acceptance",
+)
 def test_early_acceptance_and_payment_are_recorded_breaches(calendar: WorkCalendar) -> None:
     ledger = ledger_for(PLATFORM_BREACHES, calendar)
     status = ledger.status(NOW)
@@ -142,6 +174,11 @@ def test_early_acceptance_and_payment_are_recorded_breaches(calendar: WorkCalend
     assert "third_party_data_quality" not in found
 
 
+@pytest.mark.covers(
+    "laohekou-2024:supervision_application",
+    "laohekou-2024:unified_acceptance",
+    "laohekou-2024:self_evaluation",
+)
 def test_design_consulting_is_outside_supervision_and_acceptance(calendar: WorkCalendar) -> None:
     """第十七条/第二十一条: 设计咨询、测评 services: no 统一监理, no 统一验收, no 自评价."""
     for work in ("design_consulting", "assessment"):
@@ -160,6 +197,11 @@ def test_design_consulting_is_outside_supervision_and_acceptance(calendar: WorkC
             ledger.check_document(doc("supervision_applied", "2025-09-30"), TODAY)
 
 
+@pytest.mark.covers(
+    "laohekou-2024:procurement_after_review",
+    "laohekou-2024:procurement_after_approval",
+    "laohekou-2024:approval_after_ocmc_opinion",
+)
 def test_procurement_out_of_order_breaks_the_gates(calendar: WorkCalendar) -> None:
     # Service path: an award before the budget review.
     early = [doc("review_opinion_issued", "2025-02-12"), doc("tender_awarded", "2025-03-03")]
@@ -173,6 +215,12 @@ def test_procurement_out_of_order_breaks_the_gates(calendar: WorkCalendar) -> No
     assert found == {"procurement_after_approval", "approval_after_ocmc_opinion"}
 
 
+@pytest.mark.covers(
+    "laohekou-2024:trial_after_preliminary",
+    "laohekou-2024:acceptance_after_trial",
+    "laohekou-2024:user_report_first",
+    "laohekou-2024:third_party_data_quality",
+)
 def test_trial_and_acceptance_order(calendar: WorkCalendar) -> None:
     """23(二): 初验 → trial; 23(五) user report and 23(八) data quality before acceptance."""
     head = [d for d in PLATFORM_FIXED.documents if d.on <= date(2024, 10, 15)]
@@ -193,6 +241,7 @@ def test_trial_and_acceptance_order(calendar: WorkCalendar) -> None:
         RecordOutcome.ACCEPTED
 
 
+@pytest.mark.covers("laohekou-2024:self_evaluation")
 def test_self_evaluation_before_twelve_months_is_flagged(calendar: WorkCalendar) -> None:
     docs = [*SERVICE_PATH.documents, doc("self_evaluation_filed", "2026-10-19")]
     ledger = ledger_for(SERVICE_PATH, calendar, docs)
@@ -207,6 +256,12 @@ def test_self_evaluation_before_twelve_months_is_flagged(calendar: WorkCalendar)
     assert on_day.status(NOW).breaches == [] and on_day.finished(TODAY)
 
 
+@pytest.mark.covers(
+    "laohekou-2024:warning",
+    "laohekou-2024:overdue",
+    "laohekou-2024:escalated",
+    "laohekou-2024:supervision_application",
+)
 def test_a_late_supervision_application_climbs_the_ladder(calendar: WorkCalendar) -> None:
     """Award Fri 2024-09-27, due 10/10 (Sun 9/29, 9/30, 10/8, 10/9, 10/10)."""
     head = [d for d in PLATFORM_FIXED.documents if d.on <= date(2024, 9, 27)]

@@ -67,6 +67,13 @@ def ledger_for(case: Case, calendar: WorkCalendar,
     return ledger
 
 
+@pytest.mark.covers(
+    "shangrao-2020:quarterly_progress",
+    "shangrao-2020:quarterly_progress_om",
+    "shangrao-2020:quarterly_funds",
+    "shangrao-2020:quarterly_funds_om",
+    "shangrao-2020:yearly_om_assessment",
+)
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
 def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
     ledger = ledger_for(case, calendar)
@@ -82,6 +89,16 @@ def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
     assert ledger.finished(TODAY)
 
 
+@pytest.mark.covers(
+    "shangrao-2020:overdue_half_year",
+    "shangrao-2020:overdue_report",
+    "shangrao-2020:trial_run_evaluation",
+    "shangrao-2020:preliminary_acceptance",
+    "shangrao-2020:completion_application",
+    "shangrao-2020:completion_acceptance",
+    "shangrao-2020:acceptance_archive",
+    "shangrao-2020:trial_run_minimum",
+)
 def test_delayed_build_runs_to_the_archive(calendar: WorkCalendar) -> None:
     ledger = ledger_for(DELAYED_BUILD, calendar)
     status = ledger.status(NOW)
@@ -96,6 +113,7 @@ def test_delayed_build_runs_to_the_archive(calendar: WorkCalendar) -> None:
     assert ledger.escalate(NOW) == []  # everything on time: no notice at all
 
 
+@pytest.mark.covers("shangrao-2020:overdue_half_year", "shangrao-2020:overdue_report")
 def test_overdue_half_year_report_is_open_with_no_due_day(calendar: WorkCalendar) -> None:
     """第十七条 "及时": open from planned completion + 6 months, never escalated."""
     docs = [d for d in DELAYED_BUILD.documents if d.on <= date(2025, 6, 27)]
@@ -112,6 +130,7 @@ def test_overdue_half_year_report_is_open_with_no_due_day(calendar: WorkCalendar
     assert ledger.next_wake(on) is not None  # the recurring reports still wake it
 
 
+@pytest.mark.covers("shangrao-2020:overdue_report")
 def test_completion_in_time_makes_the_overdue_report_moot(calendar: WorkCalendar) -> None:
     views = {v.id: v for v in ledger_for(SHORT_BUILD, calendar).views(TODAY)}
     report = views["overdue_report"]
@@ -126,6 +145,7 @@ def test_completion_in_time_makes_the_overdue_report_moot(calendar: WorkCalendar
         ObligationState.WAIVED
 
 
+@pytest.mark.covers("shangrao-2020:trial_run_minimum")
 def test_trial_run_shorter_than_a_month_is_a_recorded_breach(calendar: WorkCalendar) -> None:
     ledger = ledger_for(SHORT_BUILD, calendar)
     status = ledger.status(NOW)
@@ -144,6 +164,10 @@ def test_trial_run_shorter_than_a_month_is_a_recorded_breach(calendar: WorkCalen
                 if b.rule == "trial_run_minimum"]
 
 
+@pytest.mark.covers(
+    "shangrao-2020:preliminary_after_trial",
+    "shangrao-2020:completion_after_preliminary",
+)
 def test_acceptance_out_of_order_breaks_the_gates(calendar: WorkCalendar) -> None:
     """第二十条: 试运行结束 → 初验 → 竣工验收申请; out of order is recorded and flagged."""
     docs = [d for d in SHORT_BUILD.documents if d.on <= date(2025, 9, 30)] + [
@@ -164,6 +188,7 @@ def test_acceptance_out_of_order_breaks_the_gates(calendar: WorkCalendar) -> Non
     assert "初验意见" in breach.detail
 
 
+@pytest.mark.covers("shangrao-2020:change_needs_approval")
 def test_a_change_needs_its_approval_first(calendar: WorkCalendar) -> None:
     """第十五条: 经批准后才能实施."""
     base = [d for d in DELAYED_BUILD.documents if d.on <= date(2024, 4, 8)]
@@ -176,6 +201,7 @@ def test_a_change_needs_its_approval_first(calendar: WorkCalendar) -> None:
     assert (breach.rule, breach.on) == ("change_needs_approval", date(2024, 5, 20))
 
 
+@pytest.mark.covers("shangrao-2020:service_term_cap")
 def test_service_term_over_three_years_is_flagged(calendar: WorkCalendar) -> None:
     """第六条(三): 服务期限原则上不超过3年 — on the project record, or stated by a document."""
     four = Case(OM_SERVICE.project.model_copy(update={"facts": {
@@ -195,6 +221,7 @@ def test_service_term_over_three_years_is_flagged(calendar: WorkCalendar) -> Non
     assert ledger_for(bought, calendar).status(NOW).breaches == []
 
 
+@pytest.mark.covers("shangrao-2020:free_om_minimum")
 def test_free_om_under_three_years_is_flagged(calendar: WorkCalendar) -> None:
     status = ledger_for(SHORT_BUILD, calendar).status(NOW)
     assert [b.citation for b in status.breaches if b.rule == "free_om_minimum"] == \
@@ -203,6 +230,7 @@ def test_free_om_under_three_years_is_flagged(calendar: WorkCalendar) -> None:
                 if b.rule == "free_om_minimum"]  # exactly 3 years: 不低于 includes 3
 
 
+@pytest.mark.covers("shangrao-2020:yearly_om_assessment")
 def test_year_end_assessment_moves_past_new_year(calendar: WorkCalendar) -> None:
     """第二十三条 年底前: Sun 2023-12-31 → (Mon 2024-01-01 元旦) Tue 2024-01-02."""
     om = project("SR-Y", investment_wan=60, kind="service", planned_months=24,
@@ -217,12 +245,19 @@ def test_year_end_assessment_moves_past_new_year(calendar: WorkCalendar) -> None
     assert views["quarterly_funds_om@2023Q4"].due_on == date(2024, 1, 2)
 
 
+@pytest.mark.covers("shangrao-2020:quarterly_progress")
 def test_short_projects_file_no_execution_report(calendar: WorkCalendar) -> None:
     ledger = ledger_for(SHORT_BUILD, calendar)
     with pytest.raises(Refused, match="not on this project's path"):
         ledger.check_document(doc("progress_report_filed", "2025-10-09"), TODAY)
 
 
+@pytest.mark.covers(
+    "shangrao-2020:warning",
+    "shangrao-2020:overdue",
+    "shangrao-2020:escalated",
+    "shangrao-2020:quarterly_progress",
+)
 def test_a_missed_quarterly_report_climbs_the_ladder(calendar: WorkCalendar) -> None:
     """2024Q3 execution report due 10/15: warning 3 wd before, overdue at 24:00, escalated
     on the 5th working day after (shixian 运营默认 offsets)."""
@@ -243,6 +278,7 @@ def test_a_missed_quarterly_report_climbs_the_ladder(calendar: WorkCalendar) -> 
     }
 
 
+@pytest.mark.covers("shangrao-2020:termination_report")
 def test_abnormal_termination_must_be_reported(calendar: WorkCalendar) -> None:
     docs = [d for d in OM_SERVICE.documents if d.on <= date(2025, 4, 3)]
     ledger = ledger_for(OM_SERVICE, calendar, [*docs, doc("abnormally_terminated", "2025-05-12")])
@@ -253,6 +289,7 @@ def test_abnormal_termination_must_be_reported(calendar: WorkCalendar) -> None:
                                         .views(TODAY)}
 
 
+@pytest.mark.covers("shangrao-2020:overdue_report", "shangrao-2020:overdue_half_year")
 def test_no_planned_completion_means_no_half_year_duty(calendar: WorkCalendar) -> None:
     """Without 计划完工日期 shixian cannot tell 逾期半年: the duty is not on the path (and does
     not keep the project open forever)."""
@@ -265,6 +302,7 @@ def test_no_planned_completion_means_no_half_year_duty(calendar: WorkCalendar) -
     assert ledger.finished(TODAY)
 
 
+@pytest.mark.covers("shangrao-2020:overdue_half_year")
 def test_date_fact_survives_the_workflow_boundary(calendar: WorkCalendar) -> None:
     project = DELAYED_BUILD.project.model_validate_json(DELAYED_BUILD.project.model_dump_json())
     ledger = ledger_for(Case(project, [], {}), calendar,

@@ -82,6 +82,17 @@ def ledger_for(case: Case, calendar: WorkCalendar, today: date = TODAY,
     return ledger
 
 
+@pytest.mark.covers(
+    "xiangcheng-2018:project_application",
+    "xiangcheng-2018:implementation_plan",
+    "xiangcheng-2018:construction_start",
+    "xiangcheng-2018:contract_filing_procurement_office",
+    "xiangcheng-2018:contract_filing_xinxiban",
+    "xiangcheng-2018:contract_filing_finance",
+    "xiangcheng-2018:monthly_progress",
+    "xiangcheng-2018:completion_acceptance",
+    "xiangcheng-2018:revocation_report",
+)
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
 def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
     got = {v.id: v for v in ledger_for(case, calendar).views(TODAY)}
@@ -95,6 +106,11 @@ def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
     assert all(got[k].citation.startswith("相城 第") for k in got)
 
 
+@pytest.mark.covers(
+    "xiangcheng-2018:self_evaluation",
+    "xiangcheng-2018:performance_report",
+    "xiangcheng-2018:task_book",
+)
 @pytest.mark.parametrize("case", [ORDINARY, MAJOR], ids=lambda c: c.project.id)
 def test_whole_lives_end_with_the_self_evaluation(case: Case, calendar: WorkCalendar) -> None:
     ledger = ledger_for(case, calendar)
@@ -106,6 +122,7 @@ def test_whole_lives_end_with_the_self_evaluation(case: Case, calendar: WorkCale
     assert ledger.escalate(NOW) == []  # imported whole: nothing is open, nothing to say
 
 
+@pytest.mark.covers("xiangcheng-2018:self_evaluation")
 def test_self_evaluation_is_a_window_with_no_closing_day(calendar: WorkCalendar) -> None:
     """第二十九条 "投入使用一年后": open from a year after 竣工验收, no due day, no rung."""
     case = Case(MAJOR.project, [d for d in MAJOR.documents if d.type not in
@@ -122,6 +139,7 @@ def test_self_evaluation_is_a_window_with_no_closing_day(calendar: WorkCalendar)
     assert ledger.escalate(NOW) == []
 
 
+@pytest.mark.covers("xiangcheng-2018:self_evaluation")
 def test_self_evaluation_before_a_year_is_a_recorded_breach(calendar: WorkCalendar) -> None:
     docs = [d for d in ORDINARY.documents if d.type not in ("self_evaluation_filed",)]
     ledger = ledger_for(ORDINARY, calendar, docs=docs)
@@ -143,6 +161,7 @@ def test_self_evaluation_before_a_year_is_a_recorded_breach(calendar: WorkCalend
     ],
     ids=["ordinary-3m", "major-6m"],
 )
+@pytest.mark.covers("xiangcheng-2018:acceptance_after_operation")
 def test_acceptance_before_the_minimum_is_a_breach(case: Case, ends: date, early: str,
                                                    on_time: str,
                                                    calendar: WorkCalendar) -> None:
@@ -161,6 +180,10 @@ def test_acceptance_before_the_minimum_is_a_breach(case: Case, ends: date, early
             assert f"早于 {ends}" in found[0].detail
 
 
+@pytest.mark.covers(
+    "xiangcheng-2018:procurement_needs_task_book",
+    "xiangcheng-2018:procurement_form_before_procurement",
+)
 def test_gates_of_the_task_book_and_the_procurement_form(calendar: WorkCalendar) -> None:
     """第十五条 未获得项目任务书不得组织招标和建设; 第十八条 审核表 before procurement."""
     docs = [doc("project_application_submitted", "2025-02-14"),
@@ -183,6 +206,7 @@ def test_gates_of_the_task_book_and_the_procurement_form(calendar: WorkCalendar)
     assert ledger.status(NOW).breaches == []
 
 
+@pytest.mark.covers("xiangcheng-2018:construction_needs_task_book")
 def test_construction_before_the_task_book_is_a_recorded_breach(calendar: WorkCalendar) -> None:
     docs = [doc("project_application_submitted", "2025-02-14"),
             doc("construction_started", "2025-03-12"),
@@ -191,6 +215,7 @@ def test_construction_before_the_task_book_is_a_recorded_breach(calendar: WorkCa
     assert [b.rule for b in ledger.status(NOW).breaches] == ["construction_needs_task_book"]
 
 
+@pytest.mark.covers("xiangcheng-2018:secrecy_before_use")
 def test_classified_system_online_before_approval_is_a_breach(calendar: WorkCalendar) -> None:
     ledger = ledger_for(CLASSIFIED_LATE, calendar)
     [breach] = ledger.status(NOW).breaches
@@ -199,6 +224,10 @@ def test_classified_system_online_before_approval_is_a_breach(calendar: WorkCale
     assert "涉密信息系统测评通过、市保密局审批通过" in breach.detail
 
 
+@pytest.mark.covers(
+    "xiangcheng-2018:acceptance_after_review",
+    "xiangcheng-2018:payment_after_acceptance",
+)
 def test_acceptance_and_payment_gates(calendar: WorkCalendar) -> None:
     """第二十三条 审核通过后组织竣工验收; 第二十六/二十七条 payment only after acceptance."""
     docs = [d for d in ORDINARY.documents if d.type not in (
@@ -212,6 +241,7 @@ def test_acceptance_and_payment_gates(calendar: WorkCalendar) -> None:
     assert got["payment_after_acceptance"].citation == "相城 第二十六条; 第二十七条"
 
 
+@pytest.mark.covers("xiangcheng-2018:monthly_progress")
 def test_monthly_reports_escalate_the_missing_month(calendar: WorkCalendar) -> None:
     """第二十条 每月: October 2026 (due Mon 11/2) missing on 11/23 → 15 wd, 督办 rung."""
     ledger = ledger_for(CLASSIFIED_LATE, calendar)
@@ -227,6 +257,7 @@ def test_monthly_reports_escalate_the_missing_month(calendar: WorkCalendar) -> N
     assert "督办" in notices[0].message
 
 
+@pytest.mark.covers("xiangcheng-2018:monthly_progress")
 def test_a_report_on_the_last_day_counts_for_its_month(calendar: WorkCalendar) -> None:
     """A report filed on the (moved) last day fulfils that month; the next month's report is
     not fulfilled by it."""
@@ -242,6 +273,7 @@ def test_a_report_on_the_last_day_counts_for_its_month(calendar: WorkCalendar) -
     assert got["monthly_progress@2024-12"].state is ObligationState.OVERDUE
 
 
+@pytest.mark.covers("xiangcheng-2018:construction_start", "xiangcheng-2018:task_book_revoked")
 def test_not_started_within_the_year_revokes_the_task_book(calendar: WorkCalendar) -> None:
     """第二十条第二款: 任务书 2025-07-15, no 启动建设 by 2025-12-31 → revocation at 24:00; a
     contract or a start while it stands is a breach (第十五条)."""
@@ -269,6 +301,7 @@ def test_not_started_within_the_year_revokes_the_task_book(calendar: WorkCalenda
     assert not [n for n in ledger.escalate(later) if n.kind is NoticeKind.CORRECTION]
 
 
+@pytest.mark.covers("xiangcheng-2018:revocation_report")
 def test_no_application_by_the_planned_start_owes_a_report(calendar: WorkCalendar) -> None:
     """第二十条第二款 first sentence: no 立项申请 by the planned start → a report, no due day."""
     proj = project("XCT-R", investment_wan=90, started_on=date(2026, 1, 12),
@@ -290,6 +323,7 @@ def test_no_application_by_the_planned_start_owes_a_report(calendar: WorkCalenda
         ObligationState.WAIVED
 
 
+@pytest.mark.covers("xiangcheng-2018:revocation_report")
 def test_a_late_application_makes_the_revocation_report_moot(calendar: WorkCalendar) -> None:
     proj = project("XCT-L", investment_wan=90, started_on=date(2026, 1, 12),
                    facts={"planned_start_on": date(2026, 4, 1)})
@@ -300,6 +334,11 @@ def test_a_late_application_makes_the_revocation_report_moot(calendar: WorkCalen
     assert got["revocation_report"].state is ObligationState.WAIVED
 
 
+@pytest.mark.covers(
+    "xiangcheng-2018:acceptance_rectification",
+    "xiangcheng-2018:completion_rectification",
+    "xiangcheng-2018:change_approval",
+)
 def test_rectification_and_change_duties_have_no_due_day(calendar: WorkCalendar) -> None:
     """第二十三条 / 第二十七条 及时整改, 第十七条第二款 重大变更: one open duty per occurrence, no
     due day, done by the next application / approval."""
@@ -327,6 +366,7 @@ def test_pack_declares_its_facts_and_start() -> None:
     assert pack.validity_on(date(2026, 1, 1)) is None
 
 
+@pytest.mark.covers("xiangcheng-2018:project_application", "xiangcheng-2018:revocation_report")
 def test_date_facts_survive_the_workflow_boundary(calendar: WorkCalendar) -> None:
     wire = Project.model_validate_json(ORDINARY.project.model_dump_json())
     ledger = ledger_for(Case(wire, ORDINARY.documents, {}), calendar)
@@ -335,6 +375,11 @@ def test_date_facts_survive_the_workflow_boundary(calendar: WorkCalendar) -> Non
     assert got["revocation_report"].state is ObligationState.WAIVED
 
 
+@pytest.mark.covers(
+    "xiangcheng-2018:warning",
+    "xiangcheng-2018:overdue",
+    "xiangcheng-2018:escalated",
+)
 def test_ladder_on_a_contract_filing_over_national_day(calendar: WorkCalendar) -> None:
     """第十八条 7 wd from Fri 2024-09-27 → Sat 10/12 (worked). 预警 at the start of the 3rd
     working day before (10/11, 10/10, 10/9), 逾期 at 24:00 of 10/12, 督办 at the start of the

@@ -60,6 +60,20 @@ def ledger_for(case: YushanCase, calendar: WorkCalendar,
     return ledger
 
 
+@pytest.mark.covers(
+    "yushan-draft:acceptance",
+    "yushan-draft:cyber_filing_review",
+    "yushan-draft:cyber_filing_submission",
+    "yushan-draft:demand_survey",
+    "yushan-draft:ex_ante_evaluation",
+    "yushan-draft:expert_review",
+    "yushan-draft:performance_evaluation",
+    "yushan-draft:procurement",
+    "yushan-draft:project_approval",
+    "yushan-draft:resource_catalogue",
+    "yushan-draft:tech_plan_submission",
+    "yushan-draft:tech_review",
+)
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
 def test_duties_on_each_path(case: YushanCase, calendar: WorkCalendar) -> None:
     got = {v.id: v for v in ledger_for(case, calendar).views(TODAY)}
@@ -71,6 +85,12 @@ def test_duties_on_each_path(case: YushanCase, calendar: WorkCalendar) -> None:
 @pytest.mark.parametrize(("investment", "custom", "catalogue", "expected"), PATHS,
                          ids=[f"{p[0]}万{'-custom' if p[1] else ''}{'-catalogue' if p[2] else ''}"
                               for p in PATHS])
+@pytest.mark.covers(
+    "yushan-draft:demand_survey",
+    "yushan-draft:expert_review",
+    "yushan-draft:tech_plan_submission",
+    "yushan-draft:tech_review",
+)
 def test_paths_by_amount(investment: float, custom: bool, catalogue: bool, expected: set[str],
                          calendar: WorkCalendar) -> None:
     """第七条第二款 / 第八条: 50万 (含) review, 100万 (含) experts, 200万 (含) or custom survey."""
@@ -81,6 +101,20 @@ def test_paths_by_amount(investment: float, custom: bool, catalogue: bool, expec
     assert applying == expected
 
 
+@pytest.mark.covers(
+    "yushan-draft:acceptance",
+    "yushan-draft:cyber_filing_review",
+    "yushan-draft:cyber_filing_submission",
+    "yushan-draft:demand_survey",
+    "yushan-draft:ex_ante_evaluation",
+    "yushan-draft:expert_review",
+    "yushan-draft:performance_evaluation",
+    "yushan-draft:procurement",
+    "yushan-draft:project_approval",
+    "yushan-draft:resource_catalogue",
+    "yushan-draft:tech_plan_submission",
+    "yushan-draft:tech_review",
+)
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
 def test_no_duty_has_a_due_day(case: YushanCase, calendar: WorkCalendar) -> None:
     """The draft gives no project duty a time limit, and shixian invents none."""
@@ -95,6 +129,20 @@ def test_no_duty_has_a_due_day(case: YushanCase, calendar: WorkCalendar) -> None
     assert ledger.next_wake(NOW) is None
 
 
+@pytest.mark.covers(
+    "yushan-draft:acceptance",
+    "yushan-draft:cyber_filing_review",
+    "yushan-draft:cyber_filing_submission",
+    "yushan-draft:demand_survey",
+    "yushan-draft:ex_ante_evaluation",
+    "yushan-draft:expert_review",
+    "yushan-draft:performance_evaluation",
+    "yushan-draft:procurement",
+    "yushan-draft:project_approval",
+    "yushan-draft:resource_catalogue",
+    "yushan-draft:tech_plan_submission",
+    "yushan-draft:tech_review",
+)
 @pytest.mark.parametrize("case", [SMALL_SERVICE, CUSTOM_BUILD], ids=lambda c: c.project.id)
 def test_whole_lives_in_order_have_no_breach(case: YushanCase, calendar: WorkCalendar) -> None:
     ledger = ledger_for(case, calendar)
@@ -105,6 +153,14 @@ def test_whole_lives_in_order_have_no_breach(case: YushanCase, calendar: WorkCal
     assert status.policy_note is not None and "征求意见稿" in status.policy_note
 
 
+@pytest.mark.covers(
+    "yushan-draft:catalogue_before_approval",
+    "yushan-draft:procurement_after_steps",
+    "yushan-draft:om_contract_term",
+    "yushan-draft:om_fee_ratio_build",
+    "yushan-draft:use_after_acceptance",
+    "yushan-draft:acceptance_group",
+)
 def test_breaches_of_order_and_bounds(calendar: WorkCalendar) -> None:
     ledger = ledger_for(BREACHES, calendar)
     status = ledger.status(NOW)
@@ -126,6 +182,15 @@ def test_breaches_of_order_and_bounds(calendar: WorkCalendar) -> None:
         ObligationState.OPEN
 
 
+@pytest.mark.covers(
+    "yushan-draft:tech_review_after_approval",
+    "yushan-draft:expert_review_in_opinion",
+    "yushan-draft:filing_after_review",
+    "yushan-draft:filing_after_approval",
+    "yushan-draft:procurement_after_filing",
+    "yushan-draft:demand_survey_before_procurement",
+    "yushan-draft:payment_after_acceptance",
+)
 def test_gates_in_the_order_of_article_7(calendar: WorkCalendar) -> None:
     """立项 → 技术评审 (experts ≥ 100万) → 网信办备案审查 → (需求调查) → 采购; 付款 after 验收."""
     big = project("YST-G", investment_wan=150, started_on=date(2026, 3, 2))
@@ -164,6 +229,7 @@ def test_gates_in_the_order_of_article_7(calendar: WorkCalendar) -> None:
     assert [b.rule for b in ledger.status(NOW).breaches] == ["procurement_after_filing"]
 
 
+@pytest.mark.covers("yushan-draft:om_fee_ratio_service")
 def test_service_fee_is_measured_on_the_system_maintained(calendar: WorkCalendar) -> None:
     """第九条: an O&M project's fee against the 建设成本 of the system it maintains."""
     docs = [d for d in SMALL_SERVICE.documents if d.type != "contract_signed"]
@@ -178,6 +244,7 @@ def test_service_fee_is_measured_on_the_system_maintained(calendar: WorkCalendar
                    "whose start event is missing ('record that first'): 玉山 第八条第一款 "
                    "'通过县发改委审批后…提交技术性方案' — a 技术性方案 (and so a 技术评审) before "
                    "立项 should be recorded and flagged by tech_review_after_approval, not refused")
+@pytest.mark.covers("yushan-draft:tech_review_after_approval")
 def test_tech_plan_before_approval_is_a_recorded_breach(calendar: WorkCalendar) -> None:
     proj = project("YST-T", investment_wan=80, started_on=date(2026, 3, 2))
     docs = [doc("resource_catalogue_submitted", "2026-03-03"),

@@ -89,6 +89,16 @@ def check_case(case: Case, status: StatusView) -> None:
     "engine: date facts reach the workflow as strings (see test_ledger_shangrao."
     "test_date_fact_survives_the_workflow_boundary): SR-A's 逾期半年以上 report is refused as "
     "'not expected', SR-C's moot duty never starts and the workflow never finishes"))
+@pytest.mark.covers(
+    "shangrao-2020:quarterly_progress",
+    "shangrao-2020:quarterly_progress_om",
+    "shangrao-2020:quarterly_funds",
+    "shangrao-2020:quarterly_funds_om",
+    "shangrao-2020:yearly_om_assessment",
+    "shangrao-2020:overdue_report",
+    "shangrao-2020:trial_run_minimum",
+    "shangrao-2020:free_om_minimum",
+)
 async def test_shangrao_hand_worked_lives(time_skipping_env: WorkflowEnvironment) -> None:
     statuses = await run_imported(time_skipping_env, shangrao_cases.ALL_CASES)
     for case, status in zip(shangrao_cases.ALL_CASES, statuses, strict=True):
@@ -103,6 +113,15 @@ def without_planned_completion(case: Case) -> Case:
                 case.done_late, case.waived - {"overdue_report"})
 
 
+@pytest.mark.covers(
+    "shangrao-2020:quarterly_progress",
+    "shangrao-2020:quarterly_progress_om",
+    "shangrao-2020:quarterly_funds",
+    "shangrao-2020:quarterly_funds_om",
+    "shangrao-2020:yearly_om_assessment",
+    "shangrao-2020:trial_run_minimum",
+    "shangrao-2020:free_om_minimum",
+)
 async def test_shangrao_hand_worked_lives_without_the_date_fact(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
@@ -121,6 +140,13 @@ async def test_shangrao_hand_worked_lives_without_the_date_fact(
                                                            "trial_run_minimum"]
 
 
+@pytest.mark.covers(
+    "laohekou-2024:supervision_application",
+    "laohekou-2024:self_evaluation",
+    "laohekou-2024:trial_run_minimum",
+    "laohekou-2024:third_party_software_test",
+    "laohekou-2024:payment_after_acceptance",
+)
 async def test_laohekou_hand_worked_lives(time_skipping_env: WorkflowEnvironment) -> None:
     statuses = await run_imported(time_skipping_env, laohekou_cases.ALL_CASES)
     for case, status in zip(laohekou_cases.ALL_CASES, statuses, strict=True):
@@ -144,6 +170,14 @@ async def signal_on(env: WorkflowEnvironment, handle: WorkflowHandle[object, obj
     return await wait_for_documents(handle, count)
 
 
+@pytest.mark.covers(
+    "shangrao-2020:quarterly_progress",
+    "shangrao-2020:quarterly_funds",
+    "shangrao-2020:warning",
+    "shangrao-2020:overdue",
+    "shangrao-2020:escalated",
+    "shangrao-2020:acceptance_archive",
+)
 async def test_shangrao_live_build_project_reports_every_quarter(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
@@ -206,6 +240,13 @@ async def test_shangrao_live_build_project_reports_every_quarter(
     assert views[q3].done_on == q3_end + timedelta(days=3) and views[q3].on_time
 
 
+@pytest.mark.covers(
+    "laohekou-2024:supervision_application",
+    "laohekou-2024:self_evaluation",
+    "laohekou-2024:warning",
+    "laohekou-2024:overdue",
+    "laohekou-2024:escalated",
+)
 async def test_laohekou_live_project_from_award_to_self_evaluation(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:

@@ -185,7 +185,8 @@ async def test_revision_stops_the_review_clock_and_escalates_itself(
         paused = await wait_for_documents(handle, 2)
         review = {o.id: o for o in paused.obligations}["fsr_tech_review"]
         assert review.state is ObligationState.PAUSED and review.due_on is None
-        # The owner takes 40 days: the 20-wd revision limit (25(三)) escalates by itself.
+        # The owner takes 40 days. v2: 25(三)'s 20-wd cap bounds 初步设计 revisions only
+        # (tests/test_jiujiang_v2_rules.py); an FSR revision just stops the review clock.
         await env.sleep(timedelta(days=40))
         back = business_today(await env.get_current_time())
         late: StatusView = await handle.query(ProjectLifecycleWorkflow.status)
@@ -193,17 +194,13 @@ async def test_revision_stops_the_review_clock_and_escalates_itself(
                             doc("revision_resubmitted", back.isoformat()))
         resumed = await wait_for_documents(handle, 3)
         await handle.terminate("test over")
-    revision = [n.rung for n in late.notices if n.obligation == "revision_resubmission#1"]
-    assert revision == ["warning", "overdue", "escalated"]
+    assert not [n for n in late.notices if n.obligation.startswith("revision_resubmission")]
     assert not [n for n in late.notices if n.obligation == "fsr_tech_review"]
     used = cal.working_days_between(t0, asked)
     review = {o.id: o for o in resumed.obligations}["fsr_tech_review"]
     assert review.state is ObligationState.OPEN
     assert review.due_on == cal.add_working_days(back, 15 - used)
-    rev = {o.id: o for o in resumed.obligations}["revision_resubmission#1"]
-    assert rev.state is ObligationState.DONE
-    assert rev.overdue_working_days == cal.working_days_between(
-        cal.add_working_days(asked, 20), back)
+    assert not [o for o in resumed.obligations if o.id.startswith("revision_resubmission")]
 
 
 def test_cases_are_in_the_past() -> None:

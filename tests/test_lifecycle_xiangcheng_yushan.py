@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -61,6 +62,19 @@ def by_date(docs: list[object]) -> list[object]:
 DATE_FACT_RULES = {"project_application", "revocation_report"}
 
 
+@pytest.mark.covers(
+    "xiangcheng-2018:project_application",
+    "xiangcheng-2018:implementation_plan",
+    "xiangcheng-2018:construction_start",
+    "xiangcheng-2018:contract_filing_procurement_office",
+    "xiangcheng-2018:contract_filing_xinxiban",
+    "xiangcheng-2018:contract_filing_finance",
+    "xiangcheng-2018:monthly_progress",
+    "xiangcheng-2018:completion_acceptance",
+    "xiangcheng-2018:self_evaluation",
+    "xiangcheng-2018:performance_report",
+    "xiangcheng-2018:secrecy_before_use",
+)
 async def test_three_xiangcheng_lives_hand_worked(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
@@ -109,6 +123,26 @@ async def test_three_xiangcheng_lives_hand_worked(
     assert ("monthly_progress@2026-10", NoticeKind.RUNG) in kinds
 
 
+@pytest.mark.covers(
+    "yushan-draft:acceptance",
+    "yushan-draft:acceptance_group",
+    "yushan-draft:catalogue_before_approval",
+    "yushan-draft:cyber_filing_review",
+    "yushan-draft:cyber_filing_submission",
+    "yushan-draft:demand_survey",
+    "yushan-draft:ex_ante_evaluation",
+    "yushan-draft:expert_review",
+    "yushan-draft:om_contract_term",
+    "yushan-draft:om_fee_ratio_build",
+    "yushan-draft:performance_evaluation",
+    "yushan-draft:procurement",
+    "yushan-draft:procurement_after_steps",
+    "yushan-draft:project_approval",
+    "yushan-draft:resource_catalogue",
+    "yushan-draft:tech_plan_submission",
+    "yushan-draft:tech_review",
+    "yushan-draft:use_after_acceptance",
+)
 async def test_three_yushan_lives(time_skipping_env: WorkflowEnvironment) -> None:
     client = time_skipping_env.client
     queue = new_queue()

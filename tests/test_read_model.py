@@ -99,7 +99,8 @@ async def test_workflow_keeps_the_read_model_current(
     async with running_worker(client, queue):
         handle = await client.start_workflow(
             ProjectLifecycleWorkflow.run,
-            operations.prepare(proj, WorkCalendar.default(use_env=False)),
+            operations.prepare(proj, WorkCalendar.default(use_env=False),
+                               allow=frozenset({"expired"})),
             id="project-JJT-RMWF", task_queue=queue)
         final: StatusView = await handle.result()
     p, obs, evs = rows("JJT-RMWF")
@@ -123,7 +124,8 @@ async def test_list_agrees_with_status(
     async with running_worker(client, queue):
         for proj in load_projects(EXAMPLES):
             proj = proj.model_copy(update={"id": f"{proj.id}-L"})
-            await operations.start_project(client, operations.prepare(proj, cal))
+            await operations.start_project(client, operations.prepare(
+                proj, cal, allow=frozenset({"expired"})))
             ids.append(proj.id)
         statuses = {}
         for pid in ids:

@@ -40,7 +40,8 @@ def ledger(planned_months: int, reports: bool = True) -> Ledger:
                    planned_months=planned_months)
     led = Ledger(proj, pack_with_quarterly_report(), cal, LedgerState())
     now = datetime(2026, 11, 23, tzinfo=UTC)
-    for d in [doc("fsr_tech_review_issued", "2025-03-20"), doc("budget_submitted", "2025-04-10"),
+    for d in [doc("tech_plan_submitted", "2025-03-03"), doc("fsr_tech_review_issued", "2025-03-20"),
+              doc("budget_submitted", "2025-04-10"),
               doc("budget_approved", "2025-05-14"), doc("contract_signed", "2025-06-16"),
               *([doc("progress_report_filed", "2025-07-08"),
                  doc("progress_report_filed", "2025-10-15")] if reports else [])]:

@@ -462,7 +462,9 @@ class _Sender:
             outcomes, stage = await operations.record_documents(self.client, project_id, docs)
             return [(o.outcome.value, o.reason, stage) for o in outcomes]
 
-        return await self._deliver(project_id, f"{len(docs)} document(s)", len(docs), batch)
+        what = (f"{docs[0].type} on {docs[0].on}" if len(docs) == 1 else
+                f"{len(docs)} documents ({docs[0].on} to {docs[-1].on})")
+        return await self._deliver(project_id, what, len(docs), batch)
 
     async def _deliver(self, project_id: str, what: str, n: int,
                        call: Callable[[], Awaitable[list[tuple[str, str, str]]]],

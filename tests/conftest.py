@@ -187,7 +187,6 @@ KNOWN_FAILING = {
     "tests/test_language_time_skipping.py::test_backfilled_history_batch_and_line_by_line",
     "tests/test_lifecycle_dev_server.py::test_clock_stop_extension_and_termination",
     "tests/test_lifecycle_dev_server.py::test_cli_start_doc_status_for_an_imported_project",
-    "tests/test_lifecycle_shangrao_laohekou.py::test_shangrao_hand_worked_lives",
     "tests/test_lifecycle_time_skipping.py::test_live_lifecycle_over_a_year_in_seconds",
     "tests/test_lifecycle_xiangcheng_yushan.py::test_three_xiangcheng_lives_hand_worked",
     "tests/test_main_job.py::test_up_starts_server_worker_and_example_portfolio",

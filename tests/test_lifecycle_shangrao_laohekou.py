@@ -85,10 +85,6 @@ def check_case(case: Case, status: StatusView) -> None:
     assert not [n for n in status.notices if n.kind.value == "rung"]  # all in the past
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: date facts reach the workflow as strings (see test_ledger_shangrao."
-    "test_date_fact_survives_the_workflow_boundary): SR-A's 逾期半年以上 report is refused as "
-    "'not expected', SR-C's moot duty never starts and the workflow never finishes"))
 @pytest.mark.covers(
     "shangrao-2020:quarterly_progress",
     "shangrao-2020:quarterly_progress_om",

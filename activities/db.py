@@ -7,11 +7,11 @@ schema is owned by Alembic migrations (`activities/migrations`, `shixian db upgr
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -29,9 +29,14 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     make_url,
+    text,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from activities import settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -153,6 +158,8 @@ _lock = threading.Lock()
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config  # lazy: Alembic costs ~0.5 s to import
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -165,8 +172,40 @@ def upgrade(url: str | None = None) -> str:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
     return url
+
+
+def head_revision() -> str | None:
+    """The newest migration's revision id, read from the files (None if not one head)."""
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        rev = re.search(r"^revision\s*=\s*[\"']([^\"']+)", source, re.M)
+        down = re.search(r"^down_revision\s*=\s*[\"']([^\"']+)", source, re.M)
+        if rev:
+            revisions.add(rev.group(1))
+        if down:
+            downs.add(down.group(1))
+    heads = revisions - downs
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_head(eng: Engine) -> bool:
+    """Whether the schema is already at the newest migration: then a reader (`shixian
+    list`, the dashboard) skips Alembic, whose import and run cost most of a second."""
+    head = head_revision()
+    if head is None:
+        return False
+    try:
+        with eng.connect() as conn:
+            found = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except SQLAlchemyError:
+        return False
+    return list(found) == [head]
 
 
 def engine(url: str | None = None) -> Engine:
@@ -174,8 +213,10 @@ def engine(url: str | None = None) -> Engine:
     url = url or settings.database_url()
     with _lock:
         if url not in _engines:
-            upgrade(url)
-            _engines[url] = create_engine(url, pool_pre_ping=True)
+            eng = create_engine(url, pool_pre_ping=True)
+            if not at_head(eng):
+                upgrade(url)
+            _engines[url] = eng
         return _engines[url]
 
 

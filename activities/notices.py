@@ -1,4 +1,5 @@
-"""`send_notice`: one notice goes to the outbox and on to its recipients.
+"""`send_notices` (`send_notice`): the notices of one wake go to the outbox and on to their
+recipients, in one activity (one round trip and one workflow task per wake, not per notice).
 
 The outbox row is the durable record of the notice (idempotent on workflow id + notice
 key); then the recipients are resolved through the contacts file into one delivery row per
@@ -38,6 +39,16 @@ class NoticeInput:
     notice: NoticeRecord
 
 
+@dataclass
+class NoticesInput:
+    """Every notice one wake of a project's workflow raised, in the order it raised them."""
+
+    workflow_id: str
+    project_id: str
+    jurisdiction: str
+    notices: list[NoticeRecord]
+
+
 def delivery_workflow_id(workflow_id: str, notice_key: str) -> str:
     return f"delivery-{workflow_id}-{notice_key}"
 
@@ -71,6 +82,19 @@ def write_outbox(inp: NoticeInput) -> bool:
 
 @activity.defn
 async def send_notice(inp: NoticeInput) -> bool:
+    """One notice (histories recorded before `send_notices` still schedule it)."""
+    return await _send(inp)
+
+
+@activity.defn
+async def send_notices(inp: NoticesInput) -> list[bool]:
+    """Each notice in turn; a retry after a failure part-way re-sends only what is not in
+    the outbox and finds the delivery workflows already started."""
+    return [await _send(NoticeInput(inp.workflow_id, inp.project_id, inp.jurisdiction, n))
+            for n in inp.notices]
+
+
+async def _send(inp: NoticeInput) -> bool:
     """Outbox row, delivery rows, delivery workflow; True when the notice was new."""
     n = inp.notice
     new = await asyncio.to_thread(write_outbox, inp)

@@ -13,6 +13,7 @@ before it (`_pcum`). Every query is then a few list lookups — O(1), no day-by-
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 SNAPSHOT_VERSION = 1
+# Calendars built from snapshots, shared by every workflow of a worker process: a province's
+# projects carry a handful of distinct snapshots, and a calendar is immutable, so one
+# index per distinct snapshot serves them all (DESIGN §8: per-project cost).
+SHARED_CALENDARS_MAX = 64
+_shared: dict[str, WorkCalendar] = {}
 _EXCEPTION_KINDS = (DayKind.HOLIDAY, DayKind.MAKEUP_WORKDAY)
 
 
@@ -308,9 +314,23 @@ class WorkCalendar:
 
     @classmethod
     def from_snapshot(cls, snapshot: Mapping[str, Any]) -> WorkCalendar:
-        """Rebuild exactly the calendar a snapshot was taken from (for its years)."""
+        """Rebuild exactly the calendar a snapshot was taken from (for its years).
+
+        Equal snapshots give the same shared instance: the result depends only on the
+        snapshot's content (its canonical JSON), so sharing keeps workflows deterministic.
+        """
+        key = _snapshot_key(snapshot)
+        if key is not None:
+            found = _shared.get(key)
+            if found is not None:
+                return found
         years, days = _parse_snapshot(snapshot)
-        return cls(years, days)
+        calendar = cls(years, days)
+        if key is not None and cls is WorkCalendar:
+            while len(_shared) >= SHARED_CALENDARS_MAX:
+                _shared.pop(next(iter(_shared), ""), None)
+            _shared[key] = calendar
+        return calendar
 
     def merge(self, other: WorkCalendar | Mapping[str, Any]) -> WorkCalendar:
         """A new calendar where `other`'s years replace (or extend) this one's.
@@ -339,6 +359,15 @@ class WorkCalendar:
             f"WorkCalendar({self._first}–{self._last}, {len(self._exc)} exception days, "
             f"layers: {', '.join(layers)})"
         )
+
+
+def _snapshot_key(snapshot: object) -> str | None:
+    """The snapshot's canonical JSON, or None for anything that is not plain JSON data
+    (which `_parse_snapshot` then refuses with its own message)."""
+    try:
+        return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return None
 
 
 def _check_years(years: Mapping[int, Provenance | str]) -> dict[int, Provenance]:

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-
-from temporalio.service import RPCError
+from types import ModuleType
 
 from policies.errors import PolicyError
 from shixian import logs
-from shixian.commands import calendar as calendar_cmd
-from shixian.commands import codec as codec_cmd
-from shixian.commands import dashboard as dashboard_cmd
-from shixian.commands import ics as ics_cmd
-from shixian.commands import notices as notices_cmd
-from shixian.commands import policy as policy_cmd
-from shixian.commands import portfolio as portfolio_cmd
-from shixian.commands import projects as projects_cmd
-from shixian.commands import server as server_cmd
-from shixian.commands import up as up_cmd
-from shixian.commands import worker as worker_cmd
 from shixian.errors import UserError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -48,7 +37,35 @@ Run `shixian COMMAND --help` for the options of each command.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Each command group's module (shixian.commands.<module>) and the commands it registers, in
+# the order `--help` lists them. Only the module of the command being run is imported, so
+# `shixian list` does not pay for Temporal's client, the worker or the dashboard (issue #12).
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "up": ("up",),
+    "server": ("server",),
+    "worker": ("worker",),
+    "projects": ("start", "doc", "status", "clock", "extend", "terminate"),
+    "portfolio": ("list", "db"),
+    "dashboard": ("dashboard",),
+    "ics": ("ics",),
+    "notices": ("notices", "contacts"),
+    "policy": ("policy",),
+    "calendar": ("calendar",),
+    "codec": ("codec-server",),
+}
+
+
+def command_modules(argv: Sequence[str] | None) -> list[ModuleType]:
+    """The module of the command in `argv`, or every module (help, a typo, no command)."""
+    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    names = list(COMMAND_MODULES)
+    if words:
+        names = [m for m, cmds in COMMAND_MODULES.items() if words[0] in cmds] or names
+    return [importlib.import_module(f"shixian.commands.{m}") for m in names]
+
+
+def build_parser(argv: Sequence[str] | None = ()) -> argparse.ArgumentParser:
+    """The parser for `argv`'s command (all commands when `argv` names none)."""
     parser = argparse.ArgumentParser(
         prog="shixian",
         description=DESCRIPTION,
@@ -56,14 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, portfolio_cmd, dashboard_cmd,
-                   ics_cmd, notices_cmd, policy_cmd, calendar_cmd, codec_cmd):
+    for module in command_modules(argv):
         module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logs.configure()  # stderr: stdout is for results that scripts read
     handler: Handler | None = getattr(args, "handler", None)
@@ -75,16 +91,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UserError, PolicyError) as exc:  # PolicyError: the policies layer's own
         print(f"shixian: error: {exc}", file=sys.stderr)
         return 2
-    except RPCError as exc:  # the server went away or said no mid-command: one line
-        status = exc.status.name if exc.status is not None else "error"
-        message = " ".join(str(exc).split())
-        print(f"shixian: error: Temporal {status}: {message}; is the server at "
-              "TEMPORAL_ADDRESS up and are the TLS/API key settings right?", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return closed_pipe()
+    except Exception as exc:
+        rpc_error = _rpc_error_type()
+        if rpc_error is None or not isinstance(exc, rpc_error):
+            raise
+        # the server went away or said no mid-command: one line
+        code = getattr(exc, "status", None)
+        status = code.name if code is not None else "error"
+        message = " ".join(str(exc).split())
+        print(f"shixian: error: Temporal {status}: {message}; is the server at "
+              "TEMPORAL_ADDRESS up and are the TLS/API key settings right?", file=sys.stderr)
+        return 2
+
+
+def _rpc_error_type() -> type[Exception] | None:
+    """Temporal's RPCError, when the command loaded Temporal at all (importing it costs
+    ~0.3 s, which `shixian list` and friends do not need to pay)."""
+    service = sys.modules.get("temporalio.service")
+    return None if service is None else service.RPCError
 
 
 # 128 + SIGPIPE: what a shell reports for a command whose reader went away.

@@ -6,12 +6,37 @@ The default JSON converter does not round-trip `datetime.date`; pydantic's does 
 tests).
 """
 
-import dataclasses
+from __future__ import annotations
 
-from temporalio.contrib.pydantic import pydantic_data_converter
+import dataclasses
+import functools
+from typing import Any
+
+from pydantic import TypeAdapter
+from temporalio.contrib.pydantic import (
+    PydanticJSONPlainPayloadConverter,
+    PydanticPayloadConverter,
+)
 from temporalio.converter import DataConverter
 
-DATA_CONVERTER = pydantic_data_converter
+# One cache of pydantic type adapters for the whole process. The worker makes a payload
+# converter per workflow instance, and temporalio's pydantic converter keeps its adapters
+# per converter: ~130 KB of adapters per cached workflow, rebuilt for each (issue #12).
+_ADAPTERS: functools._lru_cache_wrapper[TypeAdapter[Any]] = functools.lru_cache(
+    maxsize=1024)(TypeAdapter)
+
+
+class SharedAdapterPayloadConverter(PydanticPayloadConverter):
+    """temporalio's pydantic payload converter, with the process-wide adapter cache."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for converter in self.converters.values():
+            if isinstance(converter, PydanticJSONPlainPayloadConverter):
+                converter._type_adapter = _ADAPTERS
+
+
+DATA_CONVERTER = DataConverter(payload_converter_class=SharedAdapterPayloadConverter)
 
 
 def data_converter() -> DataConverter:

@@ -22,7 +22,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.delivery import channel_queue, deliver, delivery_queue, mark_delivery
-from activities.notices import send_notice
+from activities.notices import send_notice, send_notices
 from activities.read_model import record_status
 from shixian import config
 from shixian.delivery import contacts as contacts_mod
@@ -34,7 +34,7 @@ log = structlog.get_logger("shixian.worker")
 
 # v1 stays registered: projects started before rule engine v2 replay on it, then upgrade.
 WORKFLOWS = [ProjectLifecycleWorkflow, ProjectLifecycleWorkflowV1]
-ACTIVITIES: list[Callable[..., Any]] = [send_notice, record_status]
+ACTIVITIES: list[Callable[..., Any]] = [send_notice, send_notices, record_status]
 
 
 CHANNEL_KINDS = ("email", "dingtalk", "wecom", "feishu", "webhook")

@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.db import engine, notice_outbox
-from activities.notices import NoticeInput, send_notice
+from activities.notices import NoticeInput, NoticesInput, send_notice, send_notices
 from activities.read_model import record_status
 from calendars.periods import days_in_month
 from shixian.worker_runtime import WORKFLOWS
@@ -301,6 +301,13 @@ def held_send_notice(inp: NoticeInput) -> bool:
     return send_notice(inp)
 
 
+@activity.defn(name="send_notices")
+async def held_send_notices(inp: NoticesInput) -> list[bool]:
+    """The same for the notices of one wake (workflows since `ONE_TASK_WAKE`)."""
+    await asyncio.to_thread(SENDING.wait, 60)
+    return await send_notices(inp)
+
+
 @pytest.mark.xfail(strict=True, reason="engine: ProjectLifecycleWorkflow.run checks "
                    "`finished` after awaiting send_notice without re-running escalate: a "
                    "document recorded while notices are being sent can complete the project, "
@@ -317,7 +324,7 @@ async def test_document_during_sending_still_gets_its_corrections(
                          calendar=dict(cal.snapshot(2025, t0.year + 1)))
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with Worker(env.client, task_queue=queue, workflows=WORKFLOWS,
-                          activities=[held_send_notice, record_status],
+                          activities=[held_send_notice, held_send_notices, record_status],
                           activity_executor=executor):
             handle = await env.client.start_workflow(
                 ProjectLifecycleWorkflow.run, inp, id="project-LANG-RACE", task_queue=queue)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from activities.db import upgrade
 from calendars.engine import WorkCalendar
-from shixian import config, export, operations, readmodel
+from shixian import config, export, readmodel
 from shixian.errors import UserError
 from shixian.home_check import check_not_stale_home
 from shixian.ladder import rag
@@ -42,6 +43,13 @@ EXPORT_FIELDS = ("project_id", "name", "policy", "jurisdiction", "owner", "stage
 XLSX_HEADERS = ("项目编号", "项目名称", "适用办法", "辖区", "业主单位", "阶段", "阶段名称",
                 "下一截止日", "待办事项", "责任单位", "是否逾期", "逾期工作日", "升级级别",
                 "暂定截止日", "已结束", "逾期事项")
+
+
+def today() -> date:
+    """Today in Beijing (`operations.today`, without importing Temporal's client)."""
+    from calendars.periods import SHANGHAI
+
+    return datetime.now(UTC).astimezone(SHANGHAI).date()
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,7 +94,7 @@ def export_row(r: PortfolioRow) -> list[export.Cell]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    rows = portfolio(operations.today(), WorkCalendar.default(), Filters(
+    rows = portfolio(today(), WorkCalendar.default(), Filters(
         jurisdiction=args.jurisdiction, stage=args.stage, owner=args.owner, actor=args.actor,
         overdue=args.overdue, due_within=args.due_within, min_level=args.min_level,
         provisional=args.provisional, include_finished=args.all,

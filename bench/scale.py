@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
 import statistics
 import subprocess
@@ -47,7 +49,6 @@ SAMPLE = 20
 # ---- the worker processes ------------------------------------------------------------------
 async def serve_worker(kind: str, address: str, queue: str) -> None:
     """Run in a child process: one worker until stdin closes."""
-    import contextlib
     from concurrent.futures import ThreadPoolExecutor
 
     from temporalio.client import Client
@@ -199,17 +200,16 @@ def projects_yaml(path: Path, n: int, tag: str) -> Path:
 
 
 def retiming_update() -> Any:
-    """A year's data that moves deadlines: a made-up week of holidays two weeks ahead."""
+    """A year's data that moves deadlines: made-up holidays on the next 15 working days
+    (of this year), so open working-day deadlines and due days in them move."""
     from calendars.engine import WorkCalendar
     from shixian import operations
     from workflows.models import CalendarUpdate
 
     cal = WorkCalendar.default()
-    day = operations.today() + timedelta(days=14)
-    while not cal.is_workday(day):
-        day += timedelta(days=1)
-    days = [day + timedelta(days=k) for k in range(7)]
-    days = [d for d in days if d.year == day.year and cal.is_workday(d)]
+    day = operations.today() + timedelta(days=1)
+    days = [d for d in (day + timedelta(days=k) for k in range(21))
+            if d.year == day.year and cal.is_workday(d)]
     snap = dict(cal.snapshot(day.year - 1, day.year))
     snap["days"] = sorted([*snap["days"], *([d.isoformat(), "holiday", "bench"] for d in days)])
     return CalendarUpdate(snapshot=snap, note=f"bench: {len(days)} holidays from {day}")
@@ -264,8 +264,8 @@ async def dashboard_json_seconds() -> tuple[float, int]:
 
 
 async def five_year_life() -> tuple[Any, Any]:
-    """A 九江 project (two documents, then silence) through five years on the time-skipping
-    server, and a bare workflow's history; both as WorkflowHistory."""
+    """A 九江 project's five years on the time-skipping server, and a bare workflow's
+    history; both as WorkflowHistory."""
     from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
     from temporalio.testing import WorkflowEnvironment
 
@@ -275,6 +275,7 @@ async def five_year_life() -> tuple[Any, Any]:
     from tests.jiujiang_cases import SMALL_BUILD
     from tests.lifecycle_helpers import start
     from workflows import search_attributes
+    from workflows.ledger import business_date
 
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER, test_server_existing_path=str(test_server_path()))
@@ -284,12 +285,24 @@ async def five_year_life() -> tuple[Any, Any]:
             search_attributes={k.name: k.indexed_value_type for k in search_attributes.ALL}))
         queue = new_queue()
         async with running_worker(env.client, queue):
+            # SMALL_BUILD's fourteen documents from today on, each arriving half as late
+            # again as in the case (so some duties escalate), then silence to five years.
+            t0 = business_date(await env.get_current_time())
+            first = SMALL_BUILD.project.started_on
             project = SMALL_BUILD.project.model_copy(
-                update={"id": "BENCH-5Y", "documents": SMALL_BUILD.documents[:2]})
+                update={"id": "BENCH-5Y", "started_on": t0, "documents": []})
             handle = await start(env.client, project, queue)
-            await env.sleep(timedelta(days=5 * 365))
+            for doc in sorted(SMALL_BUILD.documents, key=lambda d: d.on):
+                on = t0 + (doc.on - first) * 3 // 2
+                today = business_date(await env.get_current_time())
+                if on > today:
+                    await env.sleep(timedelta(days=(on - today).days))
+                await handle.signal("document_arrived", doc.model_copy(update={"on": on}))
+            end = t0 + timedelta(days=5 * 365)
+            await env.sleep(end - business_date(await env.get_current_time()))
             history = await handle.fetch_history()
-            await handle.terminate("bench done")
+            with contextlib.suppress(Exception):  # unless it finished (then it is over)
+                await handle.terminate("bench done")
         from temporalio.worker import Worker
 
         from bench.bare import BareTimerWorkflow
@@ -456,9 +469,14 @@ async def run(n: int, conc: int, portfolio_size: int, skip_replay: bool) -> None
                                "--allow-expired-policy"],
                               env=cli_env, capture_output=True, text=True)
         secs = time.perf_counter() - t0
-        started = sum('"started"' in line for line in done.stdout.splitlines())
-        await settle(client, workers["shixian"], [workflow_id(f"JJ-2026-001-K{k}")
-                                                  for k in range(0, n, 4)])
+        cli_ids = [json.loads(line)["workflow_id"] for line in done.stdout.splitlines()
+                   if line.startswith("{")]
+        started = len(cli_ids)
+        if done.returncode != 0:
+            print(f"  (shixian start exited {done.returncode}: {done.stderr[-500:]})",
+                  file=sys.stderr)
+        if cli_ids:
+            await settle(client, workers["shixian"], cli_ids)
         row(f"`shixian start FILE` of {n} (whole command, worker running)",
             f"{n / secs:.1f} starts/s ({started} started, exit {done.returncode})",
             f"{b['rate_conc']:.1f} ({conc} concurrent)", ratio(n / secs, b["rate_conc"]))

@@ -105,7 +105,7 @@ def prepare(project: Project, calendar: WorkCalendar, on: date | None = None,
     if problems:
         raise UserError("\n".join(problems))
     return LifecycleInput(project=project, pack=pack, calendar=snapshot,
-                          calendar_keys=config.trusted_calendar_keys())
+                          calendar_keys=config.trusted_calendar_keys(), one_task_wake=True)
 
 
 async def start_project(client: Client, inp: LifecycleInput) -> bool:
@@ -181,6 +181,11 @@ async def _execute(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> t
             return False, (f"project {project_id}'s lifecycle has ended (finished or "
                            f"terminated); see `shixian status {project_id}`")
         raise
+
+
+async def update_workflow(client: Client, wid: str, update: Any, arg: Any) -> tuple[bool, Any]:
+    """`update_project` for a workflow just listed: no describe round trip first."""
+    return await _execute(client.get_workflow_handle(wid), update, arg)
 
 
 async def run_update(client: Client, project_id: str, update: Any, arg: Any) -> tuple[bool, str]:

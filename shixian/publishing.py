@@ -9,6 +9,7 @@ changes nothing and says so.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -24,10 +25,13 @@ from calendars.model import CalendarError
 from calendars.published import PublishedYear, load_published
 from calendars.signing import load_private_key, public_key_text, sign
 from shixian.errors import UserError
-from shixian.operations import update_project
+from shixian.operations import update_workflow
 from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.models import CalendarApplied, CalendarUpdate
 
+# Updates in flight at once: each is a round trip and a workflow task, and the server and
+# worker take many at a time (bench/scale.py measures the rate).
+PUBLISH_CONCURRENCY = 16
 RUNNING = ('WorkflowType IN ("ProjectLifecycleWorkflowV2", "ProjectLifecycleWorkflow") '
            'AND ExecutionStatus = "Running"')
 
@@ -100,17 +104,25 @@ def keygen(directory: Path, name: str = "calendar-signing") -> tuple[Path, Path,
     return private, public, text
 
 
-async def apply_to_running(client: Client, update: CalendarUpdate) -> list[ProjectResult]:
-    results: list[ProjectResult] = []
-    async for wf in client.list_workflows(RUNNING):
-        project_id = wf.id.removeprefix("project-")
-        ok, value = await update_project(
-            client, project_id, ProjectLifecycleWorkflow.apply_calendar, update)
+async def apply_to_running(client: Client, update: CalendarUpdate,
+                           concurrency: int = PUBLISH_CONCURRENCY) -> list[ProjectResult]:
+    """Send `update` to every running project, `concurrency` at a time; re-running it after
+    an interruption changes nothing where the data is already in (`unchanged`)."""
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(wid: str) -> ProjectResult:
+        project_id = wid.removeprefix("project-")
+        async with slots:
+            ok, value = await update_workflow(
+                client, wid, ProjectLifecycleWorkflow.apply_calendar, update)
         if not ok:
-            results.append(ProjectResult(project_id, "refused", reason=str(value)))
-        elif isinstance(value, CalendarApplied) and value.unchanged:
-            results.append(ProjectResult(project_id, "unchanged"))
-        else:
-            assert isinstance(value, CalendarApplied)
-            results.append(ProjectResult(project_id, "applied", moved=value.moved))
+            return ProjectResult(project_id, "refused", reason=str(value))
+        assert isinstance(value, CalendarApplied)
+        if value.unchanged:
+            return ProjectResult(project_id, "unchanged")
+        return ProjectResult(project_id, "applied", moved=value.moved)
+
+    tasks = [asyncio.create_task(one(wf.id))
+             async for wf in client.list_workflows(RUNNING)]
+    results = await asyncio.gather(*tasks)
     return sorted(results, key=lambda r: r.project_id)

@@ -29,7 +29,8 @@ def lifecycle_input(project: Project) -> LifecycleInput:
     cal = calendar()
     last = min(cal.covered_years[1], project.started_on.year + 8)
     return LifecycleInput(project=project, pack=load_pack(project.policy),
-                          calendar=dict(cal.snapshot(project.started_on.year, last)))
+                          calendar=dict(cal.snapshot(project.started_on.year, last)),
+                          one_task_wake=True)
 
 
 async def start(client: Client, project: Project, task_queue: str,

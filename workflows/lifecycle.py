@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         StatusView,
         Termination,
     )
+    from workflows.shared import share_immutable
     from workflows.upgrade import UPGRADED_WORKFLOW_TYPE
 
 # Continue-as-new well before the server's 4,096-event suggestion; a multi-year life then
@@ -57,10 +58,6 @@ HISTORY_EVENTS_BEFORE_CONTINUE = 2_000
 # re-sending a bad document cannot grow the state without bound.
 REFUSAL_EVENTS_KEPT = 20
 DOCUMENT_SIGNAL = "document_arrived"
-# Histories recorded before it schedule one `send_notice` per notice and run `record_status`
-# as a regular activity; after it, one `send_notices` per wake and the read model as a
-# local activity (a marker, no task round trip): 8 events to the first timer, not ~17.
-ONE_TASK_WAKE = "one-task-wake-2026-11"
 
 NOTICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
@@ -75,6 +72,7 @@ class ProjectLifecycleWorkflow:
 
     @workflow.init
     def __init__(self, inp: LifecycleInput) -> None:
+        share_immutable(inp)  # one pack and calendar per worker process, not per project
         state = inp.carried or LedgerState(calendar=inp.calendar)
         calendar = WorkCalendar.from_snapshot(state.calendar or inp.calendar)
         self._input = inp
@@ -115,6 +113,7 @@ class ProjectLifecycleWorkflow:
                         calendar=ledger.state.calendar,
                         carried=ledger.state,
                         calendar_keys=inp.calendar_keys,
+                        one_task_wake=True,  # a new run: a new history, the new commands
                     )
                 )
             wake = ledger.next_wake(now)
@@ -128,12 +127,12 @@ class ProjectLifecycleWorkflow:
 
     async def _send_notices(self, notices: Sequence[NoticeRecord]) -> None:
         """The notices of this wake: one activity for all of them (one per notice in
-        histories recorded before `ONE_TASK_WAKE`)."""
+        inputs without `one_task_wake`: their recorded histories replay as they were)."""
         if not notices:
             return
         wid, project_id = workflow.info().workflow_id, self._input.project.id
         jurisdiction = self._input.pack.jurisdiction
-        if workflow.patched(ONE_TASK_WAKE):
+        if self._input.one_task_wake:
             await workflow.execute_activity(
                 send_notices, NoticesInput(wid, project_id, jurisdiction, list(notices)),
                 start_to_close_timeout=timedelta(seconds=30 + 5 * len(notices)),
@@ -195,7 +194,7 @@ class ProjectLifecycleWorkflow:
         if view == self._synced and state.read_model_events == state.next_seq - 1:
             return
         state.read_model_seq += 1
-        await _read_model_call()(
+        await workflow.execute_activity(
             record_status,
             ReadModelUpdate(
                 workflow_id=workflow.info().workflow_id,
@@ -440,14 +439,6 @@ class ProjectLifecycleWorkflow:
         stops at its last task, so a caller that passes no day gets that task's day)."""
         now = workflow.now()
         return self._ledger.status(now, today)
-
-
-def _read_model_call() -> Callable[..., Awaitable[object]]:
-    """Since `ONE_TASK_WAKE` the read model is a local activity: a marker, run inside the
-    workflow task, no round trip; histories recorded before it scheduled a regular one."""
-    if workflow.patched(ONE_TASK_WAKE):
-        return workflow.execute_local_activity
-    return workflow.execute_activity
 
 
 def _short(exc: Exception) -> str:

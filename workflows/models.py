@@ -210,6 +210,11 @@ class LifecycleInput(Model):
         default_factory=list, max_length=16,
         description="public keys (ed25519:<base64>) whose signature apply_calendar requires; "
                     "empty = unsigned calendar data is accepted (calendars/signing.py)")
+    one_task_wake: bool = Field(
+        default=False,
+        description="the notices of one wake in one activity (`send_notices`); False in "
+                    "inputs recorded before it existed, so their histories replay on the old "
+                    "commands (one `send_notice` per notice)")
 
 
 class RecordOutcome(StrEnum):

@@ -320,6 +320,19 @@ def dry_run_text(plan: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# Starts in flight at once from one `shixian start`: each start is one round trip, and the
+# server takes many at a time (bench/scale.py: ~2.5× the one-at-a-time rate at 16).
+START_CONCURRENCY = 16
+
+
+class _StartFailed(Exception):
+    """One start failed; carries the project so the error names its file and row."""
+
+    def __init__(self, entry: Entry, wid: str, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.entry, self.wid, self.error = entry, wid, error
+
+
 class Progress:
     """A one-line progress bar on a terminal's stderr; redrawn in place, cleared at the end."""
 
@@ -362,28 +375,53 @@ def run_start(args: argparse.Namespace) -> int:
         n = len(inputs)
         started: list[str] = []
         existed: list[str] = []
-        for i, (entry, inp) in enumerate(inputs, start=1):
-            wid = workflow_id(inp.project.id)
+        results: dict[int, bool] = {}  # input position -> started (False: it existed)
+        shown = 0  # results are printed in input order as soon as all before them are in
+        slots = asyncio.Semaphore(START_CONCURRENCY)
+
+        def show_ready() -> None:
+            nonlocal shown
+            while shown in results:
+                inp, is_new = inputs[shown][1], results[shown]
+                wid = workflow_id(inp.project.id)
+                shown += 1
+                (started if is_new else existed).append(wid)
+                if args.json:
+                    print(json.dumps({"project_id": inp.project.id, "workflow_id": wid,
+                                      "result": "started" if is_new else "exists"},
+                                     ensure_ascii=False), flush=True)
+                elif lines and is_new:
+                    print(f"[{shown}/{n}] started {wid}", flush=True)
+                elif lines:
+                    print(f"[{shown}/{n}] exists  {wid}: already started, nothing changed",
+                          flush=True)
+
+        async def start_one(i: int, entry: Entry, inp: LifecycleInput) -> None:
+            async with slots:
+                try:
+                    results[i] = await operations.start_project(client, inp)
+                except Exception as exc:
+                    raise _StartFailed(entry, workflow_id(inp.project.id), exc) from exc
+            show_ready()
             if bar is not None:
-                bar.show(i - 1, wid)
-            try:
-                is_new = await operations.start_project(client, inp)
-            except Exception as exc:  # the server went away part-way: say what is done
-                if bar is not None:
-                    bar.close()
-                raise UserError(
-                    f"{entry.where}: could not start {wid}: {exc}; {i - 1} of {n} were "
-                    "handled — re-run the same command, started projects are left as they are"
-                ) from None
-            (started if is_new else existed).append(wid)
-            if args.json:
-                print(json.dumps({"project_id": inp.project.id, "workflow_id": wid,
-                                  "result": "started" if is_new else "exists"},
-                                 ensure_ascii=False), flush=True)
-            elif lines and is_new:
-                print(f"[{i}/{n}] started {wid}", flush=True)
-            elif lines:
-                print(f"[{i}/{n}] exists  {wid}: already started, nothing changed", flush=True)
+                bar.show(len(results), workflow_id(inp.project.id))
+
+        if bar is not None:
+            bar.show(0, "")
+        tasks = [asyncio.create_task(start_one(i, entry, inp))
+                 for i, (entry, inp) in enumerate(inputs)]
+        try:
+            await asyncio.gather(*tasks)
+        except _StartFailed as failed:  # the server went away part-way: say what is done
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if bar is not None:
+                bar.close()
+            raise UserError(
+                f"{failed.entry.where}: could not start {failed.wid}: {failed.error}; "
+                f"{len(results)} of {n} were handled — re-run the same command, started "
+                "projects are left as they are") from None
         if bar is not None:
             bar.show(n, "done")
             bar.close()

@@ -1,0 +1,123 @@
+"""Per-project cost (issue #12): what the bench's figures rest on, checked as structure.
+
+Speed itself is measured by bench/scale.py, never here; these tests pin the mechanisms:
+one calendar, pack and set of type adapters per worker process, the notices of one wake in
+one activity, and a CLI that imports only the command it runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from typing import Any
+
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.notices import NoticeInput, NoticesInput, write_outbox
+from activities.read_model import record_status
+from calendars import WorkCalendar
+from calendars.engine import _parse_snapshot
+from shixian.converter import DATA_CONVERTER
+from shixian.worker_runtime import WORKFLOWS
+from tests.conftest import new_queue
+from tests.language_packs import pack, project
+from tests.lifecycle_helpers import business_today, calendar
+from tests.test_language_time_skipping import backfill_pack
+from workflows.lifecycle import ProjectLifecycleWorkflow
+from workflows.models import LifecycleInput, StatusView
+
+
+def test_equal_snapshots_share_one_calendar() -> None:
+    snapshot = dict(calendar().snapshot(2025, 2027))
+    shared = WorkCalendar.from_snapshot(snapshot)
+    assert WorkCalendar.from_snapshot(copy.deepcopy(snapshot)) is shared
+    assert shared == WorkCalendar(*_parse_snapshot(snapshot))  # what an unshared build gives
+    other = dict(calendar().snapshot(2025, 2028))
+    assert WorkCalendar.from_snapshot(other) is not shared
+    changed = copy.deepcopy(snapshot)
+    changed["days"] = [*changed["days"], ["2026-07-01", "holiday", "test"]]
+    assert WorkCalendar.from_snapshot(changed) is not shared
+    assert not WorkCalendar.from_snapshot(changed).is_workday(date(2026, 7, 1))
+    assert shared.is_workday(date(2026, 7, 1))
+
+
+def test_payload_converters_share_their_type_adapters() -> None:
+    """The worker makes one payload converter per workflow instance."""
+    a, b = DATA_CONVERTER.payload_converter_class(), DATA_CONVERTER.payload_converter_class()
+    adapters = [getattr(c, "_type_adapter", None) for p in (a, b)
+                for c in p.converters.values()]  # type: ignore[attr-defined]
+    found = [x for x in adapters if x is not None]
+    assert len(found) == 2 and found[0] is found[1]
+
+
+def test_list_and_status_import_neither_temporal_nor_alembic_to_parse() -> None:
+    code = ("import sys; from shixian.cli import build_parser; build_parser(['list']); "
+            "print(sorted(m for m in ('temporalio.client', 'alembic', 'starlette', "
+            "'shixian.worker_runtime') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+async def _events(handle: WorkflowHandle[Any, Any]) -> list[Any]:
+    return list((await handle.fetch_history()).events)
+
+
+RESTING = {EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+           EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+           EventType.EVENT_TYPE_MARKER_RECORDED}
+
+
+async def _delivered(handle: WorkflowHandle[Any, Any]) -> StatusView:
+    """The status once the first wake is over: no activity pending, the workflow waiting."""
+    import asyncio
+
+    for _ in range(600):
+        events = await _events(handle)
+        pending = (await handle.describe()).raw_description.pending_activities
+        if len(events) > 4 and events[-1].event_type in RESTING and not pending:
+            status: StatusView = await handle.query(ProjectLifecycleWorkflow.status)
+            return status
+        await asyncio.sleep(0.1)
+    raise AssertionError("the first wake did not end in 60 s")
+
+
+async def test_the_notices_of_one_wake_go_in_one_activity(dev_env: WorkflowEnvironment) -> None:
+    """A project imported long overdue: an escalation and a delay consequence at its first
+    wake, both in one `send_notices`; no `send_notice` per notice."""
+    queue = new_queue()
+    cal = calendar()
+    today = business_today(await dev_env.get_current_time())
+    proj = project("2025-09-26", policy="lang-backfill", id="SCALE-NOTICES")
+    inp = LifecycleInput(project=proj, pack=pack(backfill_pack()),
+                         calendar=dict(cal.snapshot(2025, today.year + 1)), one_task_wake=True)
+    batches: list[int] = []
+
+    @activity.defn(name="send_notices")
+    async def outbox_only(batch: NoticesInput) -> list[bool]:
+        """The outbox half of send_notices (a test pack has no contacts to plan for)."""
+        batches.append(len(batch.notices))
+        return [write_outbox(NoticeInput(batch.workflow_id, batch.project_id,
+                                         batch.jurisdiction, n)) for n in batch.notices]
+
+    async with Worker(dev_env.client, task_queue=queue, workflows=WORKFLOWS,
+                      activities=[outbox_only, record_status],
+                      activity_executor=ThreadPoolExecutor(4)):
+        handle = await dev_env.client.start_workflow(
+            ProjectLifecycleWorkflow.run, inp, id="project-SCALE-NOTICES", task_queue=queue)
+        status = await _delivered(handle)
+        events = await _events(handle)
+        await handle.terminate("test over")
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name
+                 for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+                 and e.activity_task_scheduled_event_attributes.activity_type.name
+                 != "record_status"]
+    assert len(status.notices) >= 2 and all(n.delivered for n in status.notices)
+    assert scheduled == ["send_notices"] and batches == [len(status.notices)]

@@ -22,11 +22,15 @@ import csv
 import io
 import json
 import os
+import threading
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from openpyxl import load_workbook
@@ -38,6 +42,8 @@ from activities.read_model import ReadModelUpdate, record_status
 from calendars import WorkCalendar
 from policies.loader import load_pack
 from shixian.cli import main
+from shixian.dashboard import DashboardServer, make_server
+from shixian.dashboard.browser import dump_dom, find_chromium, screenshot
 from shixian.statistics import parse_period, percentile
 from tests.jiujiang_cases import doc, project
 from workflows.ledger import Ledger
@@ -225,3 +231,55 @@ def test_periods_and_percentiles() -> None:
     assert percentile(list(range(1, 11)), 0.9) == 9
     assert percentile(list(range(1, 11)), 0.5) == 5
 
+
+
+# --- the dashboard's statistics page ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(read_model: str) -> Iterator[DashboardServer]:
+    srv = make_server("127.0.0.1", 0, calendar=WorkCalendar.default(use_env=False),
+                      today=lambda: TODAY)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+    thread.join()
+
+
+def get(srv: DashboardServer, path: str) -> tuple[int, str, str]:
+    with urllib.request.urlopen(srv.url.rstrip("/") + path) as reply:
+        return reply.status, reply.headers["Content-Type"], reply.read().decode("utf-8-sig")
+
+
+def test_page_json_and_csv_agree_with_the_command(server: DashboardServer,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    query = "?" + urlencode({"period": "2025-Q2", "actor": "市国资委"})
+    _, _, body = get(server, "/api/stats.json" + query)
+    assert json.loads(body) == stats(capsys, "--period", "2025-Q2", "--actor", "市国资委")
+    status, kind, page = get(server, "/stats?period=2025-Q2")
+    assert status == 200 and kind.startswith("text/html")
+    assert "按责任单位" in page and 'data-key="市国资委"' in page and "13 个工作日" in page
+    _, kind, sheet = get(server, "/api/stats.csv?period=2025-Q2")
+    assert kind.startswith("text/csv")
+    total = next(r for r in csv.DictReader(io.StringIO(sheet)) if r["group"] == "total")
+    assert (total["done"], total["p90_taken_wd"]) == ("6", "27")
+
+
+def test_bad_period_on_the_page_is_a_400_naming_the_forms(server: DashboardServer) -> None:
+    with pytest.raises(urllib.error.HTTPError) as err:
+        get(server, "/stats?period=2025-13")
+    assert err.value.code == 400
+    assert "2026-Q3" in err.value.read().decode()
+
+
+def test_browser_shows_the_statistics(server: DashboardServer, tmp_path: Path) -> None:
+    if find_chromium() is None:
+        pytest.skip("Chromium not installed: ./dev test installs it")
+    url = server.url.rstrip("/") + "/stats?period=2025-Q2"
+    dom = dump_dom(url)
+    assert 'data-key="市数据管理部门"' in dom and "统计分析" in dom
+    assert f'class=" rag-red" data-key="{OWNER_LATE}"' in dom  # overdue now: red
+    png = screenshot(url, tmp_path / "stats.png", 1200, 700)
+    assert png.stat().st_size > 10_000  # text and table, not a blank page

@@ -337,7 +337,7 @@ async def test_doc_file_records_a_mixed_batch(
             status = await operations.project_status(client, "BULK-DOC-001")
             assert [(d.type, str(d.on)) for d in status.documents] == [
                 ("proposal_submitted", "2026-10-15"), ("proposal_approved", "2026-10-29")]
-            assert status.stage == "proposal"
+            assert status.stage == "feasibility"  # approved: the FSR is the step now open
             # The single-document form is unchanged.
             code, out, _ = await cli(capsys, "doc", "BULK-DOC-002", "proposal_submitted",
                                      "--on", "2026-10-16")

@@ -281,7 +281,7 @@ async def test_cli_start_doc_status_for_an_imported_project(
     assert obligations["fsr_submission"]["due_on"] == "2026-11-26"
     assert obligations["fsr_submission"]["due_at"] == "2026-11-27T00:00:00+08:00"
     assert obligations["fsr_submission"]["citation"] == "九江 第二十五条(二)"
-    assert status["stage"] == "proposal"
+    assert status["stage"] == "feasibility"  # 建议书批复 in: the owner writes the FSR
     assert extend[0] == 0 and "due 2026-12-18" in extend[1]
     assert bad_extend[0] == 2 and "later than 2026-12-18" in bad_extend[2]
     assert bad_clock[0] == 2 and "no excluded time" in bad_clock[2]

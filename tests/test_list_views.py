@@ -123,8 +123,9 @@ def test_actor_filter_finds_the_bodys_own_late_duties(
 
 
 @pytest.mark.parametrize(("args", "expected"), [
-    (("--stage", "可行性研究报告审批"), {"LV-REVIEW"}),
-    (("--stage", "feasibility"), {"LV-REVIEW"}),
+    # LV-OWNER's 项目建议书 is approved: the owner is writing the FSR, the stage now open.
+    (("--stage", "可行性研究报告审批"), {"LV-REVIEW", "LV-OWNER"}),
+    (("--stage", "feasibility"), {"LV-REVIEW", "LV-OWNER"}),
     (("--jurisdiction", "九江"), {"LV-REVIEW", "LV-OWNER", "LV-NAMES", "LV-TRIAL"}),
     (("--jurisdiction", "九江市"), {"LV-REVIEW", "LV-OWNER", "LV-NAMES", "LV-TRIAL"}),
     (("--jurisdiction", "jiujiang-2024"), {"LV-REVIEW", "LV-OWNER", "LV-NAMES", "LV-TRIAL"}),

@@ -130,6 +130,14 @@ class PortfolioRow:
     duty: Duty | None = None
     late_duties: list[Duty] = field(default_factory=list)
     undelivered: int = 0  # notice deliveries failed or undeliverable (`shixian notices`)
+    terminated: str | None = None  # "<date>: <reason>" for a terminated project (已终止)
+
+    @property
+    def stage_shown(self) -> str:
+        """The stage as a person reads it: 已终止（reason） once terminated."""
+        if self.terminated:
+            return f"已终止（{self.terminated}）"
+        return self.stage_title
 
     @property
     def duty_title(self) -> str:
@@ -150,6 +158,7 @@ class PortfolioRow:
         data["late_duties"] = [d.as_dict() for d in self.late_duties]
         data["actor_name"] = self.actor_name
         data["duty_title"] = self.duty_title
+        data["stage_shown"] = self.stage_shown
         return data
 
 
@@ -230,6 +239,7 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
             duty=late[0] if late else (upcoming[0] if upcoming else None),
             late_duties=late,
             undelivered=int(undelivered.get(p["project_id"], 0)),
+            terminated=p["terminated"],
         )
         if row.finished and not f.include_finished:
             continue

@@ -52,17 +52,30 @@ POLICY_MARK = {"draft": "  [征求意见稿 draft: rules not in force]",
                "expired": "  [已过有效期 expired text]"}
 
 
+TERMINATED = "已终止"
+
+
+def termination(status: StatusView) -> str | None:
+    """"<date>: <reason>" when the project was terminated (撤销/终止), from its events."""
+    ended = [e for e in status.events if e.kind == "terminated"]
+    return f"{ended[-1].on}: {ended[-1].text}" if ended else None
+
+
 def status_text(status: StatusView, show_waived: bool = False,
                 deliveries: dict[str, str] | None = None) -> str:
     """`deliveries`: notice key → a summary of its delivery rows (`shixian notices`)."""
     level = (f"{status.escalation_level} {status.escalation_label}"
              if status.escalation_label else str(status.escalation_level))
+    ended = termination(status)
+    stage = (f"{TERMINATED} terminated {ended} (was at {status.stage} {status.stage_title})"
+             if ended else f"{status.stage} {status.stage_title}")
     head = [
         f"{status.project_id}  {status.name}  ({status.policy}, {status.jurisdiction})"
         + POLICY_MARK.get(status.policy_status, ""),
-        f"stage: {status.stage} {status.stage_title}   today: {status.today} (Beijing)   "
+        f"stage: {stage}   today: {status.today} (Beijing)   "
         f"next due: {status.next_due_on or '-'}   overdue: {'yes' if status.overdue else 'no'}"
-        f"   escalation: {level}" + ("   [finished]" if status.finished else ""),
+        f"   escalation: {level}" + ("   [finished]" if status.finished and not ended
+                                     else ""),
     ]
     if status.policy_note:
         head.append(f"policy: {status.policy_note}")

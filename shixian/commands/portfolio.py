@@ -38,10 +38,11 @@ days are recounted for today on the official calendar.
 
 EXPORT_FIELDS = ("project_id", "name", "policy", "jurisdiction", "owner", "stage",
                  "stage_title", "next_due_on", "duty_title", "actor_name", "overdue",
-                 "overdue_working_days", "escalation_level", "provisional", "finished", "late")
+                 "overdue_working_days", "escalation_level", "provisional", "finished", "late",
+                 "terminated")
 XLSX_HEADERS = ("项目编号", "项目名称", "适用办法", "辖区", "业主单位", "阶段", "阶段名称",
                 "下一截止日", "待办事项", "责任单位", "是否逾期", "逾期工作日", "升级级别",
-                "暂定截止日", "已结束", "逾期事项")
+                "暂定截止日", "已结束", "逾期事项", "已终止（日期：原因）")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -132,7 +133,7 @@ def run_list(args: argparse.Namespace) -> int:
 
     print(table(
         ["project", "name", "stage", "next due", "duty", "responsible", "late", "level"],
-        [[mark(clean(r.project_id), r), clean(r.name), clean(r.stage_title), due(r),
+        [[mark(clean(r.project_id), r), clean(r.name), clean(r.stage_shown), due(r),
           clean(r.duty_title) or "-", clean(r.actor_name) or "-", late(r),
           str(r.escalation_level)] for r in rows]))
     print(f"\n{len(rows)} project(s)" + ("; * provisional due day" if any(

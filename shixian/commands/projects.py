@@ -20,7 +20,7 @@ from shixian.client import connect, project_handle, workflow_id
 from shixian.documents_file import DocLine, load_document_lines
 from shixian.errors import UserError
 from shixian.projects_file import Entry, Problem, load_all, report
-from shixian.render import dump_json, status_text, table
+from shixian.render import dump_json, status_text, table, termination
 from workflows.ledger import Ledger
 from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.models import (
@@ -602,7 +602,8 @@ def run_status(args: argparse.Namespace) -> int:
             raise UserError(f"no status for {args.project_id}: the status query failed: "
                             f"{_one_line(exc)}") from None
         if args.json:
-            print(dump_json(status))
+            print(dump_json(status.model_dump(mode="json")
+                            | {"terminated": termination(status)}))
         else:
             print(status_text(status, args.all, delivery_summary(args.project_id)))
         return 0

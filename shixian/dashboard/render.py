@@ -90,6 +90,7 @@ tr.rag-amber td:first-child { border-left:4px solid var(--amber); }
 tr.rag-green td:first-child { border-left:4px solid var(--green); }
 .badge { display:inline-block; border-radius:3px; padding:0 5px; font-size:12px;
   border:1px solid var(--line); background:#fff; white-space:nowrap; }
+.badge.terminated { background:#495057; color:#fff; border-color:#495057; }
 .badge.provisional { border-color:#b7791f; color:#8a5a00; background:#fff8e1; }
 .badge.red { background:var(--red); color:#fff; border-color:var(--red); }
 .badge.amber { background:var(--amber); color:#fff; border-color:var(--amber); }

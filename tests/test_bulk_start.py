@@ -308,8 +308,9 @@ async def test_doc_file_records_a_mixed_batch(
             code, out, err = await cli(capsys, "doc", "--file", str(FIXTURES / "arrivals.csv"))
             assert code == 2, err
             lines = out.strip().splitlines()
+            # The stage after the whole batch: 建议书批复 (line 8) opens the FSR.
             assert lines[0] == ("line 2: accepted: BULK-DOC-001 proposal_submitted on 2026-10-15 "
-                                "(stage proposal)")
+                                "(stage feasibility)")
             assert lines[1].startswith("line 3: duplicate: BULK-DOC-001 proposal_submitted")
             assert lines[2].startswith("line 4: refused: design_approved (初步设计批复) is not "
                                        "expected")

@@ -15,7 +15,7 @@ from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateRPCTimeout
 from temporalio.service import RPCError
 
 from calendars.engine import WorkCalendar
-from shixian import liveness, operations
+from shixian import liveness, operations, restart
 from shixian.client import connect, project_handle, workflow_id
 from shixian.documents_file import DocLine, load_document_lines
 from shixian.errors import UserError
@@ -71,7 +71,10 @@ English headers (the YAML keys) or Chinese ones:
 
 Every project, row and document is checked first; every problem is listed with its file
 and row (CSV: the spreadsheet row, header = row 1), and if any is wrong nothing starts.
-Starting a project that already exists changes nothing and says so (safe to re-run).
+Starting a project that already exists changes nothing and says so (safe to re-run); if
+the file says something else, each differing field is listed, and documents the workflow
+has not recorded are named with the `shixian doc` line that records each — or re-run with
+--record-new-documents. A running project keeps the fields it started with.
 On a terminal a progress bar shows on stderr; otherwise one line per project.
 """
 
@@ -121,6 +124,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     start.add_argument("--allow-draft-policy", action="store_true",
                        help="start projects under a draft pack (征求意见稿); its rules are "
                             "marked draft everywhere")
+    start.add_argument("--record-new-documents", action="store_true",
+                       help="for a project already running, record the file's documents it "
+                            "has not recorded yet (each is accepted, a duplicate or refused)")
     start.set_defaults(handler=run_start)
 
     doc = sub.add_parser(
@@ -362,6 +368,7 @@ def run_start(args: argparse.Namespace) -> int:
         n = len(inputs)
         started: list[str] = []
         existed: list[str] = []
+        differing: list[str] = []  # shown after the progress bar
         for i, (entry, inp) in enumerate(inputs, start=1):
             wid = workflow_id(inp.project.id)
             if bar is not None:
@@ -376,23 +383,66 @@ def run_start(args: argparse.Namespace) -> int:
                     "handled — re-run the same command, started projects are left as they are"
                 ) from None
             (started if is_new else existed).append(wid)
+            again = None if is_new else await restart.check(client, wid, inp.project)
+            recorded: list[tuple[str, str, str]] = []
+            if again is not None and again.new_documents and args.record_new_documents:
+                recorded = await _Sender(client, RESTART_WAIT).send_batch(
+                    inp.project.id, again.new_documents)
             if args.json:
                 print(json.dumps({"project_id": inp.project.id, "workflow_id": wid,
-                                  "result": "started" if is_new else "exists"},
+                                  "result": "started" if is_new else "exists"}
+                                 | (again.as_dict() if again is not None else {})
+                                 | ({"recorded": [{"type": d.type, "on": d.on.isoformat(),
+                                                   "outcome": o, "reason": r}
+                                                  for d, (o, r, _) in zip(
+                                                      again.new_documents, recorded,
+                                                      strict=True)]}
+                                    if recorded and again is not None else {}),
                                  ensure_ascii=False), flush=True)
             elif lines and is_new:
                 print(f"[{i}/{n}] started {wid}", flush=True)
             elif lines:
-                print(f"[{i}/{n}] exists  {wid}: already started, nothing changed", flush=True)
+                print(f"[{i}/{n}] exists  {wid}: " + _restart_text(again, recorded),
+                      flush=True)
+            elif again is not None and not again.same:
+                differing.append(f"{wid}: " + _restart_text(again, recorded))
         if bar is not None:
             bar.show(n, "done")
             bar.close()
         if not lines and not args.json:
             print(f"{len(started)} started, {len(existed)} already existed (nothing changed)"
                   + (f": {', '.join(existed)}" if existed else ""))
+            for text in differing:
+                print(text)
         return 0
 
     return asyncio.run(main())
+
+
+RESTART_WAIT = 30.0  # seconds to wait for a worker when recording a re-start's documents
+
+
+def _restart_text(again: restart.Restart | None, recorded: list[tuple[str, str, str]]) -> str:
+    """The `exists` line: nothing changed, or what differs and what to do about it."""
+    if again is None:
+        return "already started, nothing changed (its start input could not be compared)"
+    if again.same:
+        return "already started, nothing changed (the file matches)"
+    out = ["already started; the file differs from the running project:"]
+    out += [f"    {d}" for d in again.differences]
+    if again.differences:
+        out.append("    (not applied: a running project keeps the fields it started with; "
+                   "its deadlines were counted from them)")
+    if recorded:
+        out += [f"    {o}: {d.type} on {d.on}" + (f" ({r})" if r else "")
+                for d, (o, r, _) in zip(again.new_documents, recorded, strict=True)]
+    elif again.new_documents:
+        where = ("" if again.source == "status" else
+                 " (compared with its start input: no worker answered)")
+        out.append(f"    {len(again.new_documents)} document(s) not recorded{where}; "
+                   "record them with --record-new-documents, or:")
+        out += [f"      {c}" for c in again.doc_commands()]
+    return "\n".join(out)
 
 
 def run_doc(args: argparse.Namespace) -> int:

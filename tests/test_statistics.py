@@ -21,11 +21,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import threading
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,9 +32,9 @@ from urllib.parse import urlencode
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import select
 
-from activities.db import dispose_all, engine, notice_outbox
+from activities.db import engine, notice_outbox
 from activities.notices import NoticeInput, write_outbox
 from activities.read_model import ReadModelUpdate, record_status
 from calendars import WorkCalendar
@@ -46,6 +44,7 @@ from shixian.dashboard import DashboardServer, make_server
 from shixian.dashboard.browser import dump_dom, find_chromium, screenshot
 from shixian.statistics import parse_period, percentile
 from tests.jiujiang_cases import doc, project
+from tests.own_read_model import own_read_model
 from workflows.ledger import Ledger
 from workflows.models import LedgerState
 
@@ -65,27 +64,6 @@ LIVES = {
                                  doc("design_submitted", "2025-06-05"),
                                  doc("design_approved", "2025-06-25")]),
 }
-
-
-def _own_database(base_url: str) -> Iterator[str]:
-    """A read model with only this module's projects in it."""
-    url = make_url(base_url)
-    if url.get_backend_name() == "sqlite":
-        assert url.database
-        yield str(url.set(database=str(Path(url.database).with_name(
-            f"stats-{uuid.uuid4().hex[:8]}.db"))))
-        return
-    name = f"shixian_stats_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        dispose_all()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def live(pid: str, owner: str, documents: list[Any], calendar: WorkCalendar) -> None:
@@ -111,17 +89,11 @@ def live(pid: str, owner: str, documents: list[Any], calendar: WorkCalendar) -> 
 
 @pytest.fixture(scope="module")
 def read_model() -> Iterator[str]:
-    previous = os.environ["SHIXIAN_DATABASE_URL"]
-    for url in _own_database(previous):
-        os.environ["SHIXIAN_DATABASE_URL"] = url
-        try:
-            cal = WorkCalendar.from_snapshot(
-                WorkCalendar.default(use_env=False).snapshot(2025, 2030))
-            for pid, (owner, documents) in LIVES.items():
-                live(pid, owner, documents, cal)
-            yield url
-        finally:
-            os.environ["SHIXIAN_DATABASE_URL"] = previous
+    with own_read_model("stats") as url:
+        cal = WorkCalendar.from_snapshot(WorkCalendar.default(use_env=False).snapshot(2025, 2030))
+        for pid, (owner, documents) in LIVES.items():
+            live(pid, owner, documents, cal)
+        yield url
 
 
 @pytest.fixture(autouse=True)

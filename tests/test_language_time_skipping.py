@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle

@@ -166,10 +166,16 @@ class Schedule:
                 fulfilments.remove(done)
                 inst.done_on, inst.done_by = done.on, done
             moot = next((d for c in ob.cancelled_by for d in self.docs(c)), None)
-            if moot is not None and inst.done_on is None:
-                inst.waived = (f"moot: {self.pack.documents[moot.type].title} on {moot.on} "
-                               "came first")
             self._fill_due(inst, ob, start, res.limit)
+            if moot is not None and inst.done_on is None:
+                title = self.pack.documents[moot.type].title
+                if inst.due_on is None or moot.on <= inst.due_on:
+                    inst.waived = f"moot: {title} on {moot.on} came first"
+                else:
+                    # Too late to be moot: the duty lapses on that day, and the lateness
+                    # until then (and the notices it caused) stands.
+                    inst.done_on, inst.done_by = moot.on, moot
+                    inst.note = f"lapsed: {title} on {moot.on}, after the due day {inst.due_on}"
             out.append(inst)
         return out
 

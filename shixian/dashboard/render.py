@@ -150,7 +150,7 @@ SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SCRIPT.encode()).diges
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                   trim_blocks=False, keep_trailing_newline=True)
 ENV.filters["day"] = lambda d: _day(d)
-# Notice delivery (shixian/delivery): each (recipient, channel) with its state.
+# Notice delivery (delivery): each (recipient, channel) with its state.
 ENV.globals["delivery_text"] = {"sent": "已送达", "pending": "发送中", "delayed": "免打扰延后",
                                 "failed": "发送失败", "undeliverable": "无法送达",
                                 "rerouted": "已改投", "withdrawn": "已撤回"}

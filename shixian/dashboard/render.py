@@ -196,11 +196,11 @@ def _rung_title(r: PortfolioRow) -> str:
 
 
 def legend(view: PortfolioView) -> list[dict[str, str]]:
-    """The colours as the ladders in view define them: amber below the top rung, red at it."""
+    """The colours as the ladders in view define them: red from the first red rung."""
     out = []
-    tops = [look for look in view.rungs if look.top]
-    if tops:
-        names = "、".join(f"{t.label}(级别 ≥ {t.level})" for t in tops)
+    reds = [look for look in view.rungs if look.colour == "red"]
+    if reds:
+        names = "、".join(f"{t.label}(级别 ≥ {t.level})" for t in reds)
         out.append({"colour": "red", "text": f"红:逾期且已{names}"})
     out.append({"colour": "amber", "text": "黄:逾期,或临近截止已预警"})
     return out

@@ -252,6 +252,6 @@ def test_browser_shows_the_statistics(server: DashboardServer, tmp_path: Path) -
     url = server.url.rstrip("/") + "/stats?period=2025-Q2"
     dom = dump_dom(url)
     assert 'data-key="市数据管理部门"' in dom and "统计分析" in dom
-    assert f'class=" rag-red" data-key="{OWNER_LATE}"' in dom  # overdue now: red
+    assert f'class="rag-red" data-key="{OWNER_LATE}"' in dom  # overdue now: red
     png = screenshot(url, tmp_path / "stats.png", 1200, 700)
     assert png.stat().st_size > 10_000  # text and table, not a blank page

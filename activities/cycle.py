@@ -64,7 +64,6 @@ class CycleDue(Model):
     provisional: bool  # counted over days the State Council has not announced
     no_limit: str | None
     citation: str
-    interpretation: str | None
     validity: str | None  # 征求意见稿 / 已过有效期 / 尚未施行, else None
     reminders: list[ReminderPlan]
 
@@ -139,7 +138,7 @@ def year_plan(pack: PolicyPack, year: int, calendar: WorkCalendar) -> CycleYear:
             actor=cyc.actor, actor_name=pack.actors[cyc.actor], year=year,
             opens_on=cyc.opens.in_year(year) if cyc.opens else None, nominal_on=nominal,
             due_on=due_on, provisional=provisional, no_limit=cyc.no_limit,
-            citation=cyc.citation, interpretation=cyc.interpretation,
+            citation=cyc.citation,
             validity=validity(pack, due_on or date(year, 12, 31)), reminders=reminders))
     return CycleYear(policy=pack.id, jurisdiction=pack.jurisdiction, year=year, dues=dues)
 

@@ -19,6 +19,7 @@ from temporalio import activity
 
 from activities.db import engine, notice_outbox
 from calendars.engine import WorkCalendar
+from calendars.loader import published_dirs
 from calendars.model import Provenance
 from calendars.periods import SHANGHAI
 from policies.loader import load_pack
@@ -162,23 +163,30 @@ def reminder_notice(due: CycleDue, reminder: ReminderPlan, now: datetime, *,
         actor=due.actor, actor_name=due.actor_name)
 
 
-# ---- the calendar, once per worker process and again when a year is published ----------------
-_CALENDAR: tuple[float, WorkCalendar] | None = None
-CALENDAR_TTL = 3600.0  # seconds: a year published on disk is seen within the hour
+# ---- the calendar: built once, rebuilt when a published year appears or changes -------------
+_CALENDAR: tuple[tuple[tuple[str, int], ...], WorkCalendar] | None = None
 
 
-def current_calendar(now: float) -> WorkCalendar:
+def _published_signature() -> tuple[tuple[str, int], ...]:
+    """Every published-year file the default calendar would read, with its mtime."""
+    return tuple((str(f), f.stat().st_mtime_ns) for d in published_dirs() if d.is_dir()
+                 for f in sorted([*d.glob("*.yaml"), *d.glob("*.yml")]))
+
+
+def current_calendar() -> WorkCalendar:
+    """The worker's calendar; a year `shixian calendar publish` installed since the last
+    plan (or a file in SHIXIAN_CALENDAR_DIR) is in the next plan."""
     global _CALENDAR
-    if _CALENDAR is None or now - _CALENDAR[0] > CALENDAR_TTL:
-        _CALENDAR = (now, WorkCalendar.default())
+    signature = _published_signature()
+    if _CALENDAR is None or _CALENDAR[0] != signature:
+        _CALENDAR = (signature, WorkCalendar.default())
     return _CALENDAR[1]
 
 
 @activity.defn
 async def plan_cycle_year(inp: PlanInput) -> CycleYear:
     """One year of a jurisdiction's cycles, from the shipped pack and today's calendar."""
-    loop = asyncio.get_running_loop()
-    calendar = await asyncio.to_thread(current_calendar, loop.time())
+    calendar = await asyncio.to_thread(current_calendar)
     return year_plan(load_pack(inp.policy), inp.year, calendar)
 
 

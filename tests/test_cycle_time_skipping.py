@@ -13,6 +13,7 @@ import json
 import os
 from collections import Counter
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ from temporalio.worker import Replayer
 
 from activities.cycle import cycle_workflow_id, year_plan
 from activities.db import engine, notice_outbox
+from calendars import WorkCalendar
+from calendars.loader import ENV_VAR
 from calendars.periods import SHANGHAI
 from policies.loader import load_pack
 from shixian.cli import main
@@ -32,6 +35,8 @@ from shixian.worker_runtime import WORKFLOWS
 from tests.conftest import HISTORIES, new_queue, running_worker
 from tests.lifecycle_helpers import business_today, calendar
 from workflows.cycle import CycleInput, CycleState, JurisdictionCycleWorkflow
+
+FIXTURES = Path(__file__).parent / "fixtures" / "calendars"  # fixture-2027.yaml: not official
 
 
 async def chain_histories(client: Client, workflow_id: str, first_run: str
@@ -177,3 +182,54 @@ async def test_registered_late_in_the_year_skips_what_is_past_and_sends_what_is_
             notice_outbox.c.workflow_id == wid)).scalars().all()
     assert messages and all(m.startswith("【已过有效期 2026-05-23】九江市年度工作提醒")
                             for m in messages)
+
+
+async def test_a_year_published_after_the_plan_moves_the_reminders(
+    time_skipping_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """上饶 2027 is planned on the provisional calendar; then the 2027 arrangement is
+    published (the test fixture: 国庆 10/1–10/7, Sat 10/9 worked). The re-plan before the
+    autumn moves the 10月上旬 review's reminders to the published working days."""
+    env = time_skipping_env
+    client = env.client
+    queue = new_queue()
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    pack = load_pack("shangrao-2020")
+    published = WorkCalendar.default([FIXTURES], use_env=False)
+
+    def review_days(cal: WorkCalendar) -> dict[str, date]:
+        d = next(d for d in year_plan(pack, 2027, cal).dues if d.cycle == "centralised_review")
+        return {r.key: r.on for r in d.reminders}
+
+    # Provisional (no 2027 notice): Sun 10/10 → Mon 10/11; 国庆 10/1–10/3 with 补假 10/4–10/5.
+    # 5wd before 10/11: 10/8 1, 10/7 2, 10/6 3, 9/30 4, 9/29 5 → Wed 9/29.
+    # Published fixture: 国庆 10/1–10/7 off, Sat 10/9 and Sun 9/26 worked; 中秋 9/15 off.
+    # 5wd before 10/11: Sat 10/9 1, Fri 10/8 2, 9/30 3, 9/29 4, 9/28 5 → Tue 9/28.
+    assert review_days(calendar())["cycle:centralised_review:2027:5wd"] == date(2027, 9, 29)
+    assert review_days(published)["cycle:centralised_review:2027:5wd"] == date(2027, 9, 28)
+    wid = cycle_workflow_id("shangrao-2020") + "-published"
+    async with running_worker(client, queue):
+        handle = await client.start_workflow(
+            JurisdictionCycleWorkflow.run,
+            CycleInput(policy="shangrao-2020", year=2027, last_year=2027),
+            id=wid, task_queue=queue)
+        for _ in range(200):  # the first plan, on the provisional calendar
+            state: CycleState | None = await handle.query(JurisdictionCycleWorkflow.state)
+            if state is not None and state.plan is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert state is not None and state.plan is not None
+        monkeypatch.setenv(ENV_VAR, str(FIXTURES))  # what `calendar publish` installs
+        await handle.result()
+        assert handle.result_run_id is not None
+        histories = await chain_histories(client, wid, handle.result_run_id)
+    fired = {}
+    for event in histories[0].events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and \
+                event.activity_task_scheduled_event_attributes.activity_type.name == \
+                "send_notice":
+            notice = json.loads(event.activity_task_scheduled_event_attributes.input
+                                .payloads[0].data)["notice"]
+            fired[notice["key"]] = notice["fired_at"][:10]
+    expected = review_days(published)
+    assert {k: fired[k] for k in expected} == {k: v.isoformat() for k, v in expected.items()}

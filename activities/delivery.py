@@ -20,6 +20,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.db import engine, notice_deliveries
+from policies.errors import PolicyError
 from policies.loader import load_pack
 from shixian.delivery import contacts as contacts_mod
 from shixian.delivery import mailbox
@@ -113,7 +114,7 @@ def _actor_label(notice: NoticeRecord, actor: str, index: int) -> str:
         return notice.actor_name
     try:
         names = load_pack(notice.policy).actors if notice.policy else {}
-    except UserError:  # a pack this worker does not ship: fall back to the notice
+    except (UserError, PolicyError):  # a pack this worker does not ship: fall back to the notice
         names = {}
     if actor in names:
         return names[actor]

@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
@@ -24,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.db import engine, notice_outbox
-from activities.notices import NoticeInput, send_notice
+from activities.notices import NoticeInput, write_outbox
 from activities.read_model import record_status
 from calendars.periods import days_in_month
 from shixian.worker_runtime import WORKFLOWS
@@ -266,7 +265,10 @@ async def test_backfilled_history_batch_and_line_by_line(
         ("funding_at_risk", "consequence"), ("plan_submission", "escalated")]
     # After the plan: its escalation is withdrawn; the approval is now a year late.
     assert ("plan_approval", "escalated") in {(n.obligation, n.rung) for n in one.notices}
-    assert "consequence:funding_at_risk" not in withdrawn(one)  # the approval still late
+    # The total still passes 10 wd (the approval is late), but its number was wrong: 280
+    # counted the plan's lateness. That notice is corrected with the true number and sent
+    # again under a new key.
+    assert "consequence:funding_at_risk" in withdrawn(one)
     for final in (final_lines, final_batch):
         views = {o.id: o for o in final.obligations}
         assert (views["plan_submission"].on_time, views["plan_approval"].on_time) == (
@@ -277,13 +279,14 @@ async def test_backfilled_history_batch_and_line_by_line(
     wrong = [n for n in final_lines.notices if n.kind is not NoticeKind.CORRECTION]
     assert {n.key for n in wrong} == withdrawn(final_lines) == {
         "plan_submission:escalated@2025-10-10", "consequence:funding_at_risk",
-        "plan_approval:escalated@2025-10-22"}
+        "consequence:funding_at_risk#2", "plan_approval:escalated@2025-10-22"}
     messages = {n.withdraws: n.message for n in final_lines.notices if n.withdraws}
     assert messages["plan_submission:escalated@2025-10-10"].endswith(
         "依据实施方案报送（测报〔2025〕9号），该事项已于 2025-10-09 按时完成")
     assert messages["plan_approval:escalated@2025-10-22"].endswith(
         "依据实施方案批复（测批〔2025〕4号），该事项已于 2025-10-24 完成（逾期 2 个工作日）")
-    assert "累计延后 2 个工作日，未达 10wd" in messages["consequence:funding_at_risk"]
+    assert "而非 280 个工作日" in messages["consequence:funding_at_risk"]
+    assert "累计延后 2 个工作日，未达 10wd" in messages["consequence:funding_at_risk#2"]
     with engine().connect() as conn:
         rows = conn.execute(select(notice_outbox.c.notice_key)
                             .where(notice_outbox.c.workflow_id == lines.id)).scalars().all()
@@ -298,13 +301,9 @@ SENDING.set()
 def held_send_notice(inp: NoticeInput) -> bool:
     """The real outbox writer, held while the test records a document mid-send."""
     SENDING.wait(timeout=60)
-    return send_notice(inp)
+    return write_outbox(inp)
 
 
-@pytest.mark.xfail(strict=True, reason="engine: ProjectLifecycleWorkflow.run checks "
-                   "`finished` after awaiting send_notice without re-running escalate: a "
-                   "document recorded while notices are being sent can complete the project, "
-                   "and the corrections it calls for are never sent")
 async def test_document_during_sending_still_gets_its_corrections(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
@@ -335,6 +334,9 @@ async def test_document_during_sending_still_gets_its_corrections(
             finally:
                 SENDING.set()
             final: StatusView = await handle.result()
-    assert withdrawn(final) == {"plan_submission:escalated@2025-10-10",
-                                "consequence:funding_at_risk",
-                                "plan_approval:escalated@2025-10-22"}
+    # Every notice sent is wrong once both documents are known, and each is withdrawn
+    # (the total's notice may have been re-sent under #2 with a corrected number).
+    wrong = {n.key for n in final.notices if n.kind is not NoticeKind.CORRECTION}
+    assert withdrawn(final) == wrong
+    assert {"plan_submission:escalated@2025-10-10", "consequence:funding_at_risk",
+            "plan_approval:escalated@2025-10-22"} <= wrong

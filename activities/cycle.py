@@ -19,7 +19,6 @@ from temporalio import activity
 
 from activities.db import engine, notice_outbox
 from calendars.engine import WorkCalendar
-from calendars.loader import published_dirs
 from calendars.model import Provenance
 from calendars.periods import SHANGHAI
 from policies.loader import load_pack
@@ -169,6 +168,8 @@ _CALENDAR: tuple[tuple[tuple[str, int], ...], WorkCalendar] | None = None
 
 def _published_signature() -> tuple[tuple[str, int], ...]:
     """Every published-year file the default calendar would read, with its mtime."""
+    from calendars.loader import published_dirs  # lazy: workflow sandboxes import this module
+
     return tuple((str(f), f.stat().st_mtime_ns) for d in published_dirs() if d.is_dir()
                  for f in sorted([*d.glob("*.yaml"), *d.glob("*.yml")]))
 

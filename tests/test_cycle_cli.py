@@ -59,6 +59,8 @@ async def test_register_then_list_json_on_the_dev_server(
         assert (plan["due_on"], plan["actor_name"], plan["citation"]) == (
             "2026-09-30", "县有关单位", "玉山 第六条第一款")
         assert [r["on"] for r in plan["reminders"]] == ["2026-09-09", "2026-09-22"]
+        # Registered today (after 2026-09-30 in any real run): those were never sent.
+        assert [r["state"] for r in plan["reminders"]] == ["missed", "missed"]
         code, out = await cli("cycle", "list", "--jurisdiction", "相城", "--json")
         annual = json.loads(out)[0]
         assert (annual["due_on"], annual["reminders"]) == (None, [])

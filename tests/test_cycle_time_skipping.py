@@ -132,6 +132,7 @@ async def test_three_years_of_shangrao_reminders_exactly_once_across_a_restart(
     listed: list[dict[str, Any]] = json.loads(out)
     review = next(r for r in listed if r["cycle"] == "centralised_review")
     assert review["reminded"] is True and review["registered"] is None
+    assert {r["state"] for r in review["reminders"]} == {"sent"}
     assert all(r["sent_at"] and r["sent_at"].startswith(f"{r['on']}T09:00")
                for r in review["reminders"])
     assert [r["cycle"] for r in listed if r["due_on"] is None] == [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from temporalio.client import Client
@@ -108,21 +108,26 @@ def rows(selected: list[PolicyPack], year: int, registered: dict[str, bool | Non
          ) -> list[dict[str, Any]]:
     """One dict per yearly duty: the plan, with each reminder's sending time from the outbox."""
     calendar = WorkCalendar.default()
+    today = operations.today()
     out: list[dict[str, Any]] = []
     for pack in selected:
         sent = sent_reminders(pack.id, year)
         for due in year_plan(pack, year, calendar).dues:
-            out.append(_row(due, sent, pack, registered.get(pack.id)))
+            out.append(_row(due, sent, pack, registered.get(pack.id), today))
     out.sort(key=lambda r: (r["due_on"] is None, r["due_on"] or "", r["policy"], r["cycle"]))
     return out
 
 
-def _row(due: CycleDue, sent: dict[str, datetime], pack: PolicyPack, registered: bool | None
-         ) -> dict[str, Any]:
+def _row(due: CycleDue, sent: dict[str, datetime], pack: PolicyPack, registered: bool | None,
+         today: date) -> dict[str, Any]:
+    """`state` of a reminder: sent (the outbox has it), pending (its due day is still to
+    come), or missed (the due day passed with no reminder: the workflow was not running)."""
     reminders = [{
         "key": r.key, "before": r.before, "on": r.on.isoformat(), "notify": r.notify,
         "recipients": r.recipients,
-        "sent_at": _beijing(sent[r.key]) if r.key in sent else None} for r in due.reminders]
+        "sent_at": _beijing(sent[r.key]) if r.key in sent else None,
+        "state": "sent" if r.key in sent else "pending" if due.due_on and due.due_on >= today
+        else "missed"} for r in due.reminders]
     return {
         "id": f"{due.policy}:{due.cycle}", "policy": due.policy, "cycle": due.cycle,
         "jurisdiction": due.jurisdiction, "year": due.year, "title": due.title,
@@ -171,7 +176,8 @@ def _registered(ids: list[str]) -> tuple[dict[str, bool | None], str | None]:
 def _reminders_text(row: dict[str, Any]) -> str:
     if row["due_on"] is None:
         return "-"
-    return ", ".join(f"{r['on'][5:]} {'✓' if r['sent_at'] else '·'}" for r in row["reminders"])
+    mark = {"sent": "✓", "pending": "·", "missed": "✗"}
+    return ", ".join(f"{r['on'][5:]} {mark[r['state']]}" for r in row["reminders"])
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -187,7 +193,8 @@ def run_list(args: argparse.Namespace) -> int:
     print(table(["id", "duty", "responsible", "due (Beijing)", "reminders", "article", "note"], [
         [r["id"], terminal_text(r["title"]), terminal_text(r["actor_name"]),
          _due_text(r), _reminders_text(r), r["citation"], _note(r)] for r in out]))
-    print(f"\n{year}: ✓ reminded, · not yet; * 暂定 (provisional calendar). "
+    print(f"\n{year}: ✓ reminded, · not yet, ✗ not reminded before the due day; "
+          "* 暂定 (provisional calendar). "
           "One duty in full: shixian cycle show ID")
     return 0
 
@@ -205,6 +212,9 @@ def _note(row: dict[str, Any]) -> str:
     if row["registered"] is False:
         notes.append("workflow not running: shixian cycle register")
     return "; ".join(notes)
+
+
+UNSENT = {"pending": "not sent yet", "missed": "not sent (no cycle workflow ran then)"}
 
 
 def find(ident: str) -> tuple[PolicyPack, str]:
@@ -250,7 +260,7 @@ def run_show(args: argparse.Namespace) -> int:
         ("workflow", f"{row['workflow_id']}: {state}"),
     ]
     for r in row["reminders"]:
-        sent = f"sent {r['sent_at']}" if r["sent_at"] else "not sent"
+        sent = f"sent {r['sent_at']}" if r["sent_at"] else UNSENT[r["state"]]
         lines.append((f"reminder {r['before']}",
                       f"{r['on']} 09:00 → {'、'.join(r['recipients'])}: {sent}"))
     if row["interpretation"]:

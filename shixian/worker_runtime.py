@@ -25,8 +25,8 @@ from activities.cycle import plan_cycle_year
 from activities.delivery import channel_queue, deliver, delivery_queue, mark_delivery
 from activities.notices import send_notice
 from activities.read_model import record_status
+from delivery import contacts as contacts_mod
 from shixian import config
-from shixian.delivery import contacts as contacts_mod
 from workflows.cycle import JurisdictionCycleWorkflow
 from workflows.delivery import NoticeDeliveryWorkflow
 from workflows.lifecycle import ProjectLifecycleWorkflow

@@ -17,11 +17,11 @@ import pytest
 
 from activities.cycle import CycleDue, reminder_notice, year_plan
 from calendars import WorkCalendar
+from delivery.render import render
 from policies import yamlio
 from policies.errors import PolicyError
 from policies.loader import PACK_DIR, load_pack, parse_pack
 from policies.model import YearDay
-from shixian.delivery.render import render
 from workflows.models import NoticeKind
 
 CAL = WorkCalendar.default(use_env=False)

@@ -577,7 +577,7 @@ STATUS_WAIT = timedelta(seconds=15)
 
 def delivery_summary(project_id: str) -> dict[str, str]:
     """Per notice key: `sent 3, undeliverable 1 (市无人局)` from the delivery rows."""
-    from shixian.delivery.ledger_view import deliveries
+    from shixian.notices_view import deliveries
 
     counts: dict[str, dict[str, list[str]]] = {}
     for d in deliveries(project_id):

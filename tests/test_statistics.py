@@ -42,8 +42,8 @@ from policies.loader import load_pack
 from shixian.cli import main
 from shixian.dashboard import DashboardServer, make_server
 from shixian.dashboard.browser import dump_dom, find_chromium, screenshot
-from shixian.statistics import parse_period, percentile
-from tests.jiujiang_cases import doc, project
+from shixian.statistics import DutyOutcome, parse_period, percentile, report
+from tests.jiujiang_cases import MERGED_OTHER, doc, project
 from tests.own_read_model import own_read_model
 from workflows.ledger import Ledger
 from workflows.models import LedgerState
@@ -255,3 +255,25 @@ def test_browser_shows_the_statistics(server: DashboardServer, tmp_path: Path) -
     assert f'class="rag-red" data-key="{OWNER_LATE}"' in dom  # overdue now: red
     png = screenshot(url, tmp_path / "stats.png", 1200, 700)
     assert png.stat().st_size > 10_000  # text and table, not a blank page
+
+
+def test_an_extension_granted_in_time_counts_as_on_time() -> None:
+    """JJT-B applied for completion acceptance on 2025-11-20, after the 30 wd from 9/26
+    (2025-11-13) but within the extension to 11/28 granted on 11/10: on time."""
+    cal = WorkCalendar.from_snapshot(WorkCalendar.default(use_env=False).snapshot(2024, 2030))
+    led = Ledger(MERGED_OTHER.project, load_pack("jiujiang-2024"), cal, LedgerState())
+    for d in MERGED_OTHER.documents:
+        led.add_document(d, datetime(2026, 11, 23, 4, tzinfo=UTC))
+    status = led.status(datetime(2026, 11, 23, 4, tzinfo=UTC))
+    duties = [DutyOutcome(
+        project_id="JJT-B", policy="jiujiang-2024", jurisdiction="九江市", obligation_id=o.id,
+        title=o.title, actor=o.actor, actor_name=o.actor_name, state=o.state.value,
+        starts_on=o.starts_on, due_on=o.due_on, done_on=o.done_on, on_time=o.on_time,
+        late_when_done=o.overdue_working_days, limit_text=o.limit)
+        for o in status.obligations]
+    november = report(parse_period("2025-11"), TODAY, cal, duties, [])
+    [applied] = [d for d in duties if d.done_on and d.done_on.month == 11
+                 and d.done_on.year == 2025]
+    assert applied.obligation_id == "completion_application"
+    assert applied.done_on == date(2025, 11, 20) and applied.due_on == date(2025, 11, 28)
+    assert (november.total.done, november.total.on_time, november.total.late) == (1, 1, 0)

@@ -19,8 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 from calendars import WorkCalendar
 from shixian import operations
 from tests.conftest import new_queue, running_worker
-from tests.test_replay import replayer
 from tests.jiujiang_cases import doc, project
+from tests.test_replay import replayer
 
 PID = "META-001"
 

@@ -32,10 +32,18 @@ def _rung_label(ledger: Ledger, name: str) -> str:
 
 
 def wake_summary(ledger: Ledger, now: datetime, wake: datetime | None) -> str:
-    """Why the workflow sleeps until `wake`: the duty and rung due then, or a duty starting."""
+    """Why the workflow sleeps until `wake`: the duty and rung due then, or a duty starting.
+    A summary never fails the workflow: anything unexpected gives the bare time."""
     if wake is None:
         return "waiting for documents (no deadline runs by itself)"
     when = f"{_beijing(wake)} Beijing"
+    try:
+        return _wake_reason(ledger, now, wake, when)
+    except Exception:  # metadata only: a day off the calendar, say
+        return f"next check · at {when}"
+
+
+def _wake_reason(ledger: Ledger, now: datetime, wake: datetime, when: str) -> str:
     today = business_date(now)  # the instances next_wake looked at (and cached)
     for inst in ledger.instances(today):
         if ledger.state_of(inst, today) in (ObligationState.DONE, ObligationState.WAIVED,

@@ -7,21 +7,27 @@ update (state.terminated set, a `terminated` event logged), on the session's dat
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
 import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from activities.read_model import ReadModelUpdate, record_status
 from calendars import WorkCalendar
 from policies.loader import load_pack
+from shixian import operations
 from shixian.cli import main
 from shixian.dashboard import DashboardServer, make_server
 from shixian.render import status_text
+from tests.conftest import new_queue, running_worker
 from tests.jiujiang_cases import doc, project
 from workflows.ledger import Ledger
 from workflows.models import LedgerState, StatusView
@@ -109,3 +115,49 @@ def test_dashboard_shows_terminated_with_the_reason(server: DashboardServer) -> 
     with urllib.request.urlopen(base + "/project/TERM-1") as reply:
         page = reply.read().decode()
     assert "已终止" in page and REASON in page and "已结束" not in page
+
+
+async def test_terminate_then_status_and_list_through_a_real_workflow(
+        dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`shixian terminate`, then `status` (the query) and `list --all` (the read model the
+    worker fills from the workflow's own `terminated` event)."""
+    client = dev_env.client
+    queue = new_queue()
+    monkeypatch.setenv("TEMPORAL_ADDRESS", client.service_client.config.target_host)
+    monkeypatch.setenv("SHIXIAN_TASK_QUEUE", queue)
+    projects = tmp_path / "p.yaml"
+    projects.write_text(
+        "projects:\n  - {id: TERM-WF, name: 终止测试项目, policy: jiujiang-2024, "
+        "owner: 市数据管理局, owner_type: administrative, category: infrastructure, "
+        "kind: build, investment_wan: 6800, started_on: 2026-09-30}\n", encoding="utf-8")
+
+    async def cli(*args: str) -> tuple[int, str]:
+        code = await asyncio.to_thread(main, list(args))
+        return code, capsys.readouterr().out
+
+    today = operations.today()
+    async with running_worker(client, queue):
+        try:
+            assert (await cli("start", "--allow-expired-policy", str(projects)))[0] == 0
+            code, _ = await cli("terminate", "TERM-WF", "--on", today.isoformat(),
+                                "--reason", REASON)
+            assert code == 0
+            code, out = await cli("status", "TERM-WF")
+            assert code == 0
+            assert f"stage: 已终止 terminated {today}: {REASON}" in out
+            assert "[finished]" not in out
+            code, out = await cli("status", "TERM-WF", "--json")
+            assert json.loads(out)["terminated"] == f"{today}: {REASON}"
+            row: dict[str, object] = {}
+            for _ in range(600):  # until the worker's report is in (no timing asserted)
+                code, out = await cli("list", "--all", "--json")
+                row = next((r for r in json.loads(out) if r["project_id"] == "TERM-WF"
+                            and r["terminated"]), {})
+                if row:
+                    break
+                await asyncio.sleep(0.1)
+            assert row["stage_shown"] == f"已终止（{today}: {REASON}）"
+        finally:
+            with contextlib.suppress(Exception):
+                await client.get_workflow_handle("project-TERM-WF").terminate("test over")

@@ -10,6 +10,7 @@ from pathlib import Path
 from calendars.engine import WorkCalendar
 from shixian import export, operations, readmodel
 from shixian.errors import UserError
+from shixian.home_check import check_not_stale_home
 from shixian.render import table
 from shixian.statistics import FIELDS, HEADERS_ZH, PERIOD_FORMS, GroupStats, Report
 
@@ -95,6 +96,9 @@ def text(r: Report) -> str:
 def run_stats(args: argparse.Namespace) -> int:
     r = readmodel.statistics(args.period, operations.today(), WorkCalendar.default(),
                              jurisdiction=args.jurisdiction, actor=args.actor)
+    if not r.total.done and not r.total.overdue_now and not r.total.warnings \
+            and not r.total.escalations:
+        check_not_stale_home()  # nothing at all: the wrong read model, or no worker
     if args.json:
         print(json.dumps(r.as_dict(), ensure_ascii=False, indent=2))
     elif args.csv:

@@ -160,6 +160,7 @@ def read(pack: PolicyPack, given: dict[str, Any]) -> tuple[dict[str, FactValue],
     an unknown name, a wrong value, a fact given twice, a required fact missing."""
     out: dict[str, FactValue] = {}
     problems: list[str] = []
+    wrong: set[str] = set()
     for name, value in given.items():
         fact_id = find(pack, str(name))
         if fact_id is None:
@@ -174,15 +175,16 @@ def read(pack: PolicyPack, given: dict[str, Any]) -> tuple[dict[str, FactValue],
         try:
             out[fact_id] = convert(spec, value)
         except ValueError as exc:
+            wrong.add(fact_id)
             problems.append(f"{spec.label} ({fact_id}): {exc}")
-    problems += missing(pack, out)
+    problems += [m for fid, m in missing(pack, out) if fid not in wrong]
     return out, problems
 
 
-def missing(pack: PolicyPack, facts: dict[str, FactValue]) -> list[str]:
-    """A message per required fact the project does not state."""
-    return [f"{s.label} ({fid}): missing; {pack.id} requires it ({describe_type(s)})"
-            + (f" — {s.help}" if s.help else "")
+def missing(pack: PolicyPack, facts: dict[str, FactValue]) -> list[tuple[str, str]]:
+    """(fact id, message) per required fact the project does not state."""
+    return [(fid, f"{s.label} ({fid}): missing; {pack.id} requires it ({describe_type(s)})"
+             + (f" — {s.help}" if s.help else ""))
             for fid, s in pack.facts.items() if s.required and fid not in facts]
 
 

@@ -53,7 +53,7 @@ def test_example_portfolios_pass_the_dry_run(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert "6 project(s) checked" in out
     assert "相城 第十八条" in out and "玉山 第七条第三款" in out
-    assert out.count("DRAFT (征求意见稿)") == 3
+    assert out.count("DRAFT: yushan-draft is a draft (征求意见稿)") == 3
 
 
 @pytest.mark.parametrize(("policy", "expected"), [

@@ -321,3 +321,34 @@ def fact_views(ledger: Ledger) -> list[dict[str, object]]:
         out.append({"id": name, "label": spec.label, "type": spec.type, "value": value,
                     "shown": shown, "source": source, "required": spec.required})
     return out
+
+
+def occasional_views(ledger: Ledger, today: date) -> list[dict[str, object]]:
+    """Duties on the project's path that arise only when their document does (each 编修
+    request, a change, a termination) and have not arisen yet: what starts them and the
+    time they then give, so the dry run lists every applicable duty."""
+    listed = {inst.rule.id for inst in ledger.instances(today)}
+    out: list[dict[str, object]] = []
+    for ob in ledger.plan.obligations:
+        rule = ob.rule
+        if not ob.applies or rule.id in listed:
+            continue
+        trigger = event_title(ledger, ob.trigger)
+        if rule.no_limit:
+            due = _no_limit_words(rule.no_limit)
+        elif rule.opens_only:
+            due = f"opens {rule.opens} after it, no closing day"
+        elif rule.due_by is not None and rule.due_by.before_event is not None:
+            due = f"before {event_title(ledger, rule.due_by.before_event)}"
+        elif rule.due_by is not None:
+            day = "底" if rule.due_by.day == "end" else f"{rule.due_by.day}日"
+            due = f"by {rule.due_by.month}月{day} of its year"
+        else:
+            due = f"{ob.limit} after it"
+        out.append({
+            "id": rule.id, "title": rule.title, "actor": ob.actor,
+            "actor_name": ledger.actor_name(ob.actor), "starts_with": ob.trigger,
+            "starts_with_title": trigger, "due": due, "citation": rule.citation,
+            "interpretation": rule.interpretation,
+        })
+    return out

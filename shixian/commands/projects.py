@@ -309,6 +309,7 @@ def dry_run_plan(inp: LifecycleInput, today: date) -> dict[str, Any]:
         "stage_title": status.stage_title,
         "facts": _jsonable(views.fact_views(ledger)),
         "obligations": obligations,
+        "when_arising": _jsonable(views.occasional_views(ledger, today)),
         "recurring": _jsonable(views.recurring_views(ledger)),
         "minimums": _jsonable(views.minimum_views(ledger, today)),
         "gates": _jsonable(views.gate_views(ledger, today)),
@@ -324,7 +325,7 @@ def _jsonable(rows: list[dict[str, object]]) -> list[dict[str, object]]:
             for row in rows]
 
 
-POLICY_STATUS = {"draft": "DRAFT (征求意见稿)", "expired": "EXPIRED (已过有效期)"}
+POLICY_STATUS = {"draft": "DRAFT", "expired": "EXPIRED (已过有效期)"}
 
 
 def dry_run_text(plan: dict[str, Any]) -> str:
@@ -338,7 +339,8 @@ def dry_run_text(plan: dict[str, Any]) -> str:
         f"  stage: {plan['stage']} {plan['stage_title']}",
     ]
     if plan["policy_status"] in POLICY_STATUS:
-        lines.append(f"  {POLICY_STATUS[plan['policy_status']]}: {plan['policy_note']}")
+        note = str(plan["policy_note"] or "").split(";")[0]
+        lines.append(f"  {POLICY_STATUS[plan['policy_status']]}: {note}")
     lines.append(f"  started {plan['started_on']} ({plan['started_by']})")
     if plan["facts"]:
         lines.append("  facts: " + "; ".join(
@@ -348,15 +350,19 @@ def dry_run_text(plan: dict[str, Any]) -> str:
     lines += ["  " + line for line in table(
         ["duty", "actor", "starts", "due", "state", "citation", "title"],
         rows).splitlines()]
+    for occ in plan["when_arising"]:
+        due = occ["due"] if occ["due"].startswith("no due day") else f"due {occ['due']}"
+        lines.append(f"  each time {occ['starts_with_title']}: {occ['id']} {occ['title']} "
+                     f"({occ['actor_name']}), {due}  [{occ['citation']}]")
     for rec in plan["recurring"]:
         lines.append(f"  recurring {rec['id']}: {rec['title']} — {rec['every_title']}, due "
                      f"{rec['due']} (from {rec['from_event']} until {rec['until_event']})"
                      f"  [{rec['citation']}]")
     for m in plan["minimums"]:
-        span = (f"{m['starts_on']} → not before {m['ends_on']}" if m["ends_on"]
-                else f"{m['length']} after {m['after_title']} (not yet)")
+        span = (f"from {m['starts_on']}, not before {m['ends_on']}" if m["ends_on"]
+                else "not started")
         lines.append(f"  minimum {m['id']}: {m['document_title']} not before {m['length']} "
-                     f"after {m['after_title']}: {span} — {m['state']}  [{m['citation']}]")
+                     f"after {m['after_title']} ({span}) — {m['state']}  [{m['citation']}]")
     for g in plan["gates"]:
         needs = "、".join(g["requires"]) or ""
         if g["requires_any"]:

@@ -59,7 +59,8 @@ def test_wrong_fact_values_are_all_reported_with_row_and_fix(tmp_path: Path) -> 
     assert len(lines) == 6, lines
     assert lines[0].startswith(f"{csv}: row 2 (XC-1): 计划开工时间 (planned_start_on): "
                                "'2026-13-01' is not a date in the calendar; write YYYY-MM-DD")
-    assert lines[1] == f"{csv}: row 2 (XC-1): 涉密信息系统 (classified): '也许' is not 是/否 (yes/no)"
+    assert lines[1] == (f"{csv}: row 2 (XC-1): 涉密信息系统 (classified): '也许' is not 是/否 "
+                        "(yes/no)")
     # A required fact (相城 第十条 counts from 计划开工时间) left empty.
     assert lines[2].startswith(f"{csv}: row 3 (XC-2): 计划开工时间 (planned_start_on): missing; "
                                "xiangcheng-2018 requires it (date YYYY-MM-DD)")
@@ -77,8 +78,8 @@ def test_wrong_fact_values_are_all_reported_with_row_and_fix(tmp_path: Path) -> 
 
 def test_an_unknown_column_names_the_fact_way_too(tmp_path: Path) -> None:
     csv = write(tmp_path / "typo.csv", f"{HEAD},计划开宫时间\n")
-    with pytest.raises(UserError, match="unknown column '计划开宫时间'.*or a fact a pack "
-                                        "declares, by its id or 中文名"):
+    with pytest.raises(UserError, match=r"unknown column '计划开宫时间'.*or a fact a pack "
+                                        r"declares, by its id or 中文名"):
         load_projects(csv)
 
 

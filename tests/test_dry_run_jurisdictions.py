@@ -103,9 +103,23 @@ def test_shangrao_dry_run() -> None:
     assert rec["quarterly_funds"]["due"] == "on the period's last day (moved to a working day)"
     assert by_id(p["minimums"])["trial_run_minimum"]["length"] == "1m"
     check = by_id(p["checks"])["free_om_minimum"]
-    assert (check["bound"], check["state"]) == ("≥ 3", "unknown")  # not stated yet
+    # 免费运维服务期（年） = 3 in the CSV: "不低于3年" includes 3.
+    assert (check["bound"], check["value"], check["state"]) == ("≥ 3", 3.0, "ok")
     assert by_id(p["when_arising"])["termination_report"]["due"] == \
         "no due day (文中未规定时限：及时)"
+    # 第十七条: planned completion 2026-03-31 (the CSV's 计划完工日期), not completed; six
+    # months later, 9/30, the report is due 及时: tracked open from that day, no due day.
+    late = duties(plan("SR-2025-018"))
+    assert late["overdue_report"] == "open no due day (文中未规定时限：及时)"
+    assert by_id(plan("SR-2025-018")["obligations"])["overdue_report"]["starts_on"] == \
+        "2026-09-30"
+    # An O&M purchase of services for 5 years: 第六条(三) caps it at 3, a breach; and its
+    # reports are the O&M ones (yearly assessment 年底前: Thu 12/31).
+    om = plan("SR-2026-012")
+    assert by_id(om["checks"])["service_term_cap"]["state"] == "breached"
+    assert [b["rule"] for b in om["breaches"]] == ["service_term_cap"]
+    assert duties(om)["yearly_om_assessment@2026"] == "open 2026-12-31"
+    assert "quarterly_progress" in {w["id"] for w in om["waived"]}
 
 
 def test_laohekou_dry_run() -> None:
@@ -123,6 +137,15 @@ def test_laohekou_dry_run() -> None:
     assert gates["user_report_first"]["state"] == "closed"
     assert gates["user_report_first"]["missing"] == ["使用单位用户报告"]
     assert gates["trial_after_preliminary"]["state"] == "passed"
+    # A platform project with data collection (the CSV's 平台类项目 / 含数据采集): two
+    # third-party reports gate its acceptance (第二十三条(八)); other projects have none.
+    assert "third_party_software_test" not in gates
+    platform = by_id(plan("LHK-2026-002")["gates"])
+    assert platform["third_party_software_test"]["state"] == "closed"
+    assert platform["third_party_data_quality"]["citation"] == "老河口 第二十三条(八)"
+    # 测评服务 is not under 统一监理 (第十七条): no supervision application to chase.
+    testing = plan("LHK-2026-009")
+    assert "supervision_application" in {w["id"] for w in testing["waived"]}
 
 
 def test_xiangcheng_dry_run() -> None:
@@ -186,11 +209,11 @@ def test_cli_dry_run_json_on_the_five_city_portfolio(capsys: pytest.CaptureFixtu
     assert main(["start", "--dry-run", "--json", *flags, *files]) in (0, None)
     plans = json.loads(capsys.readouterr().out)
     assert {p["policy"] for p in plans} == set(SHORT)
-    assert len(plans) == 16
+    assert len(plans) == 19
     for p in plans:
         assert_complete(p)
     # The human form of the same run.
     assert main(["start", "--dry-run", *flags, *files]) in (0, None)
     out = capsys.readouterr().out
-    assert "16 project(s) checked, nothing started" in out
+    assert "19 project(s) checked, nothing started" in out
     assert out.count("DRAFT: ") == 3 and out.count("EXPIRED (已过有效期)") == 3

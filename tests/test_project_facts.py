@@ -156,3 +156,13 @@ def test_xlsx_date_and_number_cells_carry_facts(tmp_path: Path) -> None:
 ])
 def test_fact_names(label: str, fact: str | None) -> None:
     assert fact_values.find(load_pack("xiangcheng-2018"), label) == fact
+
+
+def test_policy_show_lists_the_facts_a_file_may_carry(capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    from shixian.cli import main
+
+    assert main(["policy", "show", "xiangcheng-2018"]) in (0, None)
+    out = capsys.readouterr().out
+    assert "project facts (projects file / CSV columns, by label or id):" in out
+    assert "  计划开工时间 (planned_start_on): date YYYY-MM-DD, required" in out

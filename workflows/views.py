@@ -318,6 +318,8 @@ def fact_views(ledger: Ledger) -> list[dict[str, object]]:
             shown = spec.choices.get(str(value), value)
         elif isinstance(value, bool):
             shown = "是" if value else "否"
+        elif isinstance(value, float) and value.is_integer():
+            shown = int(value)
         out.append({"id": name, "label": spec.label, "type": spec.type, "value": value,
                     "shown": shown, "source": source, "required": spec.required})
     return out

@@ -41,8 +41,9 @@ examples:
   shixian start projects.yaml                      one workflow per project
   shixian start 2026-批复项目.csv more.yaml         several files, YAML and CSV mixed
   shixian start 2026-批复项目.xlsx                  an Excel workbook (its first sheet)
-  shixian start projects.csv --dry-run             each project's path and first due days,
-                                                   nothing started (no Temporal needed)
+  shixian start projects.csv --dry-run             every rule that applies to each project:
+                                                   due days (or why none), minimums, gates,
+                                                   checks — nothing started, no Temporal
   shixian start projects.csv --dry-run --json      the same as one JSON array
   shixian start projects.yaml --json               one JSON object per project per line
 
@@ -69,6 +70,11 @@ English headers (the YAML keys) or Chinese ones:
   业主类型 行政机关|国资监管企业|国有企业   项目类别 基础设施类|跨部门跨层级集成类|其他
   项目类型 建设类|服务类|购买服务|设备采购类   重大项目 是|否   适用办法 id, title or 九江市
   已收文件 type@YYYY-MM-DD[#ref]; type@YYYY-MM-DD...   (column `documents` in English)
+
+Each pack's project facts (`shixian policy show ID` lists them) go in columns headed with
+the fact's label or id, e.g. for 相城 计划开工时间 (2026-03-02, or a month 2026-03) and
+涉密信息系统 (是/否), or in one column 项目信息项 of 名称=值 pairs; in YAML under `facts:`:
+      facts: {计划开工时间: 2026-03-02, classified: false}
 
 Every project, row and document is checked first; every problem is listed with its file
 and row (CSV: the spreadsheet row, header = row 1), and if any is wrong nothing starts.
@@ -372,7 +378,8 @@ def dry_run_text(plan: dict[str, Any]) -> str:
         lines.append(f"  gate {g['id']}: {g['document_title']} only after {needs} — "
                      f"{g['state']}{missing}  [{g['citation']}]")
     for c in plan["checks"]:
-        value = "not given yet" if c["value"] is None else f"{c['value']}"
+        value = "not given yet" if c["value"] is None else (
+            f"{c['value']:g}" if isinstance(c["value"], float) else f"{c['value']}")
         lines.append(f"  check {c['id']}: {c['fact_label']} {c['bound']} — {value}, "
                      f"{c['state']}  [{c['citation']}]")
     for b in plan["breaches"]:

@@ -237,7 +237,8 @@ class Obligation(Strict):
     when: Condition | None = None
     cancelled_by: list[str] = Field(
         default_factory=list, description="documents that make the duty moot while it is not "
-        "done (whenever they are dated)")
+        "done: on or before its due day it never was due; after it, the duty lapses that day "
+        "and the lateness until then stands")
     pauses: list[str] = Field(default_factory=list)
     manual_pause: str | None = Field(
         default=None, description="a time the regulation excludes that no document marks"

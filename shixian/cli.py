@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from temporalio.service import RPCError
 
+from delivery.contacts import ContactsError
 from policies.errors import PolicyError
 from shixian import logs
 from shixian.commands import calendar as calendar_cmd
@@ -72,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return handler(args)
-    except (UserError, PolicyError) as exc:  # PolicyError: the policies layer's own
+    except (UserError, PolicyError, ContactsError) as exc:  # the lower layers' own errors
         print(f"shixian: error: {exc}", file=sys.stderr)
         return 2
     except RPCError as exc:  # the server went away or said no mid-command: one line

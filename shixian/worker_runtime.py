@@ -24,8 +24,8 @@ from temporalio.worker import Worker
 from activities.delivery import channel_queue, deliver, delivery_queue, mark_delivery
 from activities.notices import send_notice
 from activities.read_model import record_status
+from delivery import contacts as contacts_mod
 from shixian import config
-from shixian.delivery import contacts as contacts_mod
 from workflows.delivery import NoticeDeliveryWorkflow
 from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.v1.lifecycle import ProjectLifecycleWorkflowV1

@@ -13,10 +13,10 @@ from temporalio.client import Client
 
 from activities.db import engine
 from calendars.engine import WorkCalendar
+from delivery import contacts
 from shixian import aio, config, logs, operations, readmodel, vocabulary
 from shixian.client import connect
 from shixian.dashboard import DashboardServer, make_server
-from shixian.delivery import contacts
 from shixian.errors import UserError
 from shixian.export import terminal_text
 from shixian.projects_file import load_all, report

@@ -146,3 +146,13 @@ def test_examples_are_the_five_files() -> None:
         "jiujiang-portfolio.yaml", "shangrao-2020-portfolio.csv",
         "laohekou-2024-portfolio.csv", "xiangcheng-2018-portfolio.csv",
         "yushan-draft-portfolio.csv"]
+
+
+def test_a_duty_with_no_due_day_is_still_someones(five_cities: dict[str, str]) -> None:
+    """玉山 gives no time limits: the row still names the open duty and who must do it."""
+    calendar = WorkCalendar.default(use_env=False)
+    [row] = [r for r in portfolio(TODAY, calendar, Filters(jurisdiction="玉山"))
+             if r.project_id == "FIVE-YS-2026-009"]
+    assert row.next_due_on is None and not row.overdue
+    assert row.duty is not None and row.duty.obligation_id == "tech_plan_submission"
+    assert row.actor_name == "县城市管理局"

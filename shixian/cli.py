@@ -14,6 +14,7 @@ from policies.errors import PolicyError
 from shixian import logs
 from shixian.commands import calendar as calendar_cmd
 from shixian.commands import codec as codec_cmd
+from shixian.commands import cycle as cycle_cmd
 from shixian.commands import dashboard as dashboard_cmd
 from shixian.commands import ics as ics_cmd
 from shixian.commands import notices as notices_cmd
@@ -44,6 +45,7 @@ examples:
   shixian server                          start the embedded Temporal dev server
   shixian calendar add 2026-09-30 10wd    the 10th working day after 2026-09-30
   shixian calendar year 2027 --json       holidays and makeup days, with provenance
+  shixian cycle list --jurisdiction 上饶   the jurisdiction's yearly duties (年度工作)
 
 Run `shixian COMMAND --help` for the options of each command.
 """
@@ -58,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, portfolio_cmd, dashboard_cmd,
-                   ics_cmd, notices_cmd, policy_cmd, calendar_cmd, codec_cmd):
+                   ics_cmd, notices_cmd, policy_cmd, calendar_cmd, cycle_cmd, codec_cmd):
         module.register(sub)
     return parser
 

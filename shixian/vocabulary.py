@@ -38,6 +38,14 @@ def packs() -> tuple[PolicyPack, ...]:
     return tuple(out)
 
 
+def local_names(name: str) -> tuple[str, ...]:
+    """苏州市相城区 → 相城区, 相城: a district is called without its city."""
+    head, sep, local = name.rpartition("市")
+    if not sep or not head or not local:
+        return ()
+    return (local, short_jurisdiction(local))
+
+
 def short_jurisdiction(name: str) -> str:
     """九江市 → 九江 (what people say); a name that is only a suffix stays as it is."""
     short = name.rstrip("市县区省")
@@ -88,7 +96,8 @@ def _choices(kind: str) -> list[Choice]:
             for stage in pack.stages:
                 add(stage.id, stage.title)
         elif kind == "jurisdiction":
-            add(pack.id, pack.jurisdiction, *jurisdiction_spellings(pack))
+            add(pack.id, pack.jurisdiction, *jurisdiction_spellings(pack),
+                *local_names(pack.jurisdiction))
         elif kind == "actor":
             for aid, name in pack.actors.items():
                 add(aid, name)

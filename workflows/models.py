@@ -155,12 +155,14 @@ class EventRecord(Model):
 
 
 class NoticeKind(StrEnum):
-    """What a notice is: a rung of the ladder, a consequence, a breach, or a withdrawal."""
+    """What a notice is: a rung of the ladder, a consequence, a breach, a withdrawal, or a
+    reminder of the jurisdiction's yearly cycle (年度工作提醒, workflows/cycle.py)."""
 
     RUNG = "rung"
     CONSEQUENCE = "consequence"
     VIOLATION = "violation"
     CORRECTION = "correction"
+    CYCLE = "cycle"
 
 
 class NoticeRecord(Model):

@@ -146,6 +146,7 @@ async def _main(args: argparse.Namespace, stop: asyncio.Event) -> int:
         if not args.no_projects:
             ids = await start_portfolio(client, args.projects)
             await _overview(client, ids, dashboard_url)
+        await _register_cycles(client)
         if not args.once:
             print("\nworker running; Ctrl-C to stop. Try: shixian status "
                   f"{ids[0] if ids else 'PROJECT_ID'}", flush=True)
@@ -185,6 +186,14 @@ async def start_portfolio(client: Client, files: list[Path]) -> list[str]:
         print(f"{'started' if started else 'exists '} project-{project.id}", flush=True)
         ids.append(project.id)
     return ids
+
+
+async def _register_cycles(client: Client) -> None:
+    """Each jurisdiction's yearly cycle (`shixian cycle list`); idempotent across runs."""
+    from shixian.commands.cycle import register_cycles
+
+    for wid, started in await register_cycles(client):
+        print(f"{'started' if started else 'exists '} {wid}", flush=True)
 
 
 def _start_dashboard(port: int) -> DashboardServer | None:

@@ -126,7 +126,8 @@ class PortfolioRow:
     provisional: bool
     finished: bool
     late: list[str] = field(default_factory=list)  # "obligation_id +Nwd", most late first
-    # The duty to chase: the latest overdue one, else the next due; and who must act on it.
+    # The duty to chase: the latest overdue one, else the next due, else an open one with no
+    # due day; and who must act on it.
     duty: Duty | None = None
     late_duties: list[Duty] = field(default_factory=list)
     undelivered: int = 0  # notice deliveries failed or undeliverable (`shixian notices`)
@@ -225,6 +226,10 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
         upcoming = sorted((d for d, o in zip(duties, obs, strict=True)
                            if d.due_on is not None and o["state"] != "paused"),
                           key=lambda d: d.due_on or date.max)
+        # A duty the text gives no time limit (玉山 throughout; 及时, 文中未规定) is still
+        # someone's to do: the row names it when nothing is late or due.
+        untimed = [d for d, o in zip(duties, obs, strict=True)
+                   if d.due_on is None and o["state"] == "open"]
         next_due = p["next_due_on"]
         if actors is not None or upcoming:
             next_due = upcoming[0].due_on if upcoming else None
@@ -236,7 +241,8 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
             escalation_level=p["escalation_level"],
             provisional=any(d.provisional for d in duties), finished=p["finished"],
             late=[f"{d.obligation_id} +{d.late}wd" for d in late],
-            duty=late[0] if late else (upcoming[0] if upcoming else None),
+            duty=late[0] if late else (upcoming[0] if upcoming else
+                                       (untimed[0] if untimed else None)),
             late_duties=late,
             undelivered=int(undelivered.get(p["project_id"], 0)),
             terminated=p["terminated"],

@@ -184,10 +184,7 @@ def contacts(tmp_path: Path, smtp: SmtpServer, rx: Receiver,
 KNOWN_FAILING = {
     "tests/test_continue_as_new.py::test_state_survives_continue_as_new",
     "tests/test_lifecycle_dev_server.py::test_clock_stop_extension_and_termination",
-    "tests/test_lifecycle_dev_server.py::test_cli_start_doc_status_for_an_imported_project",
     "tests/test_lifecycle_time_skipping.py::test_live_lifecycle_over_a_year_in_seconds",
-    "tests/test_main_job.py::test_up_starts_server_worker_and_example_portfolio",
-    "tests/test_portfolio_examples_xiangcheng_yushan.py::test_example_portfolios_pass_the_dry_run",
 }
 
 

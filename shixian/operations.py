@@ -84,7 +84,7 @@ def prepare(project: Project, calendar: WorkCalendar, on: date | None = None,
         kind, why = caution
         fix = (f"; start it anyway with {POLICY_FLAGS[kind]}" if kind in POLICY_FLAGS
                else "; use the pack in force on that day")
-        raise UserError(f"project {project.id}: {why}{fix}")
+        raise UserError(f"project {project.id}: {why.rstrip('.。;；')}{fix}")
     if project.started_on > current:
         raise UserError(f"project {project.id}: started_on {project.started_on} is in the "
                         f"future (today is {current}); start it on or after its launch notice")

@@ -270,7 +270,12 @@ PROJECT_COLUMNS: dict[str, tuple[str, ...]] = {
     "started_on": ("启动通知日期", "启动日期", "启动通知"),
     "documents": ("已收文件",),
     "facts": ("项目信息项", "项目信息", "其他信息项"),
+    "owner_contact_name": ("业主联系人", "联系人"),
+    "owner_contact_email": ("联系人邮箱", "联系邮箱", "业主邮箱"),
+    "owner_contact_robot": ("通知机器人", "工作群机器人"),
 }
+CONTACT_COLUMNS = {"owner_contact_name": "name", "owner_contact_email": "email",
+                   "owner_contact_robot": "robot"}
 REQUIRED = ("id", "name", "policy", "owner", "owner_type", "category", "kind",
             "investment_wan", "started_on")
 IGNORED = ("序号", "备注", "说明", "note", "notes", "remark", "remarks")
@@ -394,6 +399,7 @@ CONVERT: dict[str, Callable[[str], Any]] = {
     "owner_type": _choice(OWNER_TYPES), "category": _choice(CATEGORIES), "kind": _choice(KINDS),
     "investment_wan": _investment, "major": _major, "planned_months": _months,
     "started_on": parse_date, "documents": parse_documents, "facts": fact_values.parse_cell,
+    "owner_contact_name": _text, "owner_contact_email": _text, "owner_contact_robot": _text,
 }
 FACT_HINT = ("; or a fact a pack declares, by its id or 中文名 (`shixian policy show ID` lists "
              "them), or one 项目信息项 column of 名称=值; …")
@@ -444,6 +450,9 @@ def _csv_entries(path: Path) -> tuple[list[Entry], list[Problem]]:
             except (ValueError, ValidationError) as exc:
                 problems.append(Problem(0, number, f"{where}: {label[field]}: {_message(exc)}"))
                 bad = True
+        contact = {CONTACT_COLUMNS[f]: raw.pop(f) for f in list(raw) if f in CONTACT_COLUMNS}
+        if any(contact.values()):
+            raw["owner_contact"] = contact
         given: dict[str, Any] = raw.pop("facts", None) or {}
         pack = pack_of(raw["policy"]) if isinstance(raw.get("policy"), str) else None
         for i, name in fact_columns.items():
@@ -472,6 +481,10 @@ def _csv_entries(path: Path) -> tuple[list[Entry], list[Problem]]:
         except ValidationError as exc:
             for err in exc.errors():
                 field = str(err["loc"][0]) if err["loc"] else "row"
+                if field == "owner_contact":
+                    part = f"owner_contact_{err['loc'][1]}" if len(err["loc"]) > 1 else ""
+                    field = part if part in label else next(
+                        (f for f in CONTACT_COLUMNS if f in label), field)
                 problems.append(Problem(0, number,
                                         f"{where}: {label.get(field, field)}: {err['msg']}"))
     return entries, problems

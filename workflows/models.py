@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from policies.model import Category, FactValue, Kind, OwnerType, PolicyPack, ProjectFacts
 
@@ -68,6 +68,29 @@ class DocumentArrival(Model):
         return v
 
 
+class OwnerContact(Model):
+    """Who at the 业主单位 receives the project's notices, as the projects file names them
+    (beside the contacts file's `owners:`): an e-mail address and/or a robot from the
+    contacts file's `channels.robots`."""
+
+    name: str | None = Field(default=None, max_length=MAX_TEXT, description="联系人")
+    email: str | None = Field(default=None, max_length=MAX_TEXT,
+                              pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+    robot: str | None = Field(default=None, max_length=64,
+                              description="a robot name under channels.robots")
+
+    @field_validator("email", "robot", "name", mode="before")
+    @classmethod
+    def _blank(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @model_validator(mode="after")
+    def _some_channel(self) -> OwnerContact:
+        if self.email is None and self.robot is None:
+            raise ValueError("an owner contact needs an email or a robot")
+        return self
+
+
 class Project(Model):
     """An approved project as ops describe it in the projects file."""
 
@@ -88,6 +111,8 @@ class Project(Model):
         default_factory=dict, max_length=MAX_FACTS,
         description="the facts the pack declares (`facts:` in the pack)")
     documents: list[DocumentArrival] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
+    owner_contact: OwnerContact | None = Field(
+        default=None, description="业主联系人: notices to the owner reach them too")
 
     @field_validator("facts")
     @classmethod
@@ -194,6 +219,8 @@ class NoticeRecord(Model):
     ends_with: str = Field(default="", description="title of the document that ends the duty")
     withdraws: str | None = Field(default=None, description="key of the notice a correction "
                                   "withdraws")
+    owner_contact: OwnerContact | None = Field(
+        default=None, description="the projects file's 业主联系人, on notices to the owner")
 
 
 class LedgerState(Model):

@@ -81,6 +81,10 @@ def status_text(status: StatusView, show_waived: bool = False,
         head.append(f"policy: {status.policy_note}")
     if status.delay_working_days:
         head.append(f"owner delay (前期工作累计延后): {status.delay_working_days} working days")
+    if status.facts:
+        head.append("facts (项目信息项): " + "; ".join(
+            f"{f.label} {f.value}" + (f" (据{f.stated_by})" if f.stated_by else "")
+            for f in status.facts))
     head.append("")
     rows = []
     for ob in status.obligations:
@@ -97,12 +101,12 @@ def status_text(status: StatusView, show_waived: bool = False,
         elif ob.on_time is False:
             state = "done late"
         rows.append([
-            ob.id, ob.actor_name, _colour(ob.state, state), due,
+            ob.id, ob.title, ob.actor_name, _colour(ob.state, state), due,
             str(ob.overdue_working_days or ""), ob.escalation_label or ob.escalation_rung or "",
             ob.done_on.isoformat() if ob.done_on else "", ob.citation,
         ])
-    body = table(["obligation", "actor", "state", "due", "late wd", "rung", "done", "citation"],
-                 rows)
+    body = table(["obligation", "事项", "actor", "state", "due", "late wd", "rung", "done",
+                  "citation"], rows)
     tail = []
     if any(ob.provisional for ob in status.obligations):
         tail.append("* provisional: counted over days the State Council has not announced yet")

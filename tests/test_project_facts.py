@@ -166,3 +166,30 @@ def test_policy_show_lists_the_facts_a_file_may_carry(capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "project facts (projects file / CSV columns, by label or id):" in out
     assert "  计划开工时间 (planned_start_on): date YYYY-MM-DD, required" in out
+
+
+def test_status_shows_the_facts_with_the_packs_labels() -> None:
+    """`shixian status` says what the path was chosen on: each declared fact with its
+    Chinese label, and the document that stated it when one did."""
+    from datetime import UTC
+
+    from calendars import WorkCalendar
+    from shixian.render import status_text
+    from workflows.ledger import Ledger
+    from workflows.models import DocumentArrival, LedgerState, Project
+
+    proj = Project(id="SR-F", name="市平台", policy="shangrao-2020", owner="市行政审批局",
+                   owner_type="administrative", category="other", kind="service",
+                   investment_wan=90, started_on=date(2026, 3, 16))
+    cal = WorkCalendar.from_snapshot(WorkCalendar.default(use_env=False).snapshot(2026, 2028))
+    ledger = Ledger(proj, load_pack("shangrao-2020"), cal, LedgerState())
+    contract = next(t for t, d in ledger.pack.documents.items() if "合同" in d.title)
+    ledger.add_document(DocumentArrival(type=contract, on=date(2026, 4, 1),
+                                        facts={"service_term_years": 5}),
+                        datetime(2026, 4, 1, 4, tzinfo=UTC))
+    status = ledger.status(datetime(2026, 4, 2, 4, tzinfo=UTC))
+    [term] = [f for f in status.facts if f.id == "service_term_years"]
+    assert (term.label, term.value) == ("服务期限（年）", "5")
+    text = status_text(status)
+    assert f"服务期限（年） 5 (据{ledger.pack.documents[contract].title})" in text
+    assert "事项" in text.splitlines()[text.splitlines().index("") + 1]

@@ -362,6 +362,15 @@ class BreachView(Model):
     detail: str
 
 
+class FactView(Model):
+    """A project fact as a person reads it (项目信息项): the pack's label and the value."""
+
+    id: str
+    label: str
+    value: str
+    stated_by: str | None = Field(default=None, description="the document that stated it")
+
+
 class StatusView(Model):
     project_id: str
     name: str
@@ -384,6 +393,8 @@ class StatusView(Model):
     policy_note: str | None = Field(default=None, description="why the pack needs care, if so")
     breaches: list[BreachView] = Field(default_factory=list)
     delay_working_days: int = Field(default=0, description="第二十七条-style total, from facts")
+    facts: list[FactView] = Field(default_factory=list, description="the pack's declared facts "
+                                  "as they stand, with Chinese labels")
     escalation_label: str | None = None
     escalation_colour: str = "green"
     withdrawn_notices: int = 0

@@ -15,6 +15,7 @@ from workflows.escalation import delay_total, shown_level
 from workflows.intake import breaches, fact
 from workflows.models import (
     BreachView,
+    FactView,
     ObligationState,
     ObligationView,
     StatusView,
@@ -119,7 +120,22 @@ def status(ledger: Ledger, now: datetime, today: date) -> StatusView:
                   for b in breaches(ledger, today)],
         delay_working_days=total,
         withdrawn_notices=len(ledger.state.withdrawn),
+        facts=status_facts(ledger),
     )
+
+
+def status_facts(ledger: Ledger) -> list[FactView]:
+    """The declared facts that have a value, as `status` shows them (see `fact_views`)."""
+    out = []
+    for f in fact_views(ledger):
+        if f["value"] is None:
+            continue
+        source = f["source"]
+        by = ledger.pack.documents[str(source)].title if source in ledger.pack.documents \
+            else None
+        out.append(FactView(id=str(f["id"]), label=str(f["label"]), value=str(f["shown"]),
+                            stated_by=by))
+    return out
 
 
 def policy_status(ledger: Ledger) -> str:

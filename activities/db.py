@@ -7,6 +7,7 @@ schema is owned by Alembic migrations (`activities/migrations`, `shixian db upgr
 
 from __future__ import annotations
 
+import fcntl
 import re
 import threading
 from pathlib import Path
@@ -62,6 +63,7 @@ projects = Table(
     Column("business_date", Date, nullable=False),
     Column("seq", Integer, nullable=False),
     Column("as_of", DateTime(timezone=True), nullable=False),
+    Column("terminated", Text, nullable=True),  # "<date>: <reason>" (migration 0003)
 )
 
 obligations = Table(
@@ -85,6 +87,9 @@ obligations = Table(
     Column("escalation_rung", String(40), nullable=True),
     Column("citation", Text, nullable=False),
     Column("done_on", Date, nullable=True),
+    # The limit as the pack states it and the workflow's on-time verdict (migration 0003).
+    Column("limit_text", Text, nullable=True),
+    Column("on_time", Boolean, nullable=True),
     Index("ix_obligations_due_on", "due_on"),
 )
 
@@ -170,10 +175,20 @@ def upgrade(url: str | None = None) -> str:
     """Bring the schema to the newest migration; safe to run again. Returns the URL used."""
     url = url or settings.database_url()
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    from alembic import command
+    from alembic import command  # lazy: Alembic costs ~0.5 s to import
 
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        # A worker and a CLI started together both migrate a new file: one at a time, or
+        # both create the same table (the PostgreSQL side locks in migrations/env.py).
+        db = Path(parsed.database)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with open(db.with_name(db.name + ".migrate-lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                command.upgrade(alembic_config(url), "head")
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        return url
     command.upgrade(alembic_config(url), "head")
     return url
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
+from delivery.contacts import ContactsError
 from policies.errors import PolicyError
 from shixian import logs
 from shixian.errors import UserError
@@ -32,6 +33,7 @@ examples:
   shixian server                          start the embedded Temporal dev server
   shixian calendar add 2026-09-30 10wd    the 10th working day after 2026-09-30
   shixian calendar year 2027 --json       holidays and makeup days, with provenance
+  shixian cycle list --jurisdiction 上饶   the jurisdiction's yearly duties (年度工作)
 
 Run `shixian COMMAND --help` for the options of each command.
 """
@@ -46,11 +48,13 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "worker": ("worker",),
     "projects": ("start", "doc", "status", "clock", "extend", "terminate"),
     "portfolio": ("list", "db"),
+    "stats": ("stats",),
     "dashboard": ("dashboard",),
     "ics": ("ics",),
     "notices": ("notices", "contacts"),
     "policy": ("policy",),
     "calendar": ("calendar",),
+    "cycle": ("cycle",),
     "codec": ("codec-server",),
 }
 
@@ -88,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return handler(args)
-    except (UserError, PolicyError) as exc:  # PolicyError: the policies layer's own
+    except (UserError, PolicyError, ContactsError) as exc:  # the lower layers' own errors
         print(f"shixian: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

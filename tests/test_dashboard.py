@@ -198,7 +198,8 @@ def test_portfolio_colours_each_project_by_overdue_and_escalation(
     ("jurisdiction=jiujiang-2024&rag=amber", {"DASH-AMBER", "DASH-XSS"}),
     ("rag=red", {"DASH-RED"}),
     ("jurisdiction=九江", set(EXPECTED_RAG)),
-    ("stage=可行性研究报告审批", {"DASH-RED"}),
+    # DASH-AMBER's 项目建议书 is approved: the FSR is the step now open.
+    ("stage=可行性研究报告审批", {"DASH-RED", "DASH-AMBER"}),
     ("actor=市数据管理部门", {"DASH-RED", "DASH-XSS"}),  # XSS: 150万, small_tech_review
     ("actor=data_bureau&overdue=1", {"DASH-RED"}),
 ])
@@ -331,18 +332,20 @@ def test_rows_say_who_must_act_on_what(server: DashboardServer) -> None:
 
 def test_colours_and_legend_come_from_the_ladder(server: DashboardServer,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """Red is the top rung of the pack's ladder, not a number in the view: a pack whose
-    ladder ends at level 2 makes level-2 projects red."""
+    """Colours and labels are the pack's rung data, not numbers in the view: a ladder whose
+    level-2 rung is red and labelled 督办 makes level-2 projects red under that label."""
     from shixian import ladder
 
     page = fetch(server, "/").text
-    assert "≥ 3 升级" in page and "红:逾期且已升级(级别 ≥ 3)" in page
+    assert "≥ 3 升级督办" in page and "红:逾期且已升级督办(级别 ≥ 3)" in page
     full = ladder.ladder("jiujiang-2024")
-    monkeypatch.setattr(ladder, "ladder", lambda policy: full[:2])
+    two = (full[0], full[1].model_copy(update={"colour": "red", "label": "督办"}))
+    monkeypatch.setattr(ladder, "ladder", lambda policy: two)
     data = fetch(server, "/api/portfolio.json").json()
     colours = {r["project_id"]: r["rag"] for r in data["projects"]}
-    assert colours["DASH-AMBER"] == "red"  # overdue at level 2, now the top rung
-    assert "≥ 3" not in fetch(server, "/").text
+    assert colours["DASH-AMBER"] == "red"  # overdue at level 2, red in this ladder
+    page = fetch(server, "/").text
+    assert "≥ 3" not in page and "督办" in page
 
 
 def test_other_host_names_are_refused(server: DashboardServer) -> None:

@@ -6,11 +6,12 @@ round-trip. Pure: imported inside the workflow sandbox.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from policies.model import Category, FactValue, Kind, OwnerType, PolicyPack, ProjectFacts
 
@@ -35,6 +36,9 @@ class DocumentArrival(Model):
     ref: str | None = Field(default=None, max_length=MAX_TEXT)
     by: str | None = Field(default=None, max_length=MAX_TEXT)
     until: date | None = Field(default=None, description="for an extension: the new due day")
+    period: str | None = Field(
+        default=None, max_length=16,
+        description="for a recurring report: the period it reports on (2025Q2, 2025-07, 2025)")
     facts: dict[str, FactValue] = Field(
         default_factory=dict, max_length=MAX_FACTS,
         description="facts the document states (合同服务期限…)")
@@ -51,6 +55,40 @@ class DocumentArrival(Model):
         if not v:
             raise ValueError("document type is empty")
         return v
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = v.strip().upper()
+        if not re.fullmatch(r"\d{4}(Q[1-4]|-(0[1-9]|1[0-2]))?", v):
+            raise ValueError(f"period {v!r}: write it as 2026Q3 (a quarter), 2026-07 (a month) "
+                             "or 2026 (a year)")
+        return v
+
+
+class OwnerContact(Model):
+    """Who at the 业主单位 receives the project's notices, as the projects file names them
+    (beside the contacts file's `owners:`): an e-mail address and/or a robot from the
+    contacts file's `channels.robots`."""
+
+    name: str | None = Field(default=None, max_length=MAX_TEXT, description="联系人")
+    email: str | None = Field(default=None, max_length=MAX_TEXT,
+                              pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+    robot: str | None = Field(default=None, max_length=64,
+                              description="a robot name under channels.robots")
+
+    @field_validator("email", "robot", "name", mode="before")
+    @classmethod
+    def _blank(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @model_validator(mode="after")
+    def _some_channel(self) -> OwnerContact:
+        if self.email is None and self.robot is None:
+            raise ValueError("an owner contact needs an email or a robot")
+        return self
 
 
 class Project(Model):
@@ -73,6 +111,8 @@ class Project(Model):
         default_factory=dict, max_length=MAX_FACTS,
         description="the facts the pack declares (`facts:` in the pack)")
     documents: list[DocumentArrival] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
+    owner_contact: OwnerContact | None = Field(
+        default=None, description="业主联系人: notices to the owner reach them too")
 
     @field_validator("facts")
     @classmethod
@@ -140,12 +180,14 @@ class EventRecord(Model):
 
 
 class NoticeKind(StrEnum):
-    """What a notice is: a rung of the ladder, a consequence, a breach, or a withdrawal."""
+    """What a notice is: a rung of the ladder, a consequence, a breach, a withdrawal, or a
+    reminder of the jurisdiction's yearly cycle (年度工作提醒, workflows/cycle.py)."""
 
     RUNG = "rung"
     CONSEQUENCE = "consequence"
     VIOLATION = "violation"
     CORRECTION = "correction"
+    CYCLE = "cycle"
 
 
 class NoticeRecord(Model):
@@ -177,6 +219,8 @@ class NoticeRecord(Model):
     ends_with: str = Field(default="", description="title of the document that ends the duty")
     withdraws: str | None = Field(default=None, description="key of the notice a correction "
                                   "withdraws")
+    owner_contact: OwnerContact | None = Field(
+        default=None, description="the projects file's 业主联系人, on notices to the owner")
 
 
 class LedgerState(Model):
@@ -323,6 +367,15 @@ class BreachView(Model):
     detail: str
 
 
+class FactView(Model):
+    """A project fact as a person reads it (项目信息项): the pack's label and the value."""
+
+    id: str
+    label: str
+    value: str
+    stated_by: str | None = Field(default=None, description="the document that stated it")
+
+
 class StatusView(Model):
     project_id: str
     name: str
@@ -345,6 +398,8 @@ class StatusView(Model):
     policy_note: str | None = Field(default=None, description="why the pack needs care, if so")
     breaches: list[BreachView] = Field(default_factory=list)
     delay_working_days: int = Field(default=0, description="第二十七条-style total, from facts")
+    facts: list[FactView] = Field(default_factory=list, description="the pack's declared facts "
+                                  "as they stand, with Chinese labels")
     escalation_label: str | None = None
     escalation_colour: str = "green"
     withdrawn_notices: int = 0

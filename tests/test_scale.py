@@ -12,6 +12,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from temporalio import activity
@@ -121,3 +122,19 @@ async def test_the_notices_of_one_wake_go_in_one_activity(dev_env: WorkflowEnvir
                  != "record_status"]
     assert len(status.notices) >= 2 and all(n.delivered for n in status.notices)
     assert scheduled == ["send_notices"] and batches == [len(status.notices)]
+
+
+def test_the_lazy_command_registry_names_every_command_module() -> None:
+    """A new command module must be listed in `COMMAND_MODULES` with what it registers."""
+    import argparse
+    import importlib
+
+    from shixian.cli import COMMAND_MODULES
+
+    modules = sorted(p.stem for p in (Path(__file__).parents[1] / "shixian" / "commands")
+                     .glob("*.py") if p.stem != "__init__")
+    assert sorted(COMMAND_MODULES) == modules
+    for name, commands in COMMAND_MODULES.items():
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(f"shixian.commands.{name}").register(sub)
+        assert tuple(sub.choices) == commands, name

@@ -537,6 +537,14 @@ async def run(n: int, conc: int, portfolio_size: int, skip_replay: bool) -> None
     if not skip_replay:
         life, bare_life = await five_year_life()
         ev, size, inputs_b, acts, rm = history_sizes(life)
+        from temporalio.api.enums.v1 import EventType
+
+        tasks = sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
+                    for e in life.events)
+        fired = sum(e.event_type == EventType.EVENT_TYPE_TIMER_FIRED for e in life.events)
+        (tmp / "five-year-life.json").write_text(life.to_json(), encoding="utf-8")
+        print(f"(five-year life: {tasks} workflow tasks, {fired} timer fires; history in "
+              f"{tmp / 'five-year-life.json'})", flush=True)
         s_ms, b_ms = await replay_ms(life), await replay_ms(bare_life)
         row(f"replay of a five-year 九江 life ({ev} events, {size / 1e3:.0f} KB; activity "
             f"inputs {inputs_b / 1e3:.0f} KB in {acts} activities; largest read-model input "

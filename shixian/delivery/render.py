@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from workflows.models import NoticeKind, NoticeRecord
 
 RUNG_LABELS = {"warning": "预警", "overdue": "逾期", "escalated": "升级督办",
-               "consequence": "处理后果", "violation": "违规", "correction": "更正"}
+               "consequence": "处理后果", "violation": "违规", "correction": "更正",
+               "operator": "运维告警"}
 KIND_LABELS = {NoticeKind.RUNG: "", NoticeKind.CONSEQUENCE: "后果",
-               NoticeKind.VIOLATION: "违规", NoticeKind.CORRECTION: "更正"}
+               NoticeKind.VIOLATION: "违规", NoticeKind.CORRECTION: "更正",
+               NoticeKind.OPERATOR: "运维"}
 
 
 def rung_label(notice: NoticeRecord) -> str:

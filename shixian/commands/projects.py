@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from pydantic import ValidationError
 from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -409,8 +410,12 @@ def run_doc(args: argparse.Namespace) -> int:
     if not (args.project_id and args.doc_type and args.on):
         parser.error("give PROJECT_ID DOC_TYPE --on DATE (one document) or --file FILE "
                      "(a batch)")
-    doc = DocumentArrival(type=args.doc_type, on=args.on, ref=args.ref, by=args.by,
-                          until=args.until)
+    try:
+        doc = DocumentArrival(type=args.doc_type, on=args.on, ref=args.ref, by=args.by,
+                              until=args.until)
+    except ValidationError as exc:  # a 700 KB --ref: one line naming the field and its bound
+        parser.error("; ".join(f"--{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                               for e in exc.errors()))
 
     async def main() -> int:
         client = await connect()

@@ -15,6 +15,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from shixian import operations
+from tests.lifecycle_helpers import record_history
 from tests.reliability.figures import FIGURES
 from tests.reliability.harness import (
     VALID,
@@ -332,6 +333,8 @@ async def test_bad_input_is_refused_or_recorded_and_the_project_stays_healthy(
     if problem is not None:
         FIGURES.wedged.append(case.id)
     assert problem is None, f"{case.id}: {problem}"
+    if case.id == "signal-null":  # the unreadable-signal path, replayed by test_replay.py
+        await record_history(ctx.handle, "reliability-unreadable-signal")
     await ctx.handle.terminate("reliability case over")
 
 

@@ -51,6 +51,16 @@ class TempPostgres:
                   "postgres", "shixian")
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/shixian"
 
+    def crash(self) -> None:
+        """Stop the server the hard way (`-m immediate`: no shutdown checkpoint, like a
+        crash); the data directory stays for `restart`."""
+        self._run(_binary("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def restart(self) -> None:
+        self._run(_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-w",
+                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                        "-c fsync=off -c synchronous_commit=off", "start")
+
     def stop(self) -> None:
         try:
             self._run(_binary("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -436,6 +437,7 @@ def run_doc(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+SAY_WAITING = 2.0  # seconds before `doc` says it is still waiting for the project
 FAILED = "failed"  # not sent: Temporal errors; send again
 QUEUED = "queued"  # durable in the project's history, applied when a worker runs it
 EXIT = {RecordOutcome.ACCEPTED.value: 0, RecordOutcome.DUPLICATE.value: 0, QUEUED: 0,
@@ -496,13 +498,22 @@ class _Sender:
         if polling == 0:
             return await self._queue(handle, docs, liveness.no_worker(wf.task_queue),
                                      "it will apply when one does")
+        pending = asyncio.ensure_future(call())
         try:
-            return await asyncio.wait_for(call(), self.wait)
+            done, _ = await asyncio.wait({pending}, timeout=min(SAY_WAITING, self.wait))
+            if not done:
+                print(f"waiting: {project_id} has not answered yet; up to {self.wait:g}s "
+                      "(--wait), then — or on Ctrl-C — the document is queued durably",
+                      file=sys.stderr, flush=True)
+            return await asyncio.wait_for(pending, max(self.wait - SAY_WAITING, 0.1))
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             reason = await liveness.why_silent(self.client, handle)
             return await self._queue(handle, docs, f"not confirmed within {self.wait:g}s: "
                                      f"{reason}", "it will apply when the project runs again")
         except asyncio.CancelledError:  # Ctrl-C while the update was in flight
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
             await asyncio.shield(self._queue(handle, docs, "interrupted before the project "
                                              "answered", "it will apply if the update did not"))
             raise

@@ -7,6 +7,7 @@ COPY calendars calendars
 COPY workflows workflows
 COPY activities activities
 COPY policies policies
+COPY delivery delivery
 RUN pip install --no-cache-dir .
 ENTRYPOINT ["shixian"]
 CMD ["--help"]

@@ -7,6 +7,7 @@ schema is owned by Alembic migrations (`activities/migrations`, `shixian db upgr
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from pathlib import Path
 
@@ -163,8 +164,18 @@ def upgrade(url: str | None = None) -> str:
     """Bring the schema to the newest migration; safe to run again. Returns the URL used."""
     url = url or settings.database_url()
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        # A worker and a CLI started together both migrate a new file: one at a time, or
+        # both create the same table (the PostgreSQL side locks in migrations/env.py).
+        db = Path(parsed.database)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with open(db.with_name(db.name + ".migrate-lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                command.upgrade(alembic_config(url), "head")
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        return url
     command.upgrade(alembic_config(url), "head")
     return url
 

@@ -20,10 +20,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.db import engine, notice_deliveries
-from policies.loader import load_pack
-from shixian.delivery import contacts as contacts_mod
-from shixian.delivery import mailbox
-from shixian.delivery.channels import (
+from delivery import contacts as contacts_mod
+from delivery import mailbox
+from delivery.channels import (
     DeliveryError,
     Outgoing,
     PermanentError,
@@ -31,12 +30,13 @@ from shixian.delivery.channels import (
     send_email,
     send_robot,
 )
-from shixian.delivery.contacts import Contacts, Recipient
-from shixian.delivery.render import render
-from shixian.errors import UserError
+from delivery.contacts import Contacts, Recipient
+from delivery.render import render
+from policies.errors import PolicyError
+from policies.loader import load_pack
 from workflows.models import NoticeKind, NoticeRecord
 
-log = structlog.get_logger("shixian.delivery")
+log = structlog.get_logger("delivery")
 
 PERMANENT = "PermanentDeliveryError"
 # States a row can be in; all but pending and delayed are final until resent. `withdrawn`:
@@ -113,7 +113,7 @@ def _actor_label(notice: NoticeRecord, actor: str, index: int) -> str:
         return notice.actor_name
     try:
         names = load_pack(notice.policy).actors if notice.policy else {}
-    except UserError:  # a pack this worker does not ship: fall back to the notice
+    except PolicyError:  # a pack this worker does not ship: fall back to the notice
         names = {}
     if actor in names:
         return names[actor]

@@ -237,7 +237,8 @@ class Obligation(Strict):
     when: Condition | None = None
     cancelled_by: list[str] = Field(
         default_factory=list, description="documents that make the duty moot while it is not "
-        "done (whenever they are dated)")
+        "done: on or before its due day it never was due; after it, the duty lapses that day "
+        "and the lateness until then stands")
     pauses: list[str] = Field(default_factory=list)
     manual_pause: str | None = Field(
         default=None, description="a time the regulation excludes that no document marks"
@@ -457,6 +458,102 @@ class Escalation(Strict):
         return ladder
 
 
+DAY_WORDS = {"early": 10, "mid": 20}  # 上旬 = the 1st–10th, 中旬 = the 11th–20th
+
+
+class YearDay(Strict):
+    """A day of every year as the text names it: `{month: 5, day: end}` = 每年5月底前,
+    `{month: 10, day: early}` = 10月上旬前 (by the 10th), `{month: 7, day: 1}` = 7月1日.
+    `mid` is 中旬 (by the 20th). A number past the month's end is clamped to its last day."""
+
+    month: int = Field(ge=1, le=12)
+    day: int | Literal["end", "early", "mid"]
+
+    @field_validator("day")
+    @classmethod
+    def _day(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and not 1 <= v <= 31:
+            raise ValueError(f"day {v} is not a day of a month (1–31, end, early = 上旬, "
+                             "mid = 中旬)")
+        return v
+
+    @property
+    def nominal(self) -> int:
+        """The day of the month before clamping (end = 31)."""
+        day = self.day
+        return 31 if day == "end" else DAY_WORDS[day] if isinstance(day, str) else day
+
+    def in_year(self, year: int) -> date:
+        """This day in `year` (not moved to a working day)."""
+        return date(year, self.month, min(self.nominal, _days_in_month(year, self.month)))
+
+
+def _days_in_month(year: int, month: int) -> int:
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    return (nxt - date(year, month, 1)).days
+
+
+class CycleReminder(Strict):
+    """Who is reminded, how many working days before a cycle's due day (`0wd`: on it).
+
+    The offsets are shixian 运营默认, like the ladder's: the texts set due days, never
+    reminders."""
+
+    before: str
+    notify: list[str] = Field(min_length=1, description="actor ids")
+
+    @field_validator("before")
+    @classmethod
+    def _before(cls, v: str) -> str:
+        check_period(v, allow_zero=True)
+        if not v.endswith("wd"):
+            raise ValueError(f"{v!r}: a reminder is counted in working days before the due "
+                             "day (e.g. 10wd, 0wd)")
+        return v
+
+    @property
+    def working_days(self) -> int:
+        return int(v) if (v := self.before.removesuffix("wd")) else 0
+
+
+class Cycle(Strict):
+    """A yearly duty of the jurisdiction (年度工作), not of one project: 每年5月底前征集需求
+    (九江 第十一条), 每年7月份发文征集 (上饶 第五条), 10月上旬前集中评审 (上饶 第九条).
+
+    Run by one long-lived workflow per jurisdiction (`workflows/cycle.py`), never by a
+    project's. `due` is the day in each year, moved to the next working day when it is a
+    rest day (《民法典》第二百零三条, as `due_by` is); `opens` the first day of a window
+    (7月份: `{month: 7, day: 1}`); `no_limit` a yearly duty the text gives no day
+    (相城 第九条 "根据每年…申报通知要求"): listed each year, never reminded.
+    """
+
+    id: str
+    title: str
+    actor: str
+    due: YearDay | None = None
+    opens: YearDay | None = None
+    no_limit: str | None = Field(default=None, description="the text gives no day (按通知要求)")
+    moves_to_workday: bool = Field(
+        default=True, description="a due day on a rest day moves to the next working day "
+        "(art. 203); false where the text names a month (7月份), not a period's end")
+    remind: list[CycleReminder] = Field(default_factory=list)
+    citation: str
+    interpretation: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Cycle:
+        if (self.due is None) == (self.no_limit is None):
+            raise ValueError("a cycle gives exactly one of `due` (a day of each year) or "
+                             "`no_limit` (the text gives no day)")
+        if self.no_limit is not None and self.remind:
+            raise ValueError("a cycle with no due day cannot be reminded before it: drop "
+                             "`remind` or give `due`")
+        if self.due is not None and self.opens is not None and \
+                (self.opens.month, self.opens.nominal) > (self.due.month, self.due.nominal):
+            raise ValueError("`opens` falls after `due` in the year")
+        return self
+
+
 class PolicyPack(Strict):
     """One jurisdiction's rules: the whole content of one `policies/<id>.yaml`."""
 
@@ -487,6 +584,9 @@ class PolicyPack(Strict):
     gates: list[Gate] = Field(default_factory=list)
     checks: list[FactCheck] = Field(default_factory=list)
     escalation: Escalation
+    cycles: list[Cycle] = Field(
+        default_factory=list, description="the jurisdiction's yearly duties (年度工作), "
+        "run by one workflow per jurisdiction, not per project")
 
     def validity_on(self, day: date) -> str | None:
         """Why starting a project on `day` under this pack needs care, or None."""
@@ -632,9 +732,28 @@ class PolicyPack(Strict):
                          for d in cons.blocks if d not in docs]
         for where, cond in rules:
             check_condition(where, cond)
+        problems += self._cycle_problems(actors)
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+    def _cycle_problems(self, actors: set[str]) -> list[str]:
+        problems: list[str] = []
+        taken = {o.id for o in self.obligations} | {r.id for r in self.recurring}
+        seen: set[str] = set()
+        for cyc in self.cycles:
+            where = f"cycle {cyc.id}"
+            if cyc.id in seen:
+                problems.append(f"{where}: id used twice")
+            if cyc.id in taken:
+                problems.append(f"{where}: id already names an obligation or recurring duty")
+            seen.add(cyc.id)
+            if cyc.actor not in actors:
+                problems.append(f"{where}: unknown actor {cyc.actor!r}")
+            problems += [f"{where}: reminder {r.before}: unknown actor {a!r} in notify"
+                         for r in cyc.remind for a in r.notify if a != "actor" and a not in actors]
+        return problems
 
 
 def holds(condition: Condition | None, facts: ProjectFacts, limits: Limits | None) -> bool:

@@ -9,10 +9,12 @@ from collections.abc import Callable, Sequence
 
 from temporalio.service import RPCError
 
+from delivery.contacts import ContactsError
 from policies.errors import PolicyError
 from shixian import logs
 from shixian.commands import calendar as calendar_cmd
 from shixian.commands import codec as codec_cmd
+from shixian.commands import cycle as cycle_cmd
 from shixian.commands import dashboard as dashboard_cmd
 from shixian.commands import ics as ics_cmd
 from shixian.commands import notices as notices_cmd
@@ -43,6 +45,7 @@ examples:
   shixian server                          start the embedded Temporal dev server
   shixian calendar add 2026-09-30 10wd    the 10th working day after 2026-09-30
   shixian calendar year 2027 --json       holidays and makeup days, with provenance
+  shixian cycle list --jurisdiction 上饶   the jurisdiction's yearly duties (年度工作)
 
 Run `shixian COMMAND --help` for the options of each command.
 """
@@ -57,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, portfolio_cmd, dashboard_cmd,
-                   ics_cmd, notices_cmd, policy_cmd, calendar_cmd, codec_cmd):
+                   ics_cmd, notices_cmd, policy_cmd, calendar_cmd, cycle_cmd, codec_cmd):
         module.register(sub)
     return parser
 
@@ -72,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return handler(args)
-    except (UserError, PolicyError) as exc:  # PolicyError: the policies layer's own
+    except (UserError, PolicyError, ContactsError) as exc:  # the lower layers' own errors
         print(f"shixian: error: {exc}", file=sys.stderr)
         return 2
     except RPCError as exc:  # the server went away or said no mid-command: one line

@@ -1,8 +1,8 @@
 """A batch of document arrivals for `shixian doc --file`: what a script watching an inbox sends.
 
 CSV (English or Chinese headers), JSON lines, or a YAML list; each entry has project_id, type,
-on, and optionally ref, by, until. A malformed entry becomes a `DocLine` carrying its problem
-instead of an error, so one bad line never stops the others from being recorded.
+on, and optionally ref, by, until, period. A malformed entry becomes a `DocLine` carrying its
+problem instead of an error, so one bad line never stops the others from being recorded.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from shixian.errors import UserError
 from shixian.projects_file import csv_rows, map_headers, parse_date, read_text
 from workflows.models import DocumentArrival
 
-FIELDS = ("project_id", "type", "on", "ref", "by", "until")
+FIELDS = ("project_id", "type", "on", "ref", "by", "until", "period")
 DOC_COLUMNS: dict[str, tuple[str, ...]] = {
     "project_id": ("项目编号", "project", "id"),
     "type": ("文件类型", "doc_type", "document"),
@@ -30,6 +30,7 @@ DOC_COLUMNS: dict[str, tuple[str, ...]] = {
     "ref": ("文号", "reference"),
     "by": ("报送单位", "报送人", "sender"),
     "until": ("延期至",),
+    "period": ("所属期", "报告期", "期别"),
 }
 
 
@@ -55,7 +56,7 @@ def _entry(line: int, raw: Any) -> DocLine:
     pid = str(pid).strip() if pid is not None else ""
     if not pid:
         return DocLine(line, problem="project_id is missing")
-    for key in ("ref", "by", "until"):
+    for key in ("ref", "by", "until", "period"):
         if data.get(key) in ("", None):
             data.pop(key, None)
     for key in ("on", "until"):
@@ -67,7 +68,7 @@ def _entry(line: int, raw: Any) -> DocLine:
                 return DocLine(line, pid, problem=f"{key}: {exc}")
         elif value is not None and not isinstance(value, date):
             return DocLine(line, pid, problem=f"{key}: {value!r} is not a date (YYYY-MM-DD)")
-    for key in ("ref", "by", "type"):
+    for key in ("ref", "by", "type", "period"):
         if key in data and not isinstance(data[key], str):
             data[key] = str(data[key])
     try:

@@ -1,10 +1,9 @@
 """How views show an escalation level: from the policy pack's ladder, in one place.
 
 Every view (the `list` colours, the dashboard's red/amber/green, its legend and level menu)
-asks `rung_look` and `rag` here instead of knowing that "3" means "escalated". Today the look
-is derived from the rung's name and its position in the ladder: the top rung is red, the
-others amber. When packs carry colours and labels for their rungs, this is the one function
-to change.
+asks `rung_look` and `rag` here instead of knowing that "3" means "escalated". The look is
+the pack's: each rung's `label` and `colour` (policies/README.md "Escalation"); a rung
+without a label shows its name.
 """
 
 from __future__ import annotations
@@ -52,28 +51,34 @@ def rung_look(policy: str, level: int) -> RungLook | None:
     if not reached:
         return None
     position, rung = reached[-1]
-    colour: Rag = "red" if position == len(rungs) else "amber"
-    return RungLook(level=rung.level, name=rung.name,
-                    label=RUNG_LABELS.get(rung.name, rung.name), position=position,
-                    rungs=len(rungs), colour=colour)
+    return RungLook(level=rung.level, name=rung.name, label=_label(rung), position=position,
+                    rungs=len(rungs), colour=_colour(rung))
+
+
+def _label(rung: Rung) -> str:
+    return rung.label or RUNG_LABELS.get(rung.name, rung.name)
+
+
+def _colour(rung: Rung) -> Rag:
+    """The pack's colour; grey (a rung that only informs) shows as nothing to do."""
+    return "green" if rung.colour == "grey" else rung.colour
 
 
 def rag(policy: str, overdue: bool, level: int) -> Rag:
-    """Red: late and at the ladder's top rung (the supervising body has been told); amber:
-    late, or any rung reached (warned that a due day is near); green: nothing to do."""
+    """The colour of the rung reached, as the pack gives it (九江: 升级督办 red, 预警 and 逾期通报
+    amber); late with no rung reached yet is amber; nothing to do is green."""
     look = rung_look(policy, level)
-    if overdue and look is not None and look.top:
-        return "red"
-    if overdue or look is not None:
-        return "amber"
-    return "green"
+    if look is not None:
+        return "amber" if overdue and look.colour == "green" else look.colour
+    return "amber" if overdue else "green"
 
 
 def rung_label(policy: str | None, name: str | None) -> str:
-    """A stored rung name (`escalated`) as a person reads it."""
+    """A stored rung name (`escalated`) as a person reads it: the pack's label."""
     if not name:
         return "—"
-    return RUNG_LABELS.get(name, name)
+    rung = next((r for r in ladder(policy) if r.name == name), None) if policy else None
+    return _label(rung) if rung is not None else RUNG_LABELS.get(name, name)
 
 
 def levels(policies: list[str]) -> list[RungLook]:

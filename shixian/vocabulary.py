@@ -37,6 +37,14 @@ def packs() -> tuple[PolicyPack, ...]:
     return tuple(out)
 
 
+def local_names(name: str) -> tuple[str, ...]:
+    """苏州市相城区 → 相城区, 相城: a district is called without its city."""
+    head, sep, local = name.rpartition("市")
+    if not sep or not head or not local:
+        return ()
+    return (local, short_jurisdiction(local))
+
+
 def short_jurisdiction(name: str) -> str:
     """九江市 → 九江 (what people say); a name that is only a suffix stays as it is."""
     short = name.rstrip("市县区省")
@@ -67,7 +75,8 @@ def _choices(kind: str) -> list[Choice]:
             for stage in pack.stages:
                 add(stage.id, stage.title)
         elif kind == "jurisdiction":
-            add(pack.id, pack.jurisdiction, pack.title, short_jurisdiction(pack.jurisdiction))
+            add(pack.id, pack.jurisdiction, pack.title, short_jurisdiction(pack.jurisdiction),
+                *local_names(pack.jurisdiction))
         elif kind == "actor":
             for aid, name in pack.actors.items():
                 add(aid, name)

@@ -21,11 +21,13 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.cycle import plan_cycle_year
 from activities.delivery import channel_queue, deliver, delivery_queue, mark_delivery
 from activities.notices import send_notice
 from activities.read_model import record_status
+from delivery import contacts as contacts_mod
 from shixian import config
-from shixian.delivery import contacts as contacts_mod
+from workflows.cycle import JurisdictionCycleWorkflow
 from workflows.delivery import NoticeDeliveryWorkflow
 from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.v1.lifecycle import ProjectLifecycleWorkflowV1
@@ -33,8 +35,9 @@ from workflows.v1.lifecycle import ProjectLifecycleWorkflowV1
 log = structlog.get_logger("shixian.worker")
 
 # v1 stays registered: projects started before rule engine v2 replay on it, then upgrade.
-WORKFLOWS = [ProjectLifecycleWorkflow, ProjectLifecycleWorkflowV1]
-ACTIVITIES: list[Callable[..., Any]] = [send_notice, record_status]
+# JurisdictionCycleWorkflow: each jurisdiction's yearly duties (workflows/cycle.py).
+WORKFLOWS = [ProjectLifecycleWorkflow, ProjectLifecycleWorkflowV1, JurisdictionCycleWorkflow]
+ACTIVITIES: list[Callable[..., Any]] = [send_notice, record_status, plan_cycle_year]
 
 
 CHANNEL_KINDS = ("email", "dingtalk", "wecom", "feishu", "webhook")

@@ -182,16 +182,9 @@ def contacts(tmp_path: Path, smtp: SmtpServer, rx: Receiver,
 # known of the cause). Marked, not hidden: `pytest -rxX` lists them, and each is to be fixed
 # and struck off; non-strict because some pass when the machine is idle.
 KNOWN_FAILING = {
-    "tests/test_language_time_skipping.py::test_a_synthetic_life_with_breaches_a_consequence_and_a_correction",
-    "tests/test_language_time_skipping.py::test_backfilled_history_batch_and_line_by_line",
     "tests/test_lifecycle_dev_server.py::test_cli_start_doc_status_for_an_imported_project",
-    "tests/test_lifecycle_xiangcheng_yushan.py::test_three_xiangcheng_lives_hand_worked",
     "tests/test_main_job.py::test_up_starts_server_worker_and_example_portfolio",
     "tests/test_portfolio_examples_xiangcheng_yushan.py::test_example_portfolios_pass_the_dry_run",
-    "tests/test_security_deployment.py::test_the_overlay_only_changes_services_the_compose_file_has",
-    "tests/test_server_process.py::test_the_web_ui_is_read_only_unless_asked",
-    "tests/test_tls_api_key.py::test_worker_and_cli_over_tls_with_an_api_key",
-    "tests/test_upgrade_v1.py::test_a_v1_project_continues_under_v2",
 }
 
 

@@ -291,6 +291,19 @@ def test_document_batch_files_parse_with_line_numbers() -> None:
     assert items[2].problem is not None and "colour" in items[2].problem
 
 
+def test_document_files_carry_the_period_a_report_is_for(tmp_path: Path) -> None:
+    """所属期 / period: which quarter a 季度报告 reports on; a wrong form names the fix."""
+    csv_file = tmp_path / "reports.csv"
+    csv_file.write_text("项目编号,文件类型,日期,所属期\n"
+                        "SR-1,quarterly_progress_report,2026-10-12,2026Q3\n"
+                        "SR-1,quarterly_progress_report,2026-10-13,第三季度\n"
+                        "SR-1,quarterly_progress_report,2026-10-14,\n", encoding="utf-8")
+    rows = load_document_lines(csv_file)
+    assert rows[0].doc is not None and rows[0].doc.period == "2026Q3"
+    assert rows[1].doc is None and rows[1].problem is not None and "period" in rows[1].problem
+    assert rows[2].doc is not None and rows[2].doc.period is None
+
+
 async def test_doc_file_records_a_mixed_batch(
     cli_env: Client, capsys: pytest.CaptureFixture[str], tmp_path: Path,
 ) -> None:

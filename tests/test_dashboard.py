@@ -331,18 +331,20 @@ def test_rows_say_who_must_act_on_what(server: DashboardServer) -> None:
 
 def test_colours_and_legend_come_from_the_ladder(server: DashboardServer,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """Red is the top rung of the pack's ladder, not a number in the view: a pack whose
-    ladder ends at level 2 makes level-2 projects red."""
+    """Colours and labels are the pack's rung data, not numbers in the view: a ladder whose
+    level-2 rung is red and labelled 督办 makes level-2 projects red under that label."""
     from shixian import ladder
 
     page = fetch(server, "/").text
-    assert "≥ 3 升级" in page and "红:逾期且已升级(级别 ≥ 3)" in page
+    assert "≥ 3 升级督办" in page and "红:逾期且已升级督办(级别 ≥ 3)" in page
     full = ladder.ladder("jiujiang-2024")
-    monkeypatch.setattr(ladder, "ladder", lambda policy: full[:2])
+    two = (full[0], full[1].model_copy(update={"colour": "red", "label": "督办"}))
+    monkeypatch.setattr(ladder, "ladder", lambda policy: two)
     data = fetch(server, "/api/portfolio.json").json()
     colours = {r["project_id"]: r["rag"] for r in data["projects"]}
-    assert colours["DASH-AMBER"] == "red"  # overdue at level 2, now the top rung
-    assert "≥ 3" not in fetch(server, "/").text
+    assert colours["DASH-AMBER"] == "red"  # overdue at level 2, red in this ladder
+    page = fetch(server, "/").text
+    assert "≥ 3" not in page and "督办" in page
 
 
 def test_other_host_names_are_refused(server: DashboardServer) -> None:

@@ -13,12 +13,12 @@ import yaml
 from temporalio.testing import WorkflowEnvironment
 
 from activities.delivery import plan_notice
+from delivery.channels import Outgoing, PermanentError, send_email
+from delivery.contacts import Channels, Contacts, EmailChannel
+from delivery.render import render
 from shixian.cli import main
-from shixian.delivery.channels import Outgoing, PermanentError, send_email
-from shixian.delivery.contacts import Channels, Contacts, EmailChannel
-from shixian.delivery.ledger_view import resend
-from shixian.delivery.render import render
 from shixian.errors import UserError
+from shixian.notices_view import resend
 from tests.conftest import new_queue, running_worker
 from tests.delivery_helpers import SECRETS, notice, rows, send, settled, until
 from tests.delivery_servers import Receiver, SmtpServer, self_signed

@@ -14,9 +14,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from activities.delivery import DeliverInput, DeliveryTarget, deliver, utc
+from delivery import contacts as contacts_mod
+from delivery.quiet import BEIJING
 from shixian.converter import DATA_CONVERTER
-from shixian.delivery import contacts as contacts_mod
-from shixian.delivery.quiet import BEIJING
 from shixian.worker_runtime import delivery_executor, delivery_workers
 from tests.conftest import new_queue, running_worker
 from tests.delivery_helpers import (
@@ -156,7 +156,7 @@ async def test_robot_queues_are_rate_limited_on_the_server(
 
 
 def test_quiet_until_spans_midnight() -> None:
-    from shixian.delivery.quiet import quiet_until
+    from delivery.quiet import quiet_until
 
     at = datetime(2026, 11, 23, 23, 30, tzinfo=BEIJING)
     assert quiet_until(at, "22:00-08:00") == datetime(2026, 11, 24, 8, 0, tzinfo=BEIJING)

@@ -20,6 +20,7 @@ from policies.loader import PolicyError
 from tests.language_packs import APPROVAL, D, at, base, doc, ledger, pack, project, record
 from workflows.ledger import Ledger, Refused
 from workflows.models import (
+    DocumentArrival,
     Extension,
     NoticeKind,
     NoticeRecord,
@@ -33,14 +34,17 @@ COVERS: dict[str, list[str]] = {
     "starts_with": ["test_starts_with_is_the_start_event"],
     "limit": ["test_limit_counts_working_days_over_national_day_and_makeup_days"],
     "due_by": ["test_due_by_month_end_moves_to_a_working_day",
-               "test_due_by_next_if_passed", "test_due_by_before_a_fact_date"],
+               "test_due_by_next_if_passed", "test_due_by_before_a_fact_date",
+               "test_due_by_passed_when_the_duty_arises_is_due_at_once"],
     "no_limit": ["test_no_limit_is_open_and_never_escalated"],
     "opens_only": ["test_window_with_no_closing_day"],
     "limit_basis": ["test_limit_basis_is_shown"],
     "cancelled_by": ["test_condition_arising_over_time_and_cancelled_by"],
     "recurring": ["test_monthly_report_due_on_the_last_day_of_its_month",
                   "test_partial_first_and_last_months", "test_quarterly_report_in_period",
-                  "test_yearly_report_due_by_year_end", "test_yearly_august_application"],
+                  "test_yearly_report_due_by_year_end", "test_yearly_august_application",
+                  "test_a_filing_that_names_its_period_is_credited_to_it",
+                  "test_a_period_that_is_not_a_period_is_refused"],
     "periods": ["test_period_end_is_not_moved_unless_told"],
     "minimums": ["test_minimum_duration_is_a_breach_not_a_refusal"],
     "gates": ["test_gate_breach_is_recorded_and_withdrawn_by_a_back_dated_requirement",
@@ -236,6 +240,17 @@ def test_due_by_before_a_fact_date() -> None:
     assert led.escalate(at("2026-11-23")) == []
 
 
+def test_due_by_passed_when_the_duty_arises_is_due_at_once() -> None:
+    """每年5月底前, arising on Wed 2025-09-10 without next_if_passed: 5/31 was before the duty
+    existed, so it is due on the day it arose and lateness counts from then, not from May."""
+    led = ledger(due_by_pack({"month": 5, "day": "end"}), "2025-09-10")
+    v = views(led, "2025-09-10")["application"]
+    assert v.due_on == date(2025, 9, 10)
+    assert v.note is not None and "早于事项产生之日 2025-09-10" in v.note
+    # Thu 9/11, Fri 9/12, Mon 9/15: 3 working days late on 9/15 (not ~75 from 6/3).
+    assert views(led, "2025-09-15")["application"].overdue_working_days == 3
+
+
 # ---- no_limit, opens_only, limit_basis ---------------------------------------------------
 def test_no_limit_is_open_and_never_escalated() -> None:
     filing = {"id": "filing", "title": "备案", "actor": "owner", "fulfilled_by": "filing_done",
@@ -397,6 +412,45 @@ def test_quarterly_report_in_period() -> None:
         == (date(2025, 7, 2), 2)
     assert (v["quarter_report@2025Q3"].done_on, v["quarter_report@2025Q3"].on_time) == (
         date(2025, 9, 30), True)
+
+
+def test_a_filing_that_names_its_period_is_credited_to_it() -> None:
+    """Q2 missed, Q3 filed on time: unstated, the 9/30 filing would settle Q2 (the oldest
+    open) and leave Q3 late; `period: 2025Q3` credits Q3, and Q2 stays overdue."""
+    led = ledger(recurring_pack("quarter", "quarterly_report", due_after_period_end="0d"),
+                 "2025-03-03", [doc("contract_signed", "2025-05-06")], now="2025-09-10")
+    named = doc("quarterly_report", "2025-09-30").model_copy(update={"period": "2025Q3"})
+    record(led, named, "2025-10-09")
+    v = views(led, "2025-10-09")
+    assert (v["quarter_report@2025Q3"].done_on, v["quarter_report@2025Q3"].on_time) == (
+        date(2025, 9, 30), True)
+    assert v["quarter_report@2025Q2"].state is ObligationState.OVERDUE
+    # A later unstated filing settles the oldest open report: Q2, late.
+    record(led, doc("quarterly_report", "2025-10-09"), "2025-10-09")
+    assert views(led, "2025-10-09")["quarter_report@2025Q2"].done_on == date(2025, 10, 9)
+
+
+def test_a_period_that_is_not_a_period_is_refused() -> None:
+    with pytest.raises(ValueError, match="period"):
+        DocumentArrival(type="quarterly_report", on=date(2025, 9, 30), period="Q3 2025")
+    led = ledger(recurring_pack("quarter", "quarterly_report", due_after_period_end="0d"),
+                 "2025-03-03", [doc("contract_signed", "2025-05-06")], now="2025-09-10")
+    today = date(2025, 10, 9)
+
+    def named(period: str, on: str = "2025-09-30") -> DocumentArrival:
+        return doc("quarterly_report", on).model_copy(update={"period": period})
+
+    with pytest.raises(Refused,
+                       match=r"no period 2026Q1 is due.*open periods: 2025Q2, 2025Q3, 2025Q4"):
+        led.check_document(named("2026Q1"), today)
+    with pytest.raises(Refused, match="can be filed from 2025-07-01"):
+        led.check_document(named("2025Q3", "2025-06-30"), today)
+    record(led, named("2025Q3"), "2025-10-09")
+    with pytest.raises(Refused, match="already filed on 2025-09-30; open periods: 2025Q2, 2025Q4"):
+        led.check_document(named("2025Q3", "2025-10-08"), today)
+    with pytest.raises(Refused, match="not a periodic report"):
+        led.check_document(doc("acceptance_passed", "2025-10-08").model_copy(
+            update={"period": "2025Q3"}), today)
 
 
 def test_yearly_report_due_by_year_end() -> None:

@@ -240,18 +240,18 @@ def test_service_fee_is_measured_on_the_system_maintained(calendar: WorkCalendar
     assert breach.rule == "om_fee_ratio_service" and breach.citation == "玉山 第九条"
 
 
-@pytest.mark.xfail(strict=True, reason="engine: intake refuses a document that fulfils a duty "
-                   "whose start event is missing ('record that first'): 玉山 第八条第一款 "
-                   "'通过县发改委审批后…提交技术性方案' — a 技术性方案 (and so a 技术评审) before "
-                   "立项 should be recorded and flagged by tech_review_after_approval, not refused")
+@pytest.mark.covers("yushan-draft:tech_plan_after_approval")
 @pytest.mark.covers("yushan-draft:tech_review_after_approval")
 def test_tech_plan_before_approval_is_a_recorded_breach(calendar: WorkCalendar) -> None:
+    """第八条第一款 '通过县发改委审批后…提交技术性方案': a 技术性方案 (and its 技术评审)
+    before 立项 is recorded, and both breaches are flagged — never refused."""
     proj = project("YST-T", investment_wan=80, started_on=date(2026, 3, 2))
     docs = [doc("resource_catalogue_submitted", "2026-03-03"),
             doc("tech_plan_submitted", "2026-03-04"), doc("tech_review_passed", "2026-03-05"),
             doc("project_approved", "2026-03-06")]
     ledger = ledger_for(YushanCase(proj, [], set()), calendar, docs=docs)
-    assert [b.rule for b in ledger.status(NOW).breaches] == ["tech_review_after_approval"]
+    assert [b.rule for b in ledger.status(NOW).breaches] == ["tech_plan_after_approval",
+                                                            "tech_review_after_approval"]
 
 
 def test_the_draft_says_it_is_a_draft() -> None:

@@ -43,11 +43,14 @@ def test_up_starts_server_worker_and_example_portfolio(tmp_path: Path) -> None:
     assert (tmp_path / ".shixian" / "temporal.db").is_file()
     assert f"dashboard: http://127.0.0.1:{dashboard_port}/" in first.stdout
     assert (tmp_path / "read.db").is_file()  # the overview came from the read model
+    for policy in ("jiujiang-2024", "shangrao-2020", "xiangcheng-2018", "yushan-draft"):
+        assert f"started cycle-{policy}" in first.stdout  # each jurisdiction's year
     assert f"notices: written to {tmp_path / '.shixian' / 'mailbox'}/" in first.stdout
     # Run again: the server's state persisted, nothing is started twice.
     second = up(tmp_path, port, dashboard_port, "--headless")
     assert second.returncode == 0, second.stderr
     assert "exists  project-JJ-2026-001" in second.stdout
+    assert "exists  cycle-shangrao-2020" in second.stdout
     assert "started" not in second.stdout
     assert "Temporal Web UI" not in second.stdout
 

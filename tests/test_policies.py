@@ -132,6 +132,25 @@ def test_a_lapsed_pack_needs_an_explicit_flag_and_shows_as_expired() -> None:
     assert status.policy_status == "expired"
     assert status.policy_note is not None and "第四十五条" in status.policy_note
 
+def test_a_draft_pack_needs_an_explicit_flag() -> None:
+    """玉山 is a 征求意见稿: starting a project under it is refused unless asked for."""
+    from datetime import date
+
+    from calendars import WorkCalendar
+    from shixian import operations
+    from shixian.errors import UserError
+    from workflows.models import Project
+
+    proj = Project(id="YS-DRAFT", name="草案项目", policy="yushan-draft", owner="县测试局",
+                   owner_type="administrative", category="other", kind="build",
+                   investment_wan=80, started_on=date(2026, 9, 30))
+    calendar = WorkCalendar.default(use_env=False)
+    with pytest.raises(UserError, match=r"征求意见稿.*--allow-draft-policy"):
+        operations.prepare(proj, calendar, date(2026, 11, 23))
+    inp = operations.prepare(proj, calendar, date(2026, 11, 23), frozenset({"draft"}))
+    assert inp.pack.status == "draft"
+
+
 def test_a_pack_names_its_shipped_text(tmp_path: Path) -> None:
     """`source:` resolves beside the pack, so a fresh clone (no ../shared) has the text."""
     pack = load_pack("jiujiang-2024")

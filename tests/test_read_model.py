@@ -34,6 +34,34 @@ EXAMPLES = Path(__file__).parents[1] / "shixian" / "examples" / "jiujiang-portfo
 NOW = datetime(2026, 11, 23, 4, tzinfo=UTC)
 
 
+def _migrate(url: str, barrier: Any, results: Any) -> None:
+    from activities.db import upgrade
+    barrier.wait()  # every process imported; now all migrate at the same moment
+    try:
+        upgrade(url)
+        results.put("ok")
+    except Exception as exc:  # reported to the parent, which asserts on it
+        results.put(f"{type(exc).__name__}: {exc}"[:200])
+
+
+def test_processes_migrating_one_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    """A worker and a CLI started together both migrate a new read model; before the lock
+    one of them failed with "table notice_deliveries already exists"."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    n = 4
+    barrier, results = ctx.Barrier(n), ctx.Queue()
+    url = f"sqlite:///{tmp_path / 'new' / 'shixian.db'}"
+    procs = [ctx.Process(target=_migrate, args=(url, barrier, results)) for _ in range(n)]
+    for proc in procs:
+        proc.start()
+    got = [results.get(timeout=120) for _ in range(n)]
+    for proc in procs:
+        proc.join(timeout=30)
+    assert got == ["ok"] * n
+
+
 def test_migrations_match_the_tables_the_code_uses() -> None:
     with engine().connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)

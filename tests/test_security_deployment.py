@@ -28,6 +28,8 @@ def test_the_overlay_only_changes_services_the_compose_file_has() -> None:
     base = set(_load("docker-compose.yml")["services"])
     overlay = _load("docker-compose.tls.yml")["services"]
     assert set(overlay) <= base
+    # The base runs temporalio/server + admin-tools; tctl and auto-setup are gone from both.
+    assert "tctl" not in (ROOT / "docker-compose.tls.yml").read_text("utf-8")
     assert overlay["temporal-ui"]["environment"]["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true"
     assert overlay["temporal"]["environment"]["TEMPORAL_TLS_REQUIRE_CLIENT_AUTH"] == "true"
 

@@ -92,7 +92,7 @@ async def test_worker_and_cli_over_tls_with_an_api_key(
     async with running_worker(client, queue):
         code, out, err = await _cli(capsys, "start", str(projects))
         assert code == 0, err
-        code, out, err = await _cli(capsys, "doc", "JJT-TLS", "fsr_tech_review_issued",
+        code, out, err = await _cli(capsys, "doc", "JJT-TLS", "tech_plan_submitted",
                                     "--on", "2026-03-20")
         assert code == 0 and out.startswith("accepted: JJT-TLS"), err
         code, out, err = await _cli(capsys, "status", "JJT-TLS")

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         deliver,
         mark_delivery,
     )
-    from shixian.delivery.quiet import BEIJING, quiet_until
+    from delivery.quiet import BEIJING, quiet_until
 
 BOOKKEEPING = RetryPolicy(initial_interval=timedelta(seconds=1),
                           maximum_interval=timedelta(minutes=1))

@@ -128,7 +128,7 @@ def _rung_notice(ledger: Ledger, inst: Instance, level: int, name: str, now: dat
         what = f"已到期 (到期日 {due})"
     label = rung.label or rung.name
     message = (f"[{ledger.project.id}] {label}: {inst.title} — {ledger.actor_name(inst.actor)} "
-               f"{what}; {inst.citation}")
+               f"{what}; {inst.citation}{draft_mark(ledger)}")
     names, ids = recipients(ledger, rung.notify, inst.actor)
     ends = ledger.pack.documents[inst.rule.fulfilled_by].title
     return NoticeRecord(
@@ -203,10 +203,16 @@ def _consequences(ledger: Ledger, now: datetime, today: date) -> list[NoticeReco
             key=f"consequence:{cons.id}" + (f"#{sent + 1}" if sent else ""),
             obligation=cons.id, rung="consequence", level=len(ledger.pack.escalation.ladder) + 1,
             recipients=names, recipient_actors=ids, kind=NoticeKind.CONSEQUENCE,
-            message=f"[{ledger.project.id}] {cons.title} — {what}; {cons.citation}",
+            message=f"[{ledger.project.id}] {cons.title} — {what}; {cons.citation}"
+                    f"{draft_mark(ledger)}",
             citation=cons.citation, due_on=None, overdue_working_days=measure, fired_at=now,
             **_context(ledger, cons.title, "owner", "")))
     return out
+
+
+def draft_mark(ledger: Ledger) -> str:
+    """A notice under a draft pack says so: its rules are not in force (玉山 征求意见稿)."""
+    return "（依据征求意见稿，规则尚未生效）" if ledger.pack.status == "draft" else ""
 
 
 # ---- breaches ----------------------------------------------------------------------------
@@ -224,7 +230,8 @@ def _breach_notices(ledger: Ledger, now: datetime, today: date) -> list[NoticeRe
         out.append(NoticeRecord(
             key=key, obligation=b.rule, rung="breach", level=0, recipients=names,
             recipient_actors=ids, kind=NoticeKind.VIOLATION,
-            message=f"[{ledger.project.id}] 违规: {b.title} — {b.detail}; {b.citation}",
+            message=f"[{ledger.project.id}] 违规: {b.title} — {b.detail}; {b.citation}"
+                    f"{draft_mark(ledger)}",
             citation=b.citation, due_on=None, overdue_working_days=0, fired_at=now,
             **_context(ledger, b.title, "owner", "")))
     return out

@@ -79,6 +79,8 @@ def check_document(ledger: Ledger, doc: DocumentArrival, today: date) -> RecordO
         if name not in pack.facts:
             known = ", ".join(pack.facts) or "none"
             raise Refused(f"{doc.type}: unknown fact {name!r} for {pack.id}; known: {known}")
+    if doc.period is not None:
+        _check_period(ledger, doc, today)
     _check_expected(ledger, doc, today)
     return RecordOutcome.ACCEPTED
 
@@ -98,6 +100,26 @@ def _check_until(ledger: Ledger, doc: DocumentArrival) -> None:
 def document_size(doc: DocumentArrival) -> int:
     """What a document weighs in the state (its JSON, UTF-8)."""
     return len(doc.model_dump_json(exclude_defaults=True).encode())
+
+
+def _check_period(ledger: Ledger, doc: DocumentArrival, today: date) -> None:
+    """A filing that names its period must name one that is open for it on its date."""
+    periods = [i for i in ledger.instances(today)
+               if not isinstance(i.rule, Obligation) and i.rule.fulfilled_by == doc.type]
+    if not periods:
+        raise Refused(f"{doc.type} is not a periodic report; leave out its period "
+                      f"({doc.period})")
+    named = next((i for i in periods if i.id.endswith("@" + str(doc.period))), None)
+    listed = ", ".join(i.id.split("@")[1] for i in periods if i.done_on is None) or "none"
+    if named is None:
+        raise Refused(f"{doc.type}: no period {doc.period} is due on this project; "
+                      f"open periods: {listed}")
+    if named.done_on is not None:
+        raise Refused(f"{doc.type}: {named.title} was already filed on {named.done_on}; "
+                      f"open periods: {listed}")
+    if named.opens_on is not None and doc.on < named.opens_on:
+        raise Refused(f"{doc.type}: {named.title} can be filed from {named.opens_on}, "
+                      f"not on {doc.on}")
 
 
 def _check_expected(ledger: Ledger, doc: DocumentArrival, today: date) -> None:

@@ -6,6 +6,7 @@ round-trip. Pure: imported inside the workflow sandbox.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -38,6 +39,9 @@ class DocumentArrival(Model):
     ref: str | None = Field(default=None, max_length=MAX_TEXT)
     by: str | None = Field(default=None, max_length=MAX_TEXT)
     until: date | None = Field(default=None, description="for an extension: the new due day")
+    period: str | None = Field(
+        default=None, max_length=16,
+        description="for a recurring report: the period it reports on (2025Q2, 2025-07, 2025)")
     facts: dict[str, FactValue] = Field(
         default_factory=dict, max_length=MAX_FACTS,
         description="facts the document states (合同服务期限…)")
@@ -53,6 +57,17 @@ class DocumentArrival(Model):
         v = v.strip()
         if not v:
             raise ValueError("document type is empty")
+        return v
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = v.strip().upper()
+        if not re.fullmatch(r"\d{4}(Q[1-4]|-(0[1-9]|1[0-2]))?", v):
+            raise ValueError(f"period {v!r}: write it as 2026Q3 (a quarter), 2026-07 (a month) "
+                             "or 2026 (a year)")
         return v
 
 
@@ -143,12 +158,14 @@ class EventRecord(Model):
 
 
 class NoticeKind(StrEnum):
-    """What a notice is: a rung of the ladder, a consequence, a breach, or a withdrawal."""
+    """What a notice is: a rung of the ladder, a consequence, a breach, a withdrawal, or a
+    reminder of the jurisdiction's yearly cycle (年度工作提醒, workflows/cycle.py)."""
 
     RUNG = "rung"
     CONSEQUENCE = "consequence"
     VIOLATION = "violation"
     CORRECTION = "correction"
+    CYCLE = "cycle"
     OPERATOR = "operator"  # to shixian's operators (运维): input the project could not read
 
 

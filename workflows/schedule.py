@@ -166,10 +166,16 @@ class Schedule:
                 fulfilments.remove(done)
                 inst.done_on, inst.done_by = done.on, done
             moot = next((d for c in ob.cancelled_by for d in self.docs(c)), None)
-            if moot is not None and inst.done_on is None:
-                inst.waived = (f"moot: {self.pack.documents[moot.type].title} on {moot.on} "
-                               "came first")
             self._fill_due(inst, ob, start, res.limit)
+            if moot is not None and inst.done_on is None:
+                title = self.pack.documents[moot.type].title
+                if inst.due_on is None or moot.on <= inst.due_on:
+                    inst.waived = f"moot: {title} on {moot.on} came first"
+                else:
+                    # Too late to be moot: the duty lapses on that day, and the lateness
+                    # until then (and the notices it caused) stands.
+                    inst.done_on, inst.done_by = moot.on, moot
+                    inst.note = f"lapsed: {title} on {moot.on}, after the due day {inst.due_on}"
             out.append(inst)
         return out
 
@@ -205,6 +211,12 @@ class Schedule:
                 return
             if ob.due_by is not None:
                 inst.due_on = self.calendar_due(ob.due_by, start)
+                if inst.due_on is not None and inst.due_on < start:
+                    # The fixed day had passed when the duty arose: it is due at once, and
+                    # lateness counts from the day it arose, never from before it existed.
+                    inst.note = (f"到期日 {inst.due_on.isoformat()} 早于事项产生之日 "
+                                 f"{start.isoformat()}：按产生之日到期")
+                    inst.due_on = self.calendar.next_workday(start)
             elif limit is not None:
                 inst.due_on = self._counted_due(inst, start, limit)
             inst.base_due_on = inst.due_on
@@ -276,14 +288,12 @@ class Schedule:
             inst = None if skip or not listed else \
                 self._period_instance(res, period_start, period_end, first, stop, in_period)
             period_start = next_period(period_start, rec.every)
-            if inst is None:
-                continue
-            opens = inst.opens_on
-            done = next((d for d in fulfilments if opens is not None and d.on >= opens), None)
-            if done is not None:
-                fulfilments.remove(done)
-                inst.done_on, inst.done_by = done.on, done
-            out.append(inst)
+            if inst is not None:
+                out.append(inst)
+        for filing in sorted(fulfilments, key=lambda d: d.on):
+            target = credited_period(out, filing)
+            if target is not None:
+                target.done_on, target.done_by = filing.on, filing
         return out
 
     def _period_instance(self, res: ResolvedRecurring, start: date, end: date, first: date,
@@ -318,6 +328,20 @@ class Schedule:
         except CalendarError as exc:
             inst.note = f"cannot compute the due day: {exc}"
         return inst
+
+
+def credited_period(periods: list[Instance], filing: DocumentArrival) -> Instance | None:
+    """Which period's report a filing is: the one it names (`period: 2025Q2`, `doc --period`),
+    else the oldest period still open when it was filed — an unstated filing settles the
+    oldest outstanding report first (a stated interpretation: a report filed on 7/2 is
+    Q2's late one, not Q3's early one). Never a period that had not opened yet."""
+    open_before = [p for p in periods if p.done_on is None and p.opens_on is not None
+                   and p.opens_on <= filing.on]
+    if filing.period:
+        named = next((p for p in open_before if p.id.endswith("@" + filing.period)), None)
+        if named is not None:
+            return named
+    return open_before[0] if open_before else None
 
 
 def period_floor(d: date, every: str) -> date:

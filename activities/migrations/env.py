@@ -14,5 +14,8 @@ with connectable.connect() as connection:
     context.configure(connection=connection, target_metadata=metadata,
                       render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Two processes migrating at once: the second waits, then finds nothing to do.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7332_2024)")
         context.run_migrations()
 connectable.dispose()

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from activities.delivery import STATES
+from delivery import contacts as contacts_mod
+from delivery.contacts import Contacts
 from shixian import aio
 from shixian.client import connect
-from shixian.delivery import contacts as contacts_mod
-from shixian.delivery.contacts import Contacts
 from shixian.render import table
 
 NOTICES_EPILOG = """\
@@ -71,7 +71,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from shixian.delivery.ledger_view import deliveries
+    from shixian.notices_view import deliveries
 
     rows = deliveries(args.project, args.state)
     if args.json:
@@ -89,7 +89,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_resend(args: argparse.Namespace) -> int:
-    from shixian.delivery.ledger_view import resend
+    from shixian.notices_view import resend
 
     async def main(_: object) -> int:
         client = await connect()

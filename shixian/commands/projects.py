@@ -85,10 +85,10 @@ examples:
   tail -n 5 arrivals.jsonl | shixian doc --file - --json
   shixian policy show jiujiang-2024     lists the document types of a policy
 
-batch file (--file): CSV with a header (project_id,type,on,ref,by,until or
-项目编号,文件类型,日期,文号,报送单位,延期至), JSON lines (.jsonl/.json, `-` = stdin), or a
-YAML list (.yaml/.yml) of {project_id, type, on, ref?, by?, until?}. Entries are recorded
-in file order; each prints `line N: accepted|duplicate|refused|malformed: …` (CSV: the
+batch file (--file): CSV with a header (project_id,type,on,ref,by,until,period or
+项目编号,文件类型,日期,文号,报送单位,延期至,所属期), JSON lines (.jsonl/.json, `-` = stdin), or a
+YAML list (.yaml/.yml) of {project_id, type, on, ref?, by?, until?, period?}. Entries are
+recorded in file order; each prints `line N: accepted|duplicate|refused|malformed: …` (CSV: the
 spreadsheet row). A malformed entry, an unknown project, or a project that does not answer
 does not stop the others; a summary line goes to stderr.
 
@@ -144,6 +144,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     doc.add_argument("--by", default=None, help="who recorded or sent it")
     doc.add_argument("--until", type=_date, default=None,
                      help="new due day, for an extension document")
+    doc.add_argument("--period", default=None, metavar="PERIOD",
+                     help="for a periodic report (季度/月度/年度报告): the period it reports "
+                          "on, e.g. 2026Q3, 2026-07 or 2026; without it a report settles the "
+                          "oldest period still open")
     doc.add_argument("--file", type=Path, metavar="FILE",
                      help="record a batch of documents from a CSV, JSON-lines or YAML file "
                           "(`-` = JSON lines on stdin) instead of one")
@@ -404,8 +408,10 @@ def run_doc(args: argparse.Namespace) -> int:
     if args.wait <= 0:
         parser.error("--wait takes a number of seconds > 0")
     if args.file is not None:
-        if args.project_id or args.doc_type or args.on or args.ref or args.by or args.until:
-            parser.error("--file takes no PROJECT_ID, DOC_TYPE, --on, --ref, --by or --until: "
+        if args.project_id or args.doc_type or args.on or args.ref or args.by or args.until \
+                or args.period:
+            parser.error("--file takes no PROJECT_ID, DOC_TYPE, --on, --ref, --by, --until or "
+                         "--period: "
                          "each entry in the file carries its own")
         return run_doc_file(args.file, args.json, args.wait)
     if not (args.project_id and args.doc_type and args.on):
@@ -413,8 +419,11 @@ def run_doc(args: argparse.Namespace) -> int:
                      "(a batch)")
     try:
         doc = DocumentArrival(type=args.doc_type, on=args.on, ref=args.ref, by=args.by,
-                              until=args.until)
-    except ValidationError as exc:  # a 700 KB --ref: one line naming the field and its bound
+                              until=args.until, period=args.period)
+    except ValidationError as exc:  # a 700 KB --ref, a period written wrong: one line
+        if any(e["loc"][:1] == ("period",) for e in exc.errors()):
+            parser.error(f"--period {args.period!r}: write the period as 2026Q3, 2026-07 or "
+                         "2026")
         parser.error("; ".join(f"--{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                                for e in exc.errors()))
 
@@ -611,7 +620,7 @@ STATUS_WAIT = timedelta(seconds=15)
 
 def delivery_summary(project_id: str) -> dict[str, str]:
     """Per notice key: `sent 3, undeliverable 1 (市无人局)` from the delivery rows."""
-    from shixian.delivery.ledger_view import deliveries
+    from shixian.notices_view import deliveries
 
     counts: dict[str, dict[str, list[str]]] = {}
     for d in deliveries(project_id):

@@ -13,10 +13,10 @@ from temporalio.client import Client
 
 from activities.db import engine
 from calendars.engine import WorkCalendar
+from delivery import contacts
 from shixian import aio, config, logs, operations, readmodel
 from shixian.client import connect
 from shixian.dashboard import DashboardServer, make_server
-from shixian.delivery import contacts
 from shixian.errors import UserError
 from shixian.export import terminal_text
 from shixian.projects_file import load_projects
@@ -144,6 +144,7 @@ async def _main(args: argparse.Namespace, stop: asyncio.Event) -> int:
                 print(f"{'started' if started else 'exists '} project-{project.id}", flush=True)
                 ids.append(project.id)
             await _overview(client, ids, dashboard_url)
+        await _register_cycles(client)
         if not args.once:
             print("\nworker running; Ctrl-C to stop. Try: shixian status "
                   f"{ids[0] if ids else 'PROJECT_ID'}", flush=True)
@@ -156,6 +157,14 @@ async def _main(args: argparse.Namespace, stop: asyncio.Event) -> int:
             dashboard.shutdown()
             dashboard.server_close()
     return 0
+
+
+async def _register_cycles(client: Client) -> None:
+    """Each jurisdiction's yearly cycle (`shixian cycle list`); idempotent across runs."""
+    from shixian.commands.cycle import register_cycles
+
+    for wid, started in await register_cycles(client):
+        print(f"{'started' if started else 'exists '} {wid}", flush=True)
 
 
 def _start_dashboard(port: int) -> DashboardServer | None:

@@ -59,7 +59,7 @@ async def test_ctrl_c_while_waiting_queues_the_document(dev_env: WorkflowEnviron
         line = await asyncio.to_thread(proc.stderr.readline)  # it says it is waiting
         assert line.startswith(f"waiting: {pid} has not answered yet"), line
         proc.send_signal(signal.SIGINT)
-        out, err = await asyncio.to_thread(proc.communicate, timeout=60)
+        _, err = await asyncio.to_thread(proc.communicate, timeout=60)
     assert proc.returncode == 130, err
     assert "queued: interrupted before the project answered" in err
     assert "Traceback" not in err

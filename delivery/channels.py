@@ -22,8 +22,8 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Any
 
-from shixian.delivery.contacts import DEFAULT_URLS, Contacts, EmailChannel, RobotChannel
-from shixian.delivery.render import Message
+from delivery.contacts import DEFAULT_URLS, Contacts, EmailChannel, RobotChannel
+from delivery.render import Message
 
 
 class DeliveryError(Exception):

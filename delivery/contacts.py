@@ -18,9 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from activities import settings
 from policies import yamlio
-from shixian import config
-from shixian.errors import UserError
 
 CONTACTS_VAR = "SHIXIAN_CONTACTS"
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
@@ -195,20 +194,20 @@ class Contacts(Strict):
         return None if env is None else os.environ.get(env)
 
 
-class ContactsError(UserError):
+class ContactsError(Exception):
     """A contacts file that cannot be used, with the place and the reason."""
 
 
 def contacts_path() -> Path:
     """$SHIXIAN_CONTACTS, else $SHIXIAN_HOME/contacts.yaml (may not exist)."""
     env = os.environ.get(CONTACTS_VAR)
-    return Path(env) if env else config.state_dir() / "contacts.yaml"
+    return Path(env) if env else settings.state_dir() / "contacts.yaml"
 
 
 def mailbox_dir(contacts: Contacts) -> Path:
     if contacts.delivery.mailbox_dir:
         return Path(contacts.delivery.mailbox_dir)
-    return config.state_dir() / "mailbox"
+    return settings.state_dir() / "mailbox"
 
 
 def parse(data: Any, source: str) -> Contacts:

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from shixian.delivery.channels import HttpRequest, Outgoing, email_message
+from delivery.channels import HttpRequest, Outgoing, email_message
 
 
 def _name(delivery_id: int, kind: str, recipient: str, suffix: str) -> str:

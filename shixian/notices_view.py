@@ -14,7 +14,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from activities.db import engine, notice_deliveries, notice_outbox
 from activities.delivery import STATES, DeliveryPlan, DeliveryTarget, plan_notice, utc
 from activities.notices import DELIVERY_WORKFLOW
-from shixian.delivery import contacts as contacts_mod
+from delivery import contacts as contacts_mod
 from shixian.errors import UserError
 from workflows.models import NoticeRecord
 

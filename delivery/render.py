@@ -13,10 +13,10 @@ from workflows.models import NoticeKind, NoticeRecord
 
 RUNG_LABELS = {"warning": "预警", "overdue": "逾期", "escalated": "升级督办",
                "consequence": "处理后果", "violation": "违规", "correction": "更正",
-               "operator": "运维告警"}
+               "reminder": "年度工作提醒", "operator": "运维告警"}
 KIND_LABELS = {NoticeKind.RUNG: "", NoticeKind.CONSEQUENCE: "后果",
                NoticeKind.VIOLATION: "违规", NoticeKind.CORRECTION: "更正",
-               NoticeKind.OPERATOR: "运维"}
+               NoticeKind.CYCLE: "年度工作", NoticeKind.OPERATOR: "运维"}
 
 
 def rung_label(notice: NoticeRecord) -> str:
@@ -57,7 +57,8 @@ class Message:
 def render(project_id: str, notice: NoticeRecord, recipient: str) -> Message:
     rung = rung_label(notice)
     project = f"{project_id} {notice.project_name}".strip()
-    lines: list[tuple[str, str]] = [("项目", project)]
+    lines: list[tuple[str, str]] = [
+        ("年度工作" if notice.kind == NoticeKind.CYCLE else "项目", project)]
     if notice.owner:
         lines.append(("业主单位", notice.owner))
     if notice.duty_title:
@@ -65,7 +66,8 @@ def render(project_id: str, notice: NoticeRecord, recipient: str) -> Message:
     if notice.actor_name or notice.actor:
         lines.append(("责任单位", notice.actor_name or notice.actor))
     lines.append(("到期日 (北京时间)", notice.due_on.isoformat() if notice.due_on else "—"))
-    lines.append(("逾期工作日", str(notice.overdue_working_days)))
+    if notice.kind != NoticeKind.CYCLE:
+        lines.append(("逾期工作日", str(notice.overdue_working_days)))
     lines.append(("级别", rung))
     lines.append(("依据", notice.citation))
     if notice.ends_with:

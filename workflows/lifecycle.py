@@ -207,6 +207,9 @@ class ProjectLifecycleWorkflow:
         if view == self._synced and state.read_model_events == state.next_seq - 1:
             return
         state.read_model_seq += 1
+        # Events a handler logs while this activity runs (or retries through a read-model
+        # outage) are not in it: only those up to here count as sent.
+        sent_upto = state.next_seq - 1
         await workflow.execute_activity(
             record_status,
             ReadModelUpdate(
@@ -221,7 +224,7 @@ class ProjectLifecycleWorkflow:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=NOTICE_RETRY,
         )
-        state.read_model_events = state.next_seq - 1
+        state.read_model_events = sent_upto
         self._synced = view
 
     def _publish_search_attributes(self) -> None:

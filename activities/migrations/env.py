@@ -16,6 +16,6 @@ with connectable.connect() as connection:
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
             # Two processes migrating at once: the second waits, then finds nothing to do.
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7332_2024)")
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(73322024)")
         context.run_migrations()
 connectable.dispose()

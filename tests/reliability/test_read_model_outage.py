@@ -6,14 +6,21 @@ events as its workflow has them."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
+from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from activities import settings
 from activities.db import dispose_all, engine, events, notice_outbox, projects
+from activities.read_model import ReadModelUpdate, record_status
+from shixian.worker_runtime import ACTIVITIES, WORKFLOWS
 from tests.conftest import new_queue, running_worker
 from tests.jiujiang_cases import doc, project
 from tests.lifecycle_helpers import start
@@ -29,7 +36,7 @@ BOUND = 120.0
 
 @pytest.fixture
 def own_postgres(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TempPostgres, str]]:
-    server = TempPostgres()
+    server = TempPostgres(durable=True)  # a crash keeps what was committed
     url = server.start()
     monkeypatch.setenv("SHIXIAN_DATABASE_URL", url)
     try:
@@ -114,3 +121,45 @@ async def test_postgres_crash_and_restart_loses_nothing(
         assert read_model(url, pid)[0] == statuses[pid].stage
     FIGURES.notes.append("read model: PostgreSQL crashed and restarted with 6 projects "
                          "starting, escalating and taking documents; all caught up")
+
+
+async def test_an_event_logged_while_the_read_model_is_written_is_sent_next(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    """A signal handled while `record_status` is still running (a slow or retrying read
+    model) logs an event that update did not carry: it must go with the next one, not be
+    marked as sent."""
+    client, queue = dev_env.client, new_queue()
+    entered, release = threading.Event(), threading.Event()
+
+    @activity.defn(name="record_status")
+    def slow_record_status(u: ReadModelUpdate) -> bool:
+        if any(e.kind == "document" for e in u.new_events) and not entered.is_set():
+            entered.set()  # the update carrying the document: held until the signal is in
+            release.wait(BOUND)
+        return record_status(u)
+
+    pid = "RM-RACE-" + queue[-6:]
+    acts = [a for a in ACTIVITIES if a is not record_status] + [slow_record_status]
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with Worker(client, task_queue=queue, workflows=WORKFLOWS, activities=acts,
+                          activity_executor=executor):
+            handle = await start(client, project(pid, investment_wan=150,
+                                                 started_on=date(2026, 9, 30)), queue)
+            await handle.signal(DOCUMENT_SIGNAL, doc("tech_plan_submitted", "2026-10-08"))
+            assert await asyncio.to_thread(entered.wait, 30)
+            await handle.signal(DOCUMENT_SIGNAL, doc("no_such_document", "2026-10-09"))
+            for _ in range(int(BOUND / 0.1)):  # the refusal is logged while seq 2 is held
+                status: StatusView = await handle.query(ProjectLifecycleWorkflow.status)
+                if any(e.kind == "document_refused" for e in status.events):
+                    break
+                await asyncio.sleep(0.1)
+            release.set()
+            for _ in range(int(BOUND / 0.1)):
+                status = await handle.query(ProjectLifecycleWorkflow.status)
+                if read_model(settings.database_url(), pid)[1] == len(status.events):
+                    break
+                await asyncio.sleep(0.1)
+            await handle.terminate("test over")
+    assert any(e.kind == "document_refused" for e in status.events)
+    assert read_model(settings.database_url(), pid)[1] == len(status.events)

@@ -7,11 +7,34 @@ tests).
 """
 
 import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
-from temporalio.contrib.pydantic import pydantic_data_converter
+from pydantic import ValidationError
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
 from temporalio.converter import DataConverter
 
-DATA_CONVERTER = pydantic_data_converter
+from workflows.models import UnreadablePayload
+
+
+class ReadingPayloadConverter(PydanticPayloadConverter):
+    """pydantic's converter, but a payload that does not decode raises `UnreadablePayload`
+    with a short reason naming the fields (the lifecycle workflow fails on it rather than
+    retrying a task that can never succeed; an update is rejected with it)."""
+
+    def from_payloads(self, payloads: Sequence[Payload],
+                      type_hints: list[type] | None = None) -> list[Any]:
+        try:
+            return super().from_payloads(payloads, type_hints)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
+                                 for e in exc.errors()[:5])
+            raise UnreadablePayload(f"unreadable {exc.title}: {problems}") from None
+
+
+DATA_CONVERTER = dataclasses.replace(pydantic_data_converter,
+                                     payload_converter_class=ReadingPayloadConverter)
 
 
 def data_converter() -> DataConverter:

@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         RecordResult,
         StatusView,
         Termination,
+        UnreadablePayload,
     )
     from workflows.upgrade import UPGRADED_WORKFLOW_TYPE
 
@@ -70,7 +71,9 @@ NOTICE_RETRY = RetryPolicy(
 )
 
 
-@workflow.defn(name=UPGRADED_WORKFLOW_TYPE)
+# An input that does not decode fails the workflow with the reason (DESIGN §7: a task that
+# fails on content is retried for ever); anything else still fails only the task.
+@workflow.defn(name=UPGRADED_WORKFLOW_TYPE, failure_exception_types=[UnreadablePayload])
 class ProjectLifecycleWorkflow:
     """政务信息化项目全生命周期: one project from its first document to self-evaluation."""
 
@@ -296,7 +299,7 @@ class ProjectLifecycleWorkflow:
             return
         try:
             doc = workflow.payload_converter().from_payload(args[0].payload, DocumentArrival)
-        except (ValidationError, ValueError, TypeError) as exc:
+        except (ValidationError, ValueError, TypeError) as exc:  # UnreadablePayload too
             self._unreadable(f"{DOCUMENT_SIGNAL}: {_short(exc)}")
             return
         try:

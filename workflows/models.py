@@ -31,6 +31,14 @@ MAX_FACTS = 50
 MAX_DOCUMENT_BYTES = 300_000
 
 
+class UnreadablePayload(ValueError):
+    """A payload that does not decode into what it must be (a 1.2 MB name, an infinite
+    number, a field of the wrong type) — raised by the data converter (`shixian.converter`).
+    The lifecycle workflow declares it a workflow failure: a workflow started with such an
+    input fails at once with the reason, instead of retrying its first task for ever, and an
+    update with such an argument is rejected with it."""
+
+
 class DocumentArrival(Model):
     """A document that arrived: its type id, the business date, reference and sender."""
 

@@ -5,17 +5,19 @@ used to wedge a project for good are the `wedge-*` cases (and test_signal_stream
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio import workflow
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from shixian import operations
-from tests.lifecycle_helpers import record_history
+from tests.lifecycle_helpers import lifecycle_input, record_history
 from tests.reliability.figures import FIGURES
 from tests.reliability.harness import (
     VALID,
@@ -24,10 +26,12 @@ from tests.reliability.harness import (
     Run,
     big_input,
     events_matching,
+    failed_tasks,
     health,
     outbox_keys,
     project_id,
     shixian,
+    small_project,
     start_small,
     temporal_cli,
     today,
@@ -39,6 +43,7 @@ from workflows.models import DocumentArrival, ExtensionRequest
 pytestmark = pytest.mark.read_model_independent
 
 KB = 1000
+LIFECYCLE_TYPE = workflow._Definition.must_from_class(ProjectLifecycleWorkflow).name
 RECORDED_KINDS = {"signal_unreadable", "document_refused"}
 
 
@@ -113,6 +118,31 @@ def raw_update(name: str, payload: str) -> Run:
     return run
 
 
+def raw_start(**override: object) -> Run:
+    """`temporal workflow start` with a hand-written input: it must fail the workflow with
+    the reason, not retry its first task for ever."""
+    async def run(ctx: Ctx) -> Outcome:
+        inp = lifecycle_input(small_project(ctx.pid)).model_dump(mode="json")
+        inp["project"].update(override)
+        text = json.dumps(inp, ensure_ascii=False).replace('"INF"', "1e999")
+        path = big_input(ctx.tmp, "start.json", text)
+        code, out = await temporal_cli(
+            ctx.client, "workflow", "start", "--type", LIFECYCLE_TYPE, "--task-queue",
+            ctx.queue, "-w", f"{ctx.wid}-raw", "--input-file", str(path))
+        assert code == 0, out  # Temporal takes it: the worker is who can judge it
+        handle = ctx.client.get_workflow_handle(f"{ctx.wid}-raw")
+        try:
+            await asyncio.wait_for(handle.result(), 20)
+        except WorkflowFailureError as exc:
+            if await failed_tasks(handle):
+                return Outcome(False, "a workflow task failed first")
+            return Outcome(True, f"{exc.cause}")
+        except TimeoutError:
+            return Outcome(False, "still running: its task is retried")
+        return Outcome(False, "it ran")
+    return run
+
+
 def doc_json(**fields: object) -> str:
     base: dict[str, object] = {"type": VALID, "on": "TODAY"}
     base.update(fields)
@@ -182,6 +212,12 @@ CASES = [
          "refused", ["name", "200 characters"], prestart=False),
     Case("wedge-two-inputs", "raw", raw_signal(doc_json(), doc_json()),
          "recorded", ["takes one document, got 2 inputs"], operators=True),
+
+    Case("raw-start-1.2mb-name", "raw", raw_start(name=HUGE_NAME), "refused",
+         ["unreadable LifecycleInput", "project.name", "at most 200 characters"],
+         prestart=False),
+    Case("raw-start-1e999-investment", "raw", raw_start(investment_wan="INF"), "refused",
+         ["unreadable LifecycleInput", "project.investment_wan", "finite"], prestart=False),
 
     # shixian start
     Case("start-negative-investment", "cli", cli_start(valid_yaml("PID", investment_wan="-5")),
@@ -264,7 +300,7 @@ CASES = [
 
     # raw updates
     Case("update-null", "raw", raw_update("record_document", "null"), "refused",
-         ["validation error"]),
+         ["unreadable DocumentArrival", "Input should be an object"]),
     Case("update-empty-batch", "raw", raw_update("record_documents", '{"documents": []}'),
          "refused", ["at least 1"]),
     Case("update-unknown-name", "raw", raw_update("record_doc", doc_json()), "refused",

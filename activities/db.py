@@ -58,6 +58,7 @@ projects = Table(
     Column("business_date", Date, nullable=False),
     Column("seq", Integer, nullable=False),
     Column("as_of", DateTime(timezone=True), nullable=False),
+    Column("terminated", Text, nullable=True),  # "<date>: <reason>" (migration 0003)
 )
 
 obligations = Table(
@@ -81,6 +82,9 @@ obligations = Table(
     Column("escalation_rung", String(40), nullable=True),
     Column("citation", Text, nullable=False),
     Column("done_on", Date, nullable=True),
+    # The limit as the pack states it and the workflow's on-time verdict (migration 0003).
+    Column("limit_text", Text, nullable=True),
+    Column("on_time", Boolean, nullable=True),
     Index("ix_obligations_due_on", "due_on"),
 )
 

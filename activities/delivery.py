@@ -132,8 +132,24 @@ def _routes(contacts: Contacts, notice: NoticeRecord, jurisdiction: str
             people = [contacts_mod.embedded_recipient(actor, label, notice.policy)]
         else:
             people = contacts.route(actor, notice.policy, jurisdiction, notice.owner)
+        if actor == "owner" and notice.owner_contact is not None:
+            people = [*people, *_project_contact(contacts, notice, label)]
         out.append((actor, label, people))
     return out
+
+
+def _project_contact(contacts: Contacts, notice: NoticeRecord, label: str) -> list[Recipient]:
+    """The projects file's 业主联系人, beside the contacts file's owners: its e-mail, and its
+    robot when the contacts file configures one by that name (else the e-mail alone)."""
+    contact = notice.owner_contact
+    assert contact is not None
+    robots = [contact.robot] if contact.robot in contacts.channels.robots else []
+    if contacts.embedded and contact.robot is not None:
+        robots = [contacts_mod.EMBEDDED_ROBOT]
+    if contact.email is None and not robots:
+        return []
+    name = f"{label}（{contact.name}）" if contact.name else label
+    return [Recipient(name=name, email=contact.email, robots=robots)]
 
 
 def _rows_for(contacts: Contacts, notice: NoticeRecord, jurisdiction: str,
@@ -168,13 +184,18 @@ def _rows_for(contacts: Contacts, notice: NoticeRecord, jurisdiction: str,
     return rows
 
 
-def _insert_rows(conn: Connection, base: dict[str, Any], rows: list[dict[str, Any]]
+def _insert_rows(conn: Connection, base: dict[str, Any], rows: list[dict[str, Any]],
+                 one_post_per_group: bool = True
                  ) -> list[DeliveryTarget]:
     targets: list[DeliveryTarget] = []
     seen: set[tuple[str, str, str]] = set()
     for row in rows:
-        ident = (row["recipient"], row["channel_kind"], row["address"])
-        if ident in seen:  # one person reached through two actors gets one message
+        # One person reached through two actors gets one message; a group robot posts to
+        # its group once, however many of the group's people the notice names (the embedded
+        # mailbox's one robot name stands for each actor's own group).
+        group = one_post_per_group and row["channel_kind"] not in ("email", "none")
+        ident = ("" if group else row["recipient"], row["channel_kind"], row["address"])
+        if ident in seen:
             continue
         seen.add(ident)
         quiet = row.pop("quiet", None)
@@ -236,7 +257,7 @@ def plan_notice(workflow_id: str, project_id: str, jurisdiction: str, notice: No
                         "state": "undeliverable", "reason": f"contacts file unusable: {broken}"}
                        for r in _rows_for(Contacts(), notice.model_copy(
                            update={"withdraws": None}), jurisdiction, None)]
-        targets = _insert_rows(conn, base, planned)
+        targets = _insert_rows(conn, base, planned, one_post_per_group=not contacts.embedded)
     d = contacts.delivery
     return DeliveryPlan(workflow_id=workflow_id, project_id=project_id, notice=notice,
                         targets=targets, queue=queue,

@@ -50,7 +50,17 @@ def _obligation_row(project_id: str, position: int, o: ObligationView) -> dict[s
         "overdue_working_days": o.overdue_working_days,
         "escalation_level": o.escalation_level, "escalation_rung": o.escalation_rung,
         "citation": o.citation, "done_on": o.done_on,
+        "limit_text": o.limit, "on_time": o.on_time,
     }
+
+
+def terminated(new_events: list[EventRecord]) -> str | None:
+    """"<date>: <reason>" from a `terminated` event among these, else None (kept as stored:
+    the event is reported once, later updates leave the column alone)."""
+    for e in new_events:
+        if e.kind == "terminated":
+            return f"{e.on}: {e.text}"
+    return None
 
 
 def apply_update(conn: Connection, u: ReadModelUpdate) -> bool:
@@ -60,6 +70,9 @@ def apply_update(conn: Connection, u: ReadModelUpdate) -> bool:
     if stored is not None and stored >= u.seq:
         return False
     row = _project_row(u)
+    ended = terminated(u.new_events)
+    if ended is not None:
+        row["terminated"] = ended
     if stored is None:
         conn.execute(insert(projects).values(**row))
     else:

@@ -22,6 +22,7 @@ from shixian.commands import policy as policy_cmd
 from shixian.commands import portfolio as portfolio_cmd
 from shixian.commands import projects as projects_cmd
 from shixian.commands import server as server_cmd
+from shixian.commands import stats as stats_cmd
 from shixian.commands import up as up_cmd
 from shixian.commands import worker as worker_cmd
 from shixian.errors import UserError
@@ -59,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, portfolio_cmd, dashboard_cmd,
-                   ics_cmd, notices_cmd, policy_cmd, calendar_cmd, cycle_cmd, codec_cmd):
+    for module in (up_cmd, server_cmd, worker_cmd, projects_cmd, portfolio_cmd, stats_cmd,
+                   dashboard_cmd, ics_cmd, notices_cmd, policy_cmd, calendar_cmd, cycle_cmd,
+                   codec_cmd):
         module.register(sub)
     return parser
 

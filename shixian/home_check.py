@@ -13,7 +13,9 @@ import asyncio
 from shixian import config, readmodel
 from shixian.errors import UserError
 
-RUNNING_QUERY = "WorkflowType = 'ProjectLifecycleWorkflow' AND ExecutionStatus = 'Running'"
+# Both lifecycle types: v1 projects still running, and every project started since (v2).
+RUNNING_QUERY = ("WorkflowType IN ('ProjectLifecycleWorkflow', 'ProjectLifecycleWorkflowV2') "
+                 "AND ExecutionStatus = 'Running'")
 
 
 async def _running_projects(timeout: float = 3.0) -> int | None:

@@ -84,7 +84,7 @@ def prepare(project: Project, calendar: WorkCalendar, on: date | None = None,
         kind, why = caution
         fix = (f"; start it anyway with {POLICY_FLAGS[kind]}" if kind in POLICY_FLAGS
                else "; use the pack in force on that day")
-        raise UserError(f"project {project.id}: {why}{fix}")
+        raise UserError(f"project {project.id}: {why.rstrip('.。;；')}{fix}")
     if project.started_on > current:
         raise UserError(f"project {project.id}: started_on {project.started_on} is in the "
                         f"future (today is {current}); start it on or after its launch notice")
@@ -108,6 +108,21 @@ def prepare(project: Project, calendar: WorkCalendar, on: date | None = None,
                           calendar_keys=config.trusted_calendar_keys())
 
 
+def start_details(inp: LifecycleInput) -> str:
+    """Markdown the Web UI shows under the workflow: whose project, under which rules."""
+    p = inp.project
+    lines = [f"**{p.name}** ({p.id})",
+             f"- 业主单位 owner: {p.owner} ({p.owner_type})",
+             f"- 辖区 jurisdiction: {inp.pack.jurisdiction} · 规则 policy: {inp.pack.id} "
+             f"({inp.pack.title})",
+             f"- 投资 investment: {p.investment_wan:,.0f} 万元 · {p.category} · "
+             f"{p.kind}",
+             f"- 启动 started on: {p.started_on} · 已收文件 documents at start: "
+             f"{len(p.documents)}",
+             "- `shixian status " + p.id + "` tells the rest"]
+    return "\n".join(lines)
+
+
 async def start_project(client: Client, inp: LifecycleInput) -> bool:
     """Start the project's workflow; False (and nothing changed) when it already exists."""
     project = inp.project
@@ -124,6 +139,7 @@ async def start_project(client: Client, inp: LifecycleInput) -> bool:
                 SearchAttributePair(sa.STAGE, inp.pack.stages[0].id),
             ]),
             static_summary=f"{project.id} {project.name}",
+            static_details=start_details(inp),
         )
     except WorkflowAlreadyStartedError:
         return False

@@ -15,6 +15,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -26,8 +27,11 @@ from pydantic import ValidationError
 
 from policies import yamlio
 from policies.loader import PolicyError, available, load_pack
+from policies.model import PolicyPack
+from shixian import fact_values, vocabulary
 from shixian.errors import UserError
-from workflows.models import DocumentArrival, Project
+from shixian.fact_values import parse_date as parse_date  # re-exported: documents_file
+from workflows.models import DocumentArrival, Project, bounded_facts
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,8 @@ def normalise_header(text: str) -> str:
 
 
 def map_headers(path: Path, header: Sequence[str], aliases: Mapping[str, Sequence[str]],
-                required: Iterable[str], ignored: Iterable[str] = ()) -> dict[int, str]:
+                required: Iterable[str], ignored: Iterable[str] = (),
+                hint: str = "") -> dict[int, str]:
     """Column index → field, or one error naming every unknown, repeated or missing column."""
     lookup = {normalise_header(a): field for field, names in aliases.items()
               for a in (field, *names)}
@@ -152,7 +157,7 @@ def map_headers(path: Path, header: Sequence[str], aliases: Mapping[str, Sequenc
             known = ", ".join(f"{f} ({'/'.join(a[:2])})" if a else f
                               for f, a in aliases.items())
             problems.append(f"{path}: row 1: unknown column {name.strip()!r}; known columns: "
-                            f"{known}")
+                            f"{known}{hint}")
         elif field in columns.values():
             problems.append(f"{path}: row 1: column {name.strip()!r} repeats {field}")
         else:
@@ -165,22 +170,6 @@ def map_headers(path: Path, header: Sequence[str], aliases: Mapping[str, Sequenc
     if problems:
         raise UserError("\n".join(problems))
     return columns
-
-
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                   r"(?:\s+0{1,2}:00(?::00)?)?$")
-
-
-def parse_date(text: str) -> date:
-    """2026-09-30, 2026/9/30, 2026.9.30, 2026年9月30日 or 20260930 (what spreadsheets write)."""
-    text = text.strip()
-    m = _DATE.match(text) or re.match(r"^(\d{4})(\d{2})(\d{2})$", text)
-    if m is None:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)")
-    try:
-        return date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        raise ValueError(f"{text!r} is not a date in the calendar") from None
 
 
 # ---- YAML / JSON -----------------------------------------------------------------------------
@@ -209,13 +198,60 @@ def _structured_entries(path: Path) -> tuple[list[Entry], list[Problem]]:
     for i, raw in enumerate(data["projects"], start=1):
         label = raw.get("id", "?") if isinstance(raw, dict) else "?"
         where = f"{path}: project #{i} ({label})"
+        raw, given, bad = _split_facts(raw)
+        if isinstance(raw, dict):
+            raw["facts"], wrong = read_facts(pack_of(str(raw.get("policy", ""))), given)
+            bad += wrong
+        problems += [Problem(0, i, f"{where}: {text}") for text in bad]
         try:
-            entries.append(Entry(where, Project.model_validate(raw), row=i))
+            project = Project.model_validate(raw)
         except ValidationError as exc:
             for err in exc.errors():
                 loc = ".".join(str(p) for p in err["loc"]) or "entry"
                 problems.append(Problem(0, i, f"{where}: {loc}: {err['msg']}"))
+            continue
+        if not bad:
+            entries.append(Entry(where, project, row=i))
     return entries, problems
+
+
+def _split_facts(raw: object) -> tuple[object, dict[str, Any], list[str]]:
+    """(the entry without its facts, the facts as written, problems): facts come from
+    `facts:` and from top-level keys that name a fact of the project's pack
+    (`计划开工时间: 2026-03-02` beside `policy: xiangcheng-2018`); `policy:` may be 九江 too."""
+    if not isinstance(raw, dict):
+        return raw, {}, []
+    entry = dict(raw)
+    problems: list[str] = []
+    policy = entry.get("policy")
+    if isinstance(policy, str) and policy.strip() and policy.strip() not in available():
+        with suppress(ValueError):  # else `prepare` names the unknown policy
+            entry["policy"] = resolve_policy(policy)
+    given = entry.pop("facts", None) or {}
+    if not isinstance(given, dict):
+        return entry, {}, [*problems, "facts: expected a mapping of fact (id or 中文名) → value"]
+    given = dict(given)
+    pack = pack_of(str(entry.get("policy", "")))
+    if pack is not None:
+        for key in [k for k in entry if k not in Project.model_fields]:
+            if fact_values.find(pack, str(key)) is not None:
+                given[key] = entry.pop(key)
+    return entry, given, problems
+
+
+def read_facts(pack: PolicyPack | None, given: Mapping[str, Any],
+               ) -> tuple[dict[str, Any], list[str]]:
+    """The pack's facts read from `given` (ids or labels, as written), and one problem per
+    unknown fact, wrong value or missing required fact. With no pack (an unknown policy,
+    which `prepare` names with the known ones) the facts pass as written."""
+    if pack is None:
+        return dict(given), []
+    facts, problems = fact_values.read(pack, dict(given))
+    try:
+        bounded_facts(facts)
+    except ValueError as exc:
+        problems.append(str(exc))
+    return dict(facts), problems
 
 
 # ---- CSV -------------------------------------------------------------------------------------
@@ -233,7 +269,13 @@ PROJECT_COLUMNS: dict[str, tuple[str, ...]] = {
     "planned_months": ("计划工期(月)", "计划工期", "工期(月)"),
     "started_on": ("启动通知日期", "启动日期", "启动通知"),
     "documents": ("已收文件",),
+    "facts": ("项目信息项", "项目信息", "其他信息项"),
+    "owner_contact_name": ("业主联系人", "联系人"),
+    "owner_contact_email": ("联系人邮箱", "联系邮箱", "业主邮箱"),
+    "owner_contact_robot": ("通知机器人", "工作群机器人"),
 }
+CONTACT_COLUMNS = {"owner_contact_name": "name", "owner_contact_email": "email",
+                   "owner_contact_robot": "robot"}
 REQUIRED = ("id", "name", "policy", "owner", "owner_type", "category", "kind",
             "investment_wan", "started_on")
 IGNORED = ("序号", "备注", "说明", "note", "notes", "remark", "remarks")
@@ -320,33 +362,32 @@ def parse_documents(text: str) -> list[DocumentArrival]:
     return docs
 
 
-@lru_cache(maxsize=1)
-def _policy_names() -> dict[str, list[str]]:
-    """Pack id, title and jurisdiction (with and without 市/县/区) → pack ids."""
-    names: dict[str, list[str]] = {}
-    for pid in available():
-        try:
-            pack = load_pack(pid)
-        except PolicyError:
-            continue
-        keys = {pid, pack.title, pack.jurisdiction, pack.jurisdiction.rstrip("市县区")}
-        for key in keys:
-            names.setdefault(normalise_header(key), []).append(pid)
-    return names
-
-
 def resolve_policy(text: str) -> str:
-    """A policy by id (jiujiang-2024), by its title, or by its jurisdiction (九江市, 九江)."""
+    """A policy by id (jiujiang-2024), by its title, or by its jurisdiction as people say it
+    (九江市, 九江, 苏州市相城区, 相城区, 相城): the words `shixian list --jurisdiction` takes."""
     value = text.strip()
     if value in available():
         return value
-    ids = _policy_names().get(normalise_header(value), []) if value else []
-    if len(ids) == 1:
-        return ids[0]
-    if ids:
+    if not value:
+        raise ValueError(f"missing; known policies: {', '.join(available()) or 'none'}")
+    try:
+        ids = sorted(vocabulary.resolve_jurisdiction(value))
+    except vocabulary.UnknownValue:
+        known = ", ".join(c.shown() for c in vocabulary.known("jurisdiction")) or "none"
+        raise ValueError(f"unknown jurisdiction or policy {value!r}; known policies: "
+                         f"{known}") from None
+    if len(ids) > 1:
         raise ValueError(f"{value!r} names several policies ({', '.join(ids)}); give the id")
-    known = ", ".join(available()) or "none"
-    raise ValueError(f"unknown jurisdiction or policy {value!r}; known policies: {known}")
+    return ids[0]
+
+
+@lru_cache(maxsize=16)
+def pack_of(policy: str) -> PolicyPack | None:
+    """The pack a project names, or None (then `prepare` reports the unknown policy)."""
+    try:
+        return load_pack(policy)
+    except PolicyError:
+        return None
 
 
 def _text(text: str) -> str:
@@ -357,8 +398,22 @@ CONVERT: dict[str, Callable[[str], Any]] = {
     "id": _text, "name": _text, "policy": resolve_policy, "owner": _text,
     "owner_type": _choice(OWNER_TYPES), "category": _choice(CATEGORIES), "kind": _choice(KINDS),
     "investment_wan": _investment, "major": _major, "planned_months": _months,
-    "started_on": parse_date, "documents": parse_documents,
+    "started_on": parse_date, "documents": parse_documents, "facts": fact_values.parse_cell,
+    "owner_contact_name": _text, "owner_contact_email": _text, "owner_contact_robot": _text,
 }
+FACT_HINT = ("; or a fact a pack declares, by its id or 中文名 (`shixian policy show ID` lists "
+             "them), or one 项目信息项 column of 名称=值; …")
+
+
+def _fact_columns(header: Sequence[str]) -> dict[int, str]:
+    """Column index → header, for headers that name a fact of some shipped pack (the same
+    header may name different packs' facts: each row reads it against its own pack)."""
+    packs = [p for p in (pack_of(pid) for pid in available()) if p is not None]
+    known = {normalise_header(c) for f, names in PROJECT_COLUMNS.items() for c in (f, *names)}
+    return {i: name.strip() for i, name in enumerate(header)
+            if normalise_header(name) not in known
+            and any(fact_values.find(p, name) for p in packs)}
+
 
 
 def _csv_entries(path: Path) -> tuple[list[Entry], list[Problem]]:
@@ -366,7 +421,9 @@ def _csv_entries(path: Path) -> tuple[list[Entry], list[Problem]]:
     if not rows:
         raise UserError(f"{path}: empty; expected a header row and one row per project")
     _, header = rows[0]
-    columns = map_headers(path, header, PROJECT_COLUMNS, REQUIRED, IGNORED)
+    fact_columns = _fact_columns(header)
+    columns = map_headers(path, header, PROJECT_COLUMNS, REQUIRED,
+                          (*IGNORED, *fact_columns.values()), FACT_HINT)
     label = {f: header[i].strip() for i, f in columns.items()}
     entries: list[Entry] = []
     problems: list[Problem] = []
@@ -393,13 +450,41 @@ def _csv_entries(path: Path) -> tuple[list[Entry], list[Problem]]:
             except (ValueError, ValidationError) as exc:
                 problems.append(Problem(0, number, f"{where}: {label[field]}: {_message(exc)}"))
                 bad = True
-        if bad:
+        contact = {CONTACT_COLUMNS[f]: raw.pop(f) for f in list(raw) if f in CONTACT_COLUMNS}
+        if any(contact.values()):
+            raw["owner_contact"] = contact
+        given: dict[str, Any] = raw.pop("facts", None) or {}
+        pack = pack_of(raw["policy"]) if isinstance(raw.get("policy"), str) else None
+        for i, name in fact_columns.items():
+            cell = cells[i].strip() if i < len(cells) else ""
+            if not cell:
+                continue
+            if pack is not None and fact_values.find(pack, name) is None:
+                problems.append(Problem(0, number, f"{where}: {name}: not a fact of {pack.id} "
+                                        "(the column is for another jurisdiction's projects: "
+                                        f"leave it empty on this row); its facts: "
+                                        f"{fact_values.shown(pack)}"))
+                bad = True
+                continue
+            if name in given:
+                problems.append(Problem(0, number, f"{where}: {name}: given both as a column "
+                                        f"and in {label.get('facts', 'facts')}"))
+                bad = True
+                continue
+            given[name] = cell
+        raw["facts"], wrong = read_facts(pack, given)
+        problems += [Problem(0, number, f"{where}: {text}") for text in wrong]
+        if bad or wrong:
             continue
         try:
             entries.append(Entry(where, Project.model_validate(raw), row=number))
         except ValidationError as exc:
             for err in exc.errors():
                 field = str(err["loc"][0]) if err["loc"] else "row"
+                if field == "owner_contact":
+                    part = f"owner_contact_{err['loc'][1]}" if len(err["loc"]) > 1 else ""
+                    field = part if part in label else next(
+                        (f for f in CONTACT_COLUMNS if f in label), field)
                 problems.append(Problem(0, number,
                                         f"{where}: {label.get(field, field)}: {err['msg']}"))
     return entries, problems

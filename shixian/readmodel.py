@@ -21,7 +21,9 @@ from sqlalchemy import Engine, func, make_url, select
 from activities.db import engine, events, notice_deliveries, notice_outbox, obligations, projects
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
+from calendars.periods import SHANGHAI
 from shixian import config, ics, vocabulary
+from shixian import statistics as statistics_model
 from shixian.errors import UserError
 from shixian.ladder import ladder
 
@@ -124,10 +126,19 @@ class PortfolioRow:
     provisional: bool
     finished: bool
     late: list[str] = field(default_factory=list)  # "obligation_id +Nwd", most late first
-    # The duty to chase: the latest overdue one, else the next due; and who must act on it.
+    # The duty to chase: the latest overdue one, else the next due, else an open one with no
+    # due day; and who must act on it.
     duty: Duty | None = None
     late_duties: list[Duty] = field(default_factory=list)
     undelivered: int = 0  # notice deliveries failed or undeliverable (`shixian notices`)
+    terminated: str | None = None  # "<date>: <reason>" for a terminated project (已终止)
+
+    @property
+    def stage_shown(self) -> str:
+        """The stage as a person reads it: 已终止（reason） once terminated."""
+        if self.terminated:
+            return f"已终止（{self.terminated}）"
+        return self.stage_title
 
     @property
     def duty_title(self) -> str:
@@ -148,6 +159,7 @@ class PortfolioRow:
         data["late_duties"] = [d.as_dict() for d in self.late_duties]
         data["actor_name"] = self.actor_name
         data["duty_title"] = self.duty_title
+        data["stage_shown"] = self.stage_shown
         return data
 
 
@@ -214,6 +226,10 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
         upcoming = sorted((d for d, o in zip(duties, obs, strict=True)
                            if d.due_on is not None and o["state"] != "paused"),
                           key=lambda d: d.due_on or date.max)
+        # A duty the text gives no time limit (玉山 throughout; 及时, 文中未规定) is still
+        # someone's to do: the row names it when nothing is late or due.
+        untimed = [d for d, o in zip(duties, obs, strict=True)
+                   if d.due_on is None and o["state"] == "open"]
         next_due = p["next_due_on"]
         if actors is not None or upcoming:
             next_due = upcoming[0].due_on if upcoming else None
@@ -225,9 +241,11 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
             escalation_level=p["escalation_level"],
             provisional=any(d.provisional for d in duties), finished=p["finished"],
             late=[f"{d.obligation_id} +{d.late}wd" for d in late],
-            duty=late[0] if late else (upcoming[0] if upcoming else None),
+            duty=late[0] if late else (upcoming[0] if upcoming else
+                                       (untimed[0] if untimed else None)),
             late_duties=late,
             undelivered=int(undelivered.get(p["project_id"], 0)),
+            terminated=p["terminated"],
         )
         if row.finished and not f.include_finished:
             continue
@@ -350,4 +368,66 @@ def deadlines(project_ids: Sequence[str] = (), owner: str | None = None,
             escalation_level=r["escalation_level"], escalation_rung=r["escalation_rung"],
             citation=r["citation"], as_of=aware(r["as_of"]),
             warnings=ics.warning_rungs(ladder(r["policy"]))))
+    return out
+
+
+# --- statistics (统计分析) -----------------------------------------------------------------
+
+
+def _escalation(policy: str, rung: str) -> bool:
+    """A notice sent on or after the due day: any rung but one with a negative offset (预警);
+    a consequence or breach notice (no ladder rung) counts as an escalation."""
+    for r in ladder(policy):
+        if r.name == rung:
+            return not r.offset.startswith("-")
+    return True
+
+
+def statistics(period: str | None, today: date, calendar: WorkCalendar,
+               jurisdiction: str | None = None, actor: str | None = None,
+               ) -> statistics_model.Report:
+    """The 统计分析 report for a period (`statistics.parse_period`; None: this month)."""
+    span = (statistics_model.parse_period(period) if period
+            else statistics_model.current_month(today))
+    policies = vocabulary.resolve_jurisdiction(jurisdiction) if jurisdiction else None
+    actors = vocabulary.resolve_actor(actor) if actor else None
+    p = projects.c
+    o = obligations.c
+    n = notice_outbox.c
+    with reader().connect() as conn:
+        duty_rows = conn.execute(
+            select(o.project_id, o.obligation_id, o.title, o.actor, o.actor_name, o.state,
+                   o.starts_on, o.due_on, o.done_on, o.on_time, o.overdue_working_days,
+                   o.limit_text, p.policy, p.jurisdiction)
+            .join(projects, p.project_id == o.project_id)
+            .where(o.state.notin_(("waived", "cancelled")))).mappings().all()
+        notice_rows = conn.execute(
+            select(n.project_id, n.obligation, n.rung, n.fired_at, p.policy, p.jurisdiction,
+                   o.actor, o.actor_name)
+            .join(projects, p.project_id == n.project_id)
+            .outerjoin(obligations, (o.project_id == n.project_id)
+                       & (o.obligation_id == n.obligation))).mappings().all()
+    duties = [statistics_model.DutyOutcome(
+        project_id=r["project_id"], policy=r["policy"], jurisdiction=r["jurisdiction"],
+        obligation_id=r["obligation_id"], title=r["title"], actor=r["actor"],
+        actor_name=r["actor_name"], state=r["state"], starts_on=r["starts_on"],
+        due_on=r["due_on"], done_on=r["done_on"], on_time=r["on_time"],
+        late_when_done=int(r["overdue_working_days"] or 0), limit_text=r["limit_text"])
+        for r in duty_rows
+        if (policies is None or r["policy"] in policies)
+        and (actors is None or r["actor"] in actors)]
+    sent = []
+    for r in notice_rows:
+        if policies is not None and r["policy"] not in policies:
+            continue
+        if actors is not None and r["actor"] not in actors:
+            continue
+        fired = aware(r["fired_at"])
+        assert fired is not None
+        sent.append(statistics_model.NoticeSent(
+            project_id=r["project_id"], policy=r["policy"], jurisdiction=r["jurisdiction"],
+            actor_name=r["actor_name"], rung=r["rung"], on=fired.astimezone(SHANGHAI).date(),
+            escalation=_escalation(r["policy"], r["rung"])))
+    out = statistics_model.report(span, today, calendar, duties, sent)
+    out.jurisdiction_filter, out.actor_filter = jurisdiction, actor
     return out

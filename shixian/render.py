@@ -52,22 +52,39 @@ POLICY_MARK = {"draft": "  [征求意见稿 draft: rules not in force]",
                "expired": "  [已过有效期 expired text]"}
 
 
+TERMINATED = "已终止"
+
+
+def termination(status: StatusView) -> str | None:
+    """"<date>: <reason>" when the project was terminated (撤销/终止), from its events."""
+    ended = [e for e in status.events if e.kind == "terminated"]
+    return f"{ended[-1].on}: {ended[-1].text}" if ended else None
+
+
 def status_text(status: StatusView, show_waived: bool = False,
                 deliveries: dict[str, str] | None = None) -> str:
     """`deliveries`: notice key → a summary of its delivery rows (`shixian notices`)."""
     level = (f"{status.escalation_level} {status.escalation_label}"
              if status.escalation_label else str(status.escalation_level))
+    ended = termination(status)
+    stage = (f"{TERMINATED} terminated {ended} (was at {status.stage} {status.stage_title})"
+             if ended else f"{status.stage} {status.stage_title}")
     head = [
         f"{status.project_id}  {status.name}  ({status.policy}, {status.jurisdiction})"
         + POLICY_MARK.get(status.policy_status, ""),
-        f"stage: {status.stage} {status.stage_title}   today: {status.today} (Beijing)   "
+        f"stage: {stage}   today: {status.today} (Beijing)   "
         f"next due: {status.next_due_on or '-'}   overdue: {'yes' if status.overdue else 'no'}"
-        f"   escalation: {level}" + ("   [finished]" if status.finished else ""),
+        f"   escalation: {level}" + ("   [finished]" if status.finished and not ended
+                                     else ""),
     ]
     if status.policy_note:
         head.append(f"policy: {status.policy_note}")
     if status.delay_working_days:
         head.append(f"owner delay (前期工作累计延后): {status.delay_working_days} working days")
+    if status.facts:
+        head.append("facts (项目信息项): " + "; ".join(
+            f"{f.label} {f.value}" + (f" (据{f.stated_by})" if f.stated_by else "")
+            for f in status.facts))
     head.append("")
     rows = []
     for ob in status.obligations:
@@ -84,12 +101,12 @@ def status_text(status: StatusView, show_waived: bool = False,
         elif ob.on_time is False:
             state = "done late"
         rows.append([
-            ob.id, ob.actor_name, _colour(ob.state, state), due,
+            ob.id, ob.title, ob.actor_name, _colour(ob.state, state), due,
             str(ob.overdue_working_days or ""), ob.escalation_label or ob.escalation_rung or "",
             ob.done_on.isoformat() if ob.done_on else "", ob.citation,
         ])
-    body = table(["obligation", "actor", "state", "due", "late wd", "rung", "done", "citation"],
-                 rows)
+    body = table(["obligation", "事项", "actor", "state", "due", "late wd", "rung", "done",
+                  "citation"], rows)
     tail = []
     if any(ob.provisional for ob in status.obligations):
         tail.append("* provisional: counted over days the State Council has not announced yet")

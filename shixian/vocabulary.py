@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from dataclasses import dataclass
 
 from policies.loader import PolicyError, available, load_pack
@@ -51,6 +52,26 @@ def short_jurisdiction(name: str) -> str:
     return short or name
 
 
+def jurisdiction_spellings(pack: PolicyPack) -> tuple[str, ...]:
+    """Every way a person names a pack's jurisdiction: 九江市, 九江, jiujiang-2024, jiujiang,
+    the pack's title, and for a district the district alone (苏州市相城区 → 相城区, 相城)."""
+    name = pack.jurisdiction
+    levels = re.findall(r".+?(?:省|自治区|市|县|区|$)", name)
+    last = levels[-1] if levels else name
+    stem = re.sub(r"-(\d{4}|draft)$", "", pack.id)
+    return tuple(dict.fromkeys(s for s in (pack.id, stem, name, short_jurisdiction(name), last,
+                                           short_jurisdiction(last), pack.title) if s))
+
+
+def place(policy: str, jurisdiction: str) -> str:
+    """The place as a table column shows it: 九江市, 相城区; `玉山县 (征求意见稿)` when the
+    project runs under a draft pack (marked wherever it shows)."""
+    levels = re.findall(r".+?(?:省|自治区|市|县|区|$)", jurisdiction)
+    name = (levels[-1] if levels else jurisdiction) or jurisdiction
+    pack = next((p for p in packs() if p.id == policy), None)
+    return f"{name} (征求意见稿)" if pack is not None and pack.status == "draft" else name
+
+
 @dataclass(frozen=True)
 class Choice:
     """One known value: its id, what it is called, and every spelling that selects it."""
@@ -75,7 +96,7 @@ def _choices(kind: str) -> list[Choice]:
             for stage in pack.stages:
                 add(stage.id, stage.title)
         elif kind == "jurisdiction":
-            add(pack.id, pack.jurisdiction, pack.title, short_jurisdiction(pack.jurisdiction),
+            add(pack.id, pack.jurisdiction, *jurisdiction_spellings(pack),
                 *local_names(pack.jurisdiction))
         elif kind == "actor":
             for aid, name in pack.actors.items():

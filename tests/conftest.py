@@ -182,9 +182,6 @@ def contacts(tmp_path: Path, smtp: SmtpServer, rx: Receiver,
 # known of the cause). Marked, not hidden: `pytest -rxX` lists them, and each is to be fixed
 # and struck off; non-strict because some pass when the machine is idle.
 KNOWN_FAILING = {
-    "tests/test_lifecycle_dev_server.py::test_cli_start_doc_status_for_an_imported_project",
-    "tests/test_main_job.py::test_up_starts_server_worker_and_example_portfolio",
-    "tests/test_portfolio_examples_xiangcheng_yushan.py::test_example_portfolios_pass_the_dry_run",
 }
 
 

@@ -80,7 +80,7 @@ SMALL_BUILD = Case(
         "self_evaluation": D("2027-02-11"),
     },
     waived={"proposal_submission", "proposal_approval", "fsr_submission", "fsr_tech_review",
-            "fsr_approval", "design_submission", "design_approval"},
+            "fsr_approval", "design_submission", "design_approval", "revision_resubmission"},
 )
 
 # B: 200–5000万 "other" project (merged proposal + FSR, no design), above the 500万 limit:
@@ -126,7 +126,7 @@ MERGED_OTHER = Case(
     # v2: the 20-wd cap of 25(三) bounds 初步设计 revisions only; this FSR revision
     # (7/10–7/22) pauses the review clocks and has no due day of its own (v1: 2024-08-07).
     waived={"proposal_submission", "proposal_approval", "design_submission",
-            "design_approval", "small_tech_review"},
+            "design_approval", "revision_resubmission", "small_tech_review"},
 )
 
 # C: ≥ 5000万 infrastructure project of a state-owned enterprise (第二十六条: no 项目建议书,

@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -248,13 +249,20 @@ async def test_dry_run_prints_paths_and_first_due_days_without_temporal(
     block = out.split("BULK-GB-001", 1)[1].split("\n\n", 1)[0]
     # Hand-worked on the 2026 calendar: 国庆 10/1–10/7, 10/10 (Sat) a make-up working day.
     # 10 wd after the launch notice of 9/30: 10/8, 9, 10, 12, 13, 14, 15, 16, 19, 20 → 10/20.
-    rows = [line.split() for line in block.splitlines()[2:] if not line.startswith("  waived")]
-    assert rows[0] == ["proposal_submission", "市数据管理局", "2026-09-30", "2026-10-20",
-                       "overdue", "九江", "第二十五条(一)"]
-    assert rows[1][:5] == ["proposal_approval", "市发改委", "-", "-", "pending"]
-    assert "  waived: small_tech_review" in block
+    lines = block.splitlines()
+    table_at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["duty"])
+    rows = [re.split(r"\s{2,}", line.strip()) for line in lines[table_at + 1:]
+            if line.startswith("  ") and not line.startswith("   ") and
+            line.split()[0] in ("proposal_submission", "proposal_approval")]
+    assert rows[0][:6] == ["proposal_submission", "市数据管理局", "2026-09-30", "2026-10-20",
+                           "overdue", "九江 第二十五条(一)"]
+    # Not started: what it will count from, in words (the NDRC's 5 wd from the proposal).
+    assert rows[1][:5] == ["proposal_approval", "市发改委", "-",
+                           "5wd after 项目建议书报送 (not yet)", "pending"]
+    assert "  waived (not on this path): small_tech_review" in block
     gb2 = out.split("BULK-GB-002", 1)[1].split("\n\n", 1)[0]
-    assert "waived: proposal_submission, proposal_approval, design_submission" in gb2
+    assert "waived (not on this path): proposal_submission, proposal_approval, " \
+        "design_submission" in gb2
 
     code, out, _ = await cli(capsys, *START, "--dry-run", "--json", str(GB18030), str(ENGLISH))
     assert code == 0
@@ -321,8 +329,9 @@ async def test_doc_file_records_a_mixed_batch(
             code, out, err = await cli(capsys, "doc", "--file", str(FIXTURES / "arrivals.csv"))
             assert code == 2, err
             lines = out.strip().splitlines()
+            # The stage after the whole batch: 建议书批复 (line 8) opens the FSR.
             assert lines[0] == ("line 2: accepted: BULK-DOC-001 proposal_submitted on 2026-10-15 "
-                                "(stage proposal)")
+                                "(stage feasibility)")
             assert lines[1].startswith("line 3: duplicate: BULK-DOC-001 proposal_submitted")
             assert lines[2].startswith("line 4: refused: design_approved (初步设计批复) is not "
                                        "expected")
@@ -350,7 +359,7 @@ async def test_doc_file_records_a_mixed_batch(
             status = await operations.project_status(client, "BULK-DOC-001")
             assert [(d.type, str(d.on)) for d in status.documents] == [
                 ("proposal_submitted", "2026-10-15"), ("proposal_approved", "2026-10-29")]
-            assert status.stage == "proposal"
+            assert status.stage == "feasibility"  # approved: the FSR is the step now open
             # The single-document form is unchanged.
             code, out, _ = await cli(capsys, "doc", "BULK-DOC-002", "proposal_submitted",
                                      "--on", "2026-10-16")

@@ -198,7 +198,8 @@ def test_portfolio_colours_each_project_by_overdue_and_escalation(
     ("jurisdiction=jiujiang-2024&rag=amber", {"DASH-AMBER", "DASH-XSS"}),
     ("rag=red", {"DASH-RED"}),
     ("jurisdiction=九江", set(EXPECTED_RAG)),
-    ("stage=可行性研究报告审批", {"DASH-RED"}),
+    # DASH-AMBER's 项目建议书 is approved: the FSR is the step now open.
+    ("stage=可行性研究报告审批", {"DASH-RED", "DASH-AMBER"}),
     ("actor=市数据管理部门", {"DASH-RED", "DASH-XSS"}),  # XSS: 150万, small_tech_review
     ("actor=data_bureau&overdue=1", {"DASH-RED"}),
 ])

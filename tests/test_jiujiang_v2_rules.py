@@ -11,7 +11,7 @@ import pytest
 
 from calendars import WorkCalendar
 from policies.loader import load_pack
-from tests.jiujiang_cases import SMALL_BUILD, STATE_OWNED_INFRA, doc
+from tests.jiujiang_cases import MERGED_OTHER, SMALL_BUILD, STATE_OWNED_INFRA, doc
 from workflows.ledger import Ledger
 from workflows.models import DocumentArrival, LedgerState, ObligationState, RecordOutcome
 
@@ -56,6 +56,17 @@ def test_design_revision_pauses_the_review_and_has_its_own_20_wd_cap(
 
 
 @pytest.mark.covers("jiujiang-2024:owner_supplement", "jiujiang-2024:budget_approval")
+@pytest.mark.covers("jiujiang-2024:revision_resubmission")
+def test_no_design_revision_duty_where_there_is_no_preliminary_design(
+        calendar: WorkCalendar) -> None:
+    """第二十五条(三)'s 20-wd revision cap bounds 初步设计 revisions: a project on the merged
+    path (no 初步设计, JJT-B) has no such duty, not even one waiting for its trigger."""
+    ledger = ledger_with(until(MERGED_OTHER.documents, "2024-08-06"), calendar, MERGED_OTHER)
+    views = {o.id: o for o in ledger.status(NOW).obligations}
+    assert views["design_submission"].state is ObligationState.WAIVED
+    assert views["revision_resubmission"].state is ObligationState.WAIVED
+
+
 def test_supplement_pauses_the_budget_review_with_no_limit_of_its_own(
         calendar: WorkCalendar) -> None:
     """25(四): 补充资料 4/22–4/25 is excluded like 反馈意见 (budget due 5/15, as in case A),

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import pytest
 
 from calendars import WorkCalendar
-from policies.loader import load_pack
 from tests.jiujiang_cases import (
     ACTORS_C,
     ALL_CASES,
@@ -16,24 +15,13 @@ from tests.jiujiang_cases import (
     Case,
     doc,
 )
-from workflows.ledger import Ledger, Refused
-from workflows.models import LedgerState, ObligationState, RecordOutcome
+from tests.ledger_harness import NOW, TODAY, Jurisdiction, views_by_id
+from workflows.ledger import Refused
+from workflows.models import ObligationState, RecordOutcome
 
-TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def calendar() -> WorkCalendar:
-    return WorkCalendar.from_snapshot(WorkCalendar.default(use_env=False).snapshot(2024, 2032))
-
-
-def ledger_for(case: Case, calendar: WorkCalendar) -> Ledger:
-    ledger = Ledger(case.project, load_pack("jiujiang-2024"), calendar, LedgerState())
-    for d in case.documents:
-        assert ledger.check_document(d, TODAY) is RecordOutcome.ACCEPTED, d
-        ledger.add_document(d, NOW)
-    return ledger
+JURISDICTION = Jurisdiction("jiujiang-2024")
+calendar = JURISDICTION.calendar_fixture()
+ledger_for = JURISDICTION.ledger_for
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
@@ -47,7 +35,7 @@ def ledger_for(case: Case, calendar: WorkCalendar) -> Ledger:
     "jiujiang-2024:feedback_return", "jiujiang-2024:final_acceptance",
     "jiujiang-2024:completion_application", "jiujiang-2024:self_evaluation")
 def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
-    views = {v.id: v for v in ledger_for(case, calendar).views(TODAY)}
+    views = views_by_id(ledger_for(case, calendar))
     computed = {k: views[k].due_on for k in case.due}
     assert computed == case.due
     for waived in case.waived:
@@ -59,7 +47,7 @@ def test_small_build_is_finished_after_self_evaluation(calendar: WorkCalendar) -
     ledger = ledger_for(ALL_CASES[0], calendar)
     assert ledger.finished(TODAY)
     assert ledger.stage(TODAY) == "closed"
-    views = {v.id: v for v in ledger.views(TODAY)}
+    views = views_by_id(ledger)
     assert views["self_evaluation"].provisional  # 2027 is not announced yet
     assert not views["final_acceptance"].provisional
 
@@ -68,7 +56,7 @@ def test_small_build_is_finished_after_self_evaluation(calendar: WorkCalendar) -
     "jiujiang-2024:fsr_approval", "jiujiang-2024:design_approval", "jiujiang-2024:budget_approval",
     "jiujiang-2024:self_evaluation")
 def test_state_owned_approvals_go_to_sasac(calendar: WorkCalendar) -> None:
-    views = {v.id: v for v in ledger_for(STATE_OWNED_INFRA, calendar).views(TODAY)}
+    views = views_by_id(ledger_for(STATE_OWNED_INFRA, calendar))
     assert {k: views[k].actor for k in ACTORS_C} == ACTORS_C
     assert views["self_evaluation"].opens_on == STATE_OWNED_SELF_EVALUATION_OPENS
     assert views["self_evaluation"].state is ObligationState.OPEN
@@ -97,7 +85,7 @@ def test_late_submission_counts_overdue_working_days(calendar: WorkCalendar) -> 
     case = ALL_CASES[1]
     late = Case(case.project, [d for d in case.documents if d.type != "extension_granted"],
                 case.due)
-    views = {v.id: v for v in ledger_for(late, calendar).views(TODAY)}
+    views = views_by_id(ledger_for(late, calendar))
     # due 2025-11-13 without the extension; applied 11/20: 14, 17, 18, 19, 20 → 5 wd late.
     assert views["completion_application"].due_on == date(2025, 11, 13)
     assert views["completion_application"].overdue_working_days == 5

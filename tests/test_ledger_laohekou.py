@@ -16,49 +16,18 @@ from tests.laohekou_cases import (
     SERVICE_PATH,
     project,
 )
-from workflows.ledger import Ledger, Refused
+from tests.ledger_harness import NOW, TODAY, Jurisdiction, views_by_id
+from workflows.ledger import Refused
 from workflows.models import (
-    DocumentArrival,
-    LedgerState,
     NoticeKind,
     ObligationState,
     RecordOutcome,
 )
 
-TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
-P = "laohekou-2024:"
+JURISDICTION = Jurisdiction("laohekou-2024")
+calendar = JURISDICTION.calendar_fixture()
+ledger_for = JURISDICTION.ledger_for
 
-# Which pack rules each test checks (`@pytest.mark.covers` is not on main yet; the fidelity
-# report reads these once it is).
-COVERS: dict[str, list[str]] = {
-    "test_hand_worked_due_days": [P + "supervision_application", P + "self_evaluation"],
-    "test_fixed_asset_path_runs_to_the_self_evaluation": [
-        P + r for r in ("design_submission", "ndrc_approval", "tech_design_submission",
-                        "tech_review", "budget_review", "supervisor_assignment",
-                        "unified_acceptance", "acceptance_report", "supervisor_scoring",
-                        "self_evaluation", "procurement_after_approval",
-                        "approval_after_ocmc_opinion", "trial_after_preliminary",
-                        "acceptance_after_trial", "third_party_software_test",
-                        "third_party_data_quality", "user_report_first",
-                        "payment_after_acceptance", "trial_run_minimum")],
-    "test_service_path_window_is_open": [P + "review_opinion", P + "self_evaluation",
-                                         P + "procurement_after_review"],
-    "test_early_acceptance_and_payment_are_recorded_breaches": [
-        P + "trial_run_minimum", P + "third_party_software_test",
-        P + "payment_after_acceptance"],
-    "test_design_consulting_is_outside_supervision_and_acceptance": [
-        P + "supervision_application", P + "unified_acceptance", P + "self_evaluation"],
-    "test_procurement_out_of_order_breaks_the_gates": [
-        P + "procurement_after_review", P + "procurement_after_approval",
-        P + "approval_after_ocmc_opinion"],
-    "test_trial_and_acceptance_order": [
-        P + "trial_after_preliminary", P + "acceptance_after_trial", P + "user_report_first",
-        P + "third_party_data_quality"],
-    "test_self_evaluation_before_twelve_months_is_flagged": [P + "self_evaluation"],
-    "test_a_late_supervision_application_climbs_the_ladder": [
-        P + "warning", P + "overdue", P + "escalated", P + "supervision_application"],
-}
 
 EXCLUDED = ("supervision_application", "supervisor_assignment", "unified_acceptance",
             "acceptance_report", "supervisor_scoring", "self_evaluation")
@@ -68,24 +37,10 @@ def D(text: str) -> date:
     return date.fromisoformat(text)
 
 
-@pytest.fixture(scope="module")
-def calendar() -> WorkCalendar:
-    return WorkCalendar.from_snapshot(WorkCalendar.default(use_env=False).snapshot(2024, 2032))
-
-
-def ledger_for(case: Case, calendar: WorkCalendar,
-               docs: list[DocumentArrival] | None = None) -> Ledger:
-    ledger = Ledger(case.project, load_pack("laohekou-2024"), calendar, LedgerState())
-    for d in case.documents if docs is None else docs:
-        assert ledger.check_document(d, TODAY) is RecordOutcome.ACCEPTED, d
-        ledger.add_document(d, NOW)
-    return ledger
-
-
 @pytest.mark.covers("laohekou-2024:supervision_application", "laohekou-2024:self_evaluation")
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
 def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
-    views = {v.id: v for v in ledger_for(case, calendar).views(TODAY)}
+    views = views_by_id(ledger_for(case, calendar))
     assert {k: views[k].due_on for k in case.due} == case.due
     assert {k for k, v in views.items() if v.due_on is not None} == set(case.due)
     assert views["self_evaluation"].opens_on == D(case.notes["self_evaluation.opens"])
@@ -190,7 +145,7 @@ def test_design_consulting_is_outside_supervision_and_acceptance(calendar: WorkC
                              doc("tech_review_issued", "2025-07-18"),
                              doc("budget_review_done", "2025-08-08"),
                              doc("tender_awarded", "2025-09-26")])
-        views = {v.id: v for v in ledger.views(TODAY)}
+        views = views_by_id(ledger)
         assert all(views[k].state is ObligationState.WAIVED for k in EXCLUDED), work
         assert ledger.finished(TODAY)  # the pack asks nothing more after the award
         with pytest.raises(Refused, match="not on this project's path"):

@@ -7,64 +7,19 @@ from datetime import UTC, date, datetime
 import pytest
 
 from calendars import WorkCalendar
-from policies.loader import load_pack
 from tests.jiujiang_cases import Case, doc
+from tests.ledger_harness import NOW, TODAY, Jurisdiction, views_by_id
 from tests.shangrao_cases import ALL_CASES, DELAYED_BUILD, OM_SERVICE, SHORT_BUILD, project
-from workflows.ledger import Ledger, Refused
+from workflows.ledger import Refused
 from workflows.models import (
     DocumentArrival,
-    LedgerState,
     NoticeKind,
     ObligationState,
-    RecordOutcome,
 )
 
-TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
-P = "shangrao-2020:"
-
-# Which pack rules each test checks (`@pytest.mark.covers` is not on main yet; the fidelity
-# report reads these once it is).
-COVERS: dict[str, list[str]] = {
-    "test_hand_worked_due_days": [
-        P + r for r in ("quarterly_progress", "quarterly_progress_om", "quarterly_funds",
-                        "quarterly_funds_om", "yearly_om_assessment")],
-    "test_delayed_build_runs_to_the_archive": [
-        P + r for r in ("overdue_half_year", "overdue_report", "trial_run_evaluation",
-                        "preliminary_acceptance", "completion_application",
-                        "completion_acceptance", "acceptance_archive", "trial_run_minimum")],
-    "test_overdue_half_year_report_is_open_with_no_due_day": [
-        P + "overdue_half_year", P + "overdue_report"],
-    "test_completion_in_time_makes_the_overdue_report_moot": [P + "overdue_report"],
-    "test_trial_run_shorter_than_a_month_is_a_recorded_breach": [P + "trial_run_minimum"],
-    "test_acceptance_out_of_order_breaks_the_gates": [
-        P + "preliminary_after_trial", P + "completion_after_preliminary"],
-    "test_a_change_needs_its_approval_first": [P + "change_needs_approval"],
-    "test_service_term_over_three_years_is_flagged": [P + "service_term_cap"],
-    "test_free_om_under_three_years_is_flagged": [P + "free_om_minimum"],
-    "test_year_end_assessment_moves_past_new_year": [P + "yearly_om_assessment"],
-    "test_short_projects_file_no_execution_report": [P + "quarterly_progress"],
-    "test_a_missed_quarterly_report_climbs_the_ladder": [
-        P + "warning", P + "overdue", P + "escalated", P + "quarterly_progress"],
-    "test_abnormal_termination_must_be_reported": [P + "termination_report"],
-    "test_no_planned_completion_means_no_half_year_duty": [P + "overdue_report",
-                                                           P + "overdue_half_year"],
-    "test_date_fact_survives_the_workflow_boundary": [P + "overdue_half_year"],
-}
-
-
-@pytest.fixture(scope="module")
-def calendar() -> WorkCalendar:
-    return WorkCalendar.from_snapshot(WorkCalendar.default(use_env=False).snapshot(2023, 2032))
-
-
-def ledger_for(case: Case, calendar: WorkCalendar,
-               docs: list[DocumentArrival] | None = None) -> Ledger:
-    ledger = Ledger(case.project, load_pack("shangrao-2020"), calendar, LedgerState())
-    for d in case.documents if docs is None else docs:
-        assert ledger.check_document(d, TODAY) is RecordOutcome.ACCEPTED, d
-        ledger.add_document(d, NOW)
-    return ledger
+JURISDICTION = Jurisdiction("shangrao-2020")
+calendar = JURISDICTION.calendar_fixture()
+ledger_for = JURISDICTION.ledger_for
 
 
 @pytest.mark.covers(
@@ -77,7 +32,7 @@ def ledger_for(case: Case, calendar: WorkCalendar,
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
 def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
     ledger = ledger_for(case, calendar)
-    views = {v.id: v for v in ledger.views(TODAY)}
+    views = views_by_id(ledger)
     assert {k: views[k].due_on for k in case.due} == case.due
     recurring = {k for k, v in views.items() if "@" in k}
     assert recurring == set(case.due), "exactly the hand-worked periods are due"
@@ -119,9 +74,9 @@ def test_overdue_half_year_report_is_open_with_no_due_day(calendar: WorkCalendar
     docs = [d for d in DELAYED_BUILD.documents if d.on <= date(2025, 6, 27)]
     ledger = ledger_for(DELAYED_BUILD, calendar, docs)
     on = datetime(2025, 7, 1, 4, tzinfo=UTC)
-    before = {v.id: v for v in ledger.views(date(2025, 6, 29))}["overdue_report"]
+    before = views_by_id(ledger, date(2025, 6, 29))["overdue_report"]
     assert before.state is ObligationState.PENDING
-    view = {v.id: v for v in ledger.views(date(2025, 7, 1))}["overdue_report"]
+    view = views_by_id(ledger, date(2025, 7, 1))["overdue_report"]
     assert (view.state, view.starts_on, view.due_on, view.open_ended) == \
         (ObligationState.OPEN, date(2025, 6, 30), None, True)
     assert view.limit == "无时限（及时）"
@@ -132,7 +87,7 @@ def test_overdue_half_year_report_is_open_with_no_due_day(calendar: WorkCalendar
 
 @pytest.mark.covers("shangrao-2020:overdue_report")
 def test_completion_in_time_makes_the_overdue_report_moot(calendar: WorkCalendar) -> None:
-    views = {v.id: v for v in ledger_for(SHORT_BUILD, calendar).views(TODAY)}
+    views = views_by_id(ledger_for(SHORT_BUILD, calendar))
     report = views["overdue_report"]
     assert report.state is ObligationState.WAIVED
     assert report.note is not None and "moot" in report.note and "2025-09-26" in report.note
@@ -141,7 +96,7 @@ def test_completion_in_time_makes_the_overdue_report_moot(calendar: WorkCalendar
                                                              "2026-03-30")
             for d in SHORT_BUILD.documents if d.on <= date(2025, 9, 26)]
     ledger = ledger_for(SHORT_BUILD, calendar, late)
-    assert {v.id: v for v in ledger.views(TODAY)}["overdue_report"].state is \
+    assert views_by_id(ledger)["overdue_report"].state is \
         ObligationState.WAIVED
 
 
@@ -236,7 +191,7 @@ def test_year_end_assessment_moves_past_new_year(calendar: WorkCalendar) -> None
     om = project("SR-Y", investment_wan=60, kind="service", planned_months=24,
                  started_on=date(2023, 5, 8), facts={"om_project": True})
     ledger = ledger_for(Case(om, [], {}), calendar, [doc("contract_signed", "2023-06-01")])
-    views = {v.id: v for v in ledger.views(date(2024, 3, 1))}
+    views = views_by_id(ledger, date(2024, 3, 1))
     assert views["yearly_om_assessment@2023"].due_on == date(2024, 1, 2)
     assert views["yearly_om_assessment@2023"].state is ObligationState.OVERDUE
     # 2023Q2 execution report (contract quarter): 7 wd after 6/30 — 7/3–7, 7/10, 7/11.
@@ -282,7 +237,7 @@ def test_a_missed_quarterly_report_climbs_the_ladder(calendar: WorkCalendar) -> 
 def test_abnormal_termination_must_be_reported(calendar: WorkCalendar) -> None:
     docs = [d for d in OM_SERVICE.documents if d.on <= date(2025, 4, 3)]
     ledger = ledger_for(OM_SERVICE, calendar, [*docs, doc("abnormally_terminated", "2025-05-12")])
-    view = {v.id: v for v in ledger.views(date(2025, 5, 13))}["termination_report#1"]
+    view = views_by_id(ledger, date(2025, 5, 13))["termination_report#1"]
     assert (view.state, view.due_on, view.actor_name) == \
         (ObligationState.OPEN, None, "项目主管单位")
     assert "termination_report" not in {v.id for v in ledger_for(OM_SERVICE, calendar)
@@ -297,7 +252,7 @@ def test_no_planned_completion_means_no_half_year_duty(calendar: WorkCalendar) -
     case = Case(DELAYED_BUILD.project.model_copy(update={"facts": facts}), [], {})
     docs = [d for d in DELAYED_BUILD.documents if d.type != "overdue_reported"]
     ledger = ledger_for(case, calendar, docs)
-    views = {v.id: v for v in ledger.views(TODAY)}
+    views = views_by_id(ledger)
     assert views["overdue_report"].state is ObligationState.WAIVED
     assert ledger.finished(TODAY)
 
@@ -307,5 +262,5 @@ def test_date_fact_survives_the_workflow_boundary(calendar: WorkCalendar) -> Non
     project = DELAYED_BUILD.project.model_validate_json(DELAYED_BUILD.project.model_dump_json())
     ledger = ledger_for(Case(project, [], {}), calendar,
                         [d for d in DELAYED_BUILD.documents if d.on <= date(2025, 6, 27)])
-    view = {v.id: v for v in ledger.views(date(2025, 7, 1))}["overdue_report"]
+    view = views_by_id(ledger, date(2025, 7, 1))["overdue_report"]
     assert view.starts_on == date(2025, 6, 30)

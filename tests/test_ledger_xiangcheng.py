@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from calendars import WorkCalendar
-from policies.loader import load_pack
 from tests.jiujiang_cases import Case, doc
+from tests.ledger_harness import NOW, TODAY, Jurisdiction, views_by_id
 from tests.xiangcheng_cases import (
     ALL_CASES,
     BEFORE_YEAR_END,
@@ -23,63 +23,16 @@ from tests.xiangcheng_cases import (
     ORDINARY_SELF_EVALUATION_OPENS,
     project,
 )
-from workflows.ledger import Ledger
 from workflows.models import (
-    DocumentArrival,
-    LedgerState,
     NoticeKind,
     ObligationState,
     Project,
     RecordOutcome,
 )
 
-# The `covers` marker is not on main yet: rule ids each test exercises (issue #8 §2).
-COVERS: dict[str, list[str]] = {
-    "test_hand_worked_due_days": [
-        "project_application", "implementation_plan", "construction_start",
-        "contract_filing_procurement_office", "contract_filing_xinxiban",
-        "contract_filing_finance", "monthly_progress", "completion_acceptance",
-        "revocation_report"],
-    "test_whole_lives_end_with_the_self_evaluation": [
-        "self_evaluation", "performance_report", "task_book"],
-    "test_self_evaluation_is_a_window_with_no_closing_day": ["self_evaluation"],
-    "test_self_evaluation_before_a_year_is_a_recorded_breach": ["self_evaluation"],
-    "test_acceptance_before_the_minimum_is_a_breach": ["acceptance_after_operation"],
-    "test_gates_of_the_task_book_and_the_procurement_form": [
-        "procurement_needs_task_book", "procurement_form_before_procurement"],
-    "test_construction_before_the_task_book_is_a_recorded_breach": [
-        "construction_needs_task_book"],
-    "test_classified_system_online_before_approval_is_a_breach": ["secrecy_before_use"],
-    "test_acceptance_and_payment_gates": ["acceptance_after_review", "payment_after_acceptance"],
-    "test_monthly_reports_escalate_the_missing_month": ["monthly_progress"],
-    "test_a_report_on_the_last_day_counts_for_its_month": ["monthly_progress"],
-    "test_not_started_within_the_year_revokes_the_task_book": [
-        "construction_start", "task_book_revoked"],
-    "test_no_application_by_the_planned_start_owes_a_report": ["revocation_report"],
-    "test_a_late_application_makes_the_revocation_report_moot": ["revocation_report"],
-    "test_date_facts_survive_the_workflow_boundary": ["project_application", "revocation_report"],
-    "test_ladder_on_a_contract_filing_over_national_day": ["warning", "overdue", "escalated"],
-    "test_rectification_and_change_duties_have_no_due_day": [
-        "acceptance_rectification", "completion_rectification", "change_approval"],
-}
-
-TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
-PACK = "xiangcheng-2018"
-
-
-@pytest.fixture(scope="module")
-def calendar() -> WorkCalendar:
-    return WorkCalendar.from_snapshot(WorkCalendar.default(use_env=False).snapshot(2024, 2032))
-
-
-def ledger_for(case: Case, calendar: WorkCalendar, today: date = TODAY,
-               docs: list[DocumentArrival] | None = None) -> Ledger:
-    ledger = Ledger(case.project, load_pack(PACK), calendar, LedgerState())
-    for d in sorted(case.documents if docs is None else docs, key=lambda d: d.on):
-        assert ledger.check_document(d, today) is RecordOutcome.ACCEPTED, d
-        ledger.add_document(d, datetime(today.year, today.month, today.day, 4, tzinfo=UTC))
-    return ledger
+JURISDICTION = Jurisdiction("xiangcheng-2018", in_date_order=True)
+calendar = JURISDICTION.calendar_fixture()
+ledger_for = JURISDICTION.ledger_for
 
 
 @pytest.mark.covers(
@@ -95,7 +48,7 @@ def ledger_for(case: Case, calendar: WorkCalendar, today: date = TODAY,
 )
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
 def test_hand_worked_due_days(case: Case, calendar: WorkCalendar) -> None:
-    got = {v.id: v for v in ledger_for(case, calendar).views(TODAY)}
+    got = views_by_id(ledger_for(case, calendar))
     assert {k: got[k].due_on for k in case.due} == case.due
     late = {k: v.overdue_working_days for k, v in got.items()
             if v.state is ObligationState.DONE and v.overdue_working_days}
@@ -128,7 +81,7 @@ def test_self_evaluation_is_a_window_with_no_closing_day(calendar: WorkCalendar)
     case = Case(MAJOR.project, [d for d in MAJOR.documents if d.type not in
                                 ("self_evaluation_filed", "performance_report_filed")], {})
     ledger = ledger_for(case, calendar)
-    got = {v.id: v for v in ledger.views(TODAY)}
+    got = views_by_id(ledger)
     window = got["self_evaluation"]
     assert window.opens_on == MAJOR_SELF_EVALUATION_OPENS
     assert window.due_on is None and window.open_ended and window.state is ObligationState.OPEN
@@ -245,7 +198,7 @@ def test_acceptance_and_payment_gates(calendar: WorkCalendar) -> None:
 def test_monthly_reports_escalate_the_missing_month(calendar: WorkCalendar) -> None:
     """第二十条 每月: October 2026 (due Mon 11/2) missing on 11/23 → 15 wd, 督办 rung."""
     ledger = ledger_for(CLASSIFIED_LATE, calendar)
-    got = {v.id: v for v in ledger.views(TODAY)}
+    got = views_by_id(ledger)
     october = got["monthly_progress@2026-10"]
     assert october.state is ObligationState.OVERDUE
     assert october.overdue_working_days == CLASSIFIED_OCTOBER_LATE
@@ -264,7 +217,7 @@ def test_a_report_on_the_last_day_counts_for_its_month(calendar: WorkCalendar) -
     docs = [d for d in MAJOR.documents if d.type != "progress_report_filed"]
     docs += [doc("progress_report_filed", "2024-10-31"), doc("progress_report_filed", "2024-12-02")]
     ledger = ledger_for(MAJOR, calendar, docs=docs)
-    got = {v.id: v for v in ledger.views(TODAY)}
+    got = views_by_id(ledger)
     assert got["monthly_progress@2024-10"].done_on == date(2024, 10, 31)
     assert got["monthly_progress@2024-10"].on_time is True
     # November's report is due Mon 12/2 (11/30 a Saturday); filed that day: on time.
@@ -295,7 +248,7 @@ def test_not_started_within_the_year_revokes_the_task_book(calendar: WorkCalenda
     blocked = sorted(b.id for b in ledger.status(later).breaches)
     assert blocked == ["task_book_revoked:construction_started@2026-03-02",
                        "task_book_revoked:contract_signed@2026-02-13"]
-    got = {v.id: v for v in ledger.views(date(2026, 3, 2))}
+    got = views_by_id(ledger, date(2026, 3, 2))
     assert got["construction_start"].overdue_working_days == 38  # counted in the cases file
     # The facts do not disprove the revocation: it held on 2026-01-01, so it is not withdrawn.
     assert not [n for n in ledger.escalate(later) if n.kind is NoticeKind.CORRECTION]
@@ -307,19 +260,19 @@ def test_no_application_by_the_planned_start_owes_a_report(calendar: WorkCalenda
     proj = project("XCT-R", investment_wan=90, started_on=date(2026, 1, 12),
                    facts={"planned_start_on": date(2026, 4, 1)})
     ledger = ledger_for(Case(proj, [], {}), calendar, docs=[])
-    got = {v.id: v for v in ledger.views(TODAY)}
+    got = views_by_id(ledger)
     assert got["project_application"].due_on == date(2026, 3, 31)
     assert got["project_application"].state is ObligationState.OVERDUE
     report = got["revocation_report"]
     assert report.state is ObligationState.OPEN and report.due_on is None
     assert report.starts_on == date(2026, 4, 1)
     ledger.add_document(doc("revocation_report_filed", "2026-04-20"), NOW)
-    assert {v.id: v for v in ledger.views(TODAY)}["revocation_report"].state is \
+    assert views_by_id(ledger)["revocation_report"].state is \
         ObligationState.DONE
     # An application on the planned start day itself still makes the report moot.
     on_day = ledger_for(Case(proj, [], {}), calendar,
                         docs=[doc("project_application_submitted", "2026-04-01")])
-    assert {v.id: v for v in on_day.views(TODAY)}["revocation_report"].state is \
+    assert views_by_id(on_day)["revocation_report"].state is \
         ObligationState.WAIVED
 
 
@@ -329,7 +282,7 @@ def test_a_late_application_makes_the_revocation_report_moot(calendar: WorkCalen
                    facts={"planned_start_on": date(2026, 4, 1)})
     ledger = ledger_for(Case(proj, [], {}), calendar,
                         docs=[doc("project_application_submitted", "2026-04-10")])
-    got = {v.id: v for v in ledger.views(TODAY)}
+    got = views_by_id(ledger)
     assert got["project_application"].overdue_working_days == 7  # 4/1–4/3, 4/7–4/10
     assert got["revocation_report"].state is ObligationState.WAIVED
 
@@ -350,7 +303,7 @@ def test_rectification_and_change_duties_have_no_due_day(calendar: WorkCalendar)
              doc("acceptance_applied", "2025-11-14"), doc("acceptance_review_passed", "2025-11-18"),
              doc("completion_acceptance_failed", "2025-11-25")]
     ledger = ledger_for(ORDINARY, calendar, docs=docs)
-    got = {v.id: v for v in ledger.views(TODAY)}
+    got = views_by_id(ledger)
     assert got["change_approval#1"].state is ObligationState.DONE
     assert got["acceptance_rectification#1"].done_on == date(2025, 11, 14)
     open_one = got["completion_rectification#1"]
@@ -359,7 +312,7 @@ def test_rectification_and_change_duties_have_no_due_day(calendar: WorkCalendar)
 
 
 def test_pack_declares_its_facts_and_start() -> None:
-    pack = load_pack(PACK)
+    pack = JURISDICTION.pack
     assert pack.starts_with == "annual_plan_listed"
     assert pack.facts["planned_start_on"].type == "date" and pack.facts["planned_start_on"].required
     assert pack.status == "in_force" and pack.effective_from == date(2018, 8, 22)
@@ -370,7 +323,7 @@ def test_pack_declares_its_facts_and_start() -> None:
 def test_date_facts_survive_the_workflow_boundary(calendar: WorkCalendar) -> None:
     wire = Project.model_validate_json(ORDINARY.project.model_dump_json())
     ledger = ledger_for(Case(wire, ORDINARY.documents, {}), calendar)
-    got = {v.id: v for v in ledger.views(TODAY)}
+    got = views_by_id(ledger)
     assert got["project_application"].due_on == date(2025, 3, 2)
     assert got["revocation_report"].state is ObligationState.WAIVED
 

@@ -3,12 +3,12 @@ the order of 第七条 as gates, the bounds of 第九条 and 第十二条 as che
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
 from calendars import WorkCalendar
-from policies.loader import load_pack
+from tests.ledger_harness import NOW, TODAY, Jurisdiction, views_by_id
 from tests.yushan_cases import (
     ALL_CASES,
     BREACHES,
@@ -21,43 +21,11 @@ from tests.yushan_cases import (
     doc,
     project,
 )
-from workflows.ledger import Ledger
-from workflows.models import DocumentArrival, LedgerState, NoticeKind, ObligationState
+from workflows.models import NoticeKind, ObligationState
 
-# The `covers` marker is not on main yet: rule ids each test exercises (issue #8 §2).
-COVERS: dict[str, list[str]] = {
-    "test_duties_on_each_path": sorted(EVERY_DUTY),
-    "test_paths_by_amount": sorted(REVIEW_DUTIES),
-    "test_no_duty_has_a_due_day": sorted(EVERY_DUTY),
-    "test_whole_lives_in_order_have_no_breach": sorted(EVERY_DUTY),
-    "test_breaches_of_order_and_bounds": [
-        "catalogue_before_approval", "procurement_after_steps", "om_contract_term",
-        "om_fee_ratio_build", "use_after_acceptance", "acceptance_group"],
-    "test_gates_in_the_order_of_article_7": [
-        "tech_review_after_approval", "expert_review_in_opinion", "filing_after_review",
-        "filing_after_approval", "procurement_after_filing", "demand_survey_before_procurement",
-        "payment_after_acceptance"],
-    "test_service_fee_is_measured_on_the_system_maintained": ["om_fee_ratio_service"],
-    "test_tech_plan_before_approval_is_a_recorded_breach": ["tech_review_after_approval"],
-}
-
-TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
-PACK = "yushan-draft"
-
-
-@pytest.fixture(scope="module")
-def calendar() -> WorkCalendar:
-    return WorkCalendar.from_snapshot(WorkCalendar.default(use_env=False).snapshot(2024, 2032))
-
-
-def ledger_for(case: YushanCase, calendar: WorkCalendar,
-               docs: list[DocumentArrival] | None = None) -> Ledger:
-    ledger = Ledger(case.project, load_pack(PACK), calendar, LedgerState())
-    for d in sorted(case.documents if docs is None else docs, key=lambda d: d.on):
-        ledger.check_document(d, TODAY)
-        ledger.add_document(d, NOW)
-    return ledger
+JURISDICTION = Jurisdiction("yushan-draft", in_date_order=True, accepted_only=False)
+calendar = JURISDICTION.calendar_fixture()
+ledger_for = JURISDICTION.ledger_for
 
 
 @pytest.mark.covers(
@@ -76,7 +44,7 @@ def ledger_for(case: YushanCase, calendar: WorkCalendar,
 )
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
 def test_duties_on_each_path(case: YushanCase, calendar: WorkCalendar) -> None:
-    got = {v.id: v for v in ledger_for(case, calendar).views(TODAY)}
+    got = views_by_id(ledger_for(case, calendar))
     assert set(got) == EVERY_DUTY
     assert {k for k, v in got.items() if v.state is not ObligationState.WAIVED} == case.applies
     assert all(v.citation.startswith("玉山 第") for v in got.values())
@@ -96,7 +64,7 @@ def test_paths_by_amount(investment: float, custom: bool, catalogue: bool, expec
     """第七条第二款 / 第八条: 50万 (含) review, 100万 (含) experts, 200万 (含) or custom survey."""
     proj = project("YST-P", investment_wan=investment, started_on=date(2026, 3, 2),
                    facts={"custom_development": custom, "in_central_catalogue": catalogue})
-    got = {v.id: v for v in ledger_for(YushanCase(proj, [], set()), calendar).views(TODAY)}
+    got = views_by_id(ledger_for(YushanCase(proj, [], set()), calendar))
     applying = {k for k in REVIEW_DUTIES if got[k].state is not ObligationState.WAIVED}
     assert applying == expected
 
@@ -118,7 +86,7 @@ def test_paths_by_amount(investment: float, custom: bool, catalogue: bool, expec
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.project.id)
 def test_no_duty_has_a_due_day(case: YushanCase, calendar: WorkCalendar) -> None:
     """The draft gives no project duty a time limit, and shixian invents none."""
-    pack = load_pack(PACK)
+    pack = JURISDICTION.pack
     assert all(o.no_limit and o.limit is None and o.due_by is None for o in pack.obligations)
     assert pack.recurring == [] and pack.minimums == []
     ledger = ledger_for(case, calendar, docs=[])
@@ -255,7 +223,7 @@ def test_tech_plan_before_approval_is_a_recorded_breach(calendar: WorkCalendar) 
 
 
 def test_the_draft_says_it_is_a_draft() -> None:
-    pack = load_pack(PACK)
+    pack = JURISDICTION.pack
     assert pack.status == "draft" and "征求意见稿" in pack.title
     note = pack.validity_on(date(2026, 11, 23))
     assert note is not None and "征求意见稿" in note

@@ -245,8 +245,9 @@ async def test_cli_start_doc_status_for_an_imported_project(
         return code, out, err
 
     async with running_worker(dev_env.client, queue):
-        assert (await cli("start", str(projects)))[0] == 0
-        code, out, _ = await cli("start", str(projects))
+        # Started 2026-09-30, after 九江 2024 办法 lapsed (第四十五条): the flag says so.
+        assert (await cli("start", str(projects), "--allow-expired-policy"))[0] == 0
+        code, out, _ = await cli("start", str(projects), "--allow-expired-policy")
         assert code == 0 and "already started, nothing changed" in out
         code, out, _ = await cli("doc", "JJ-CLI-001", "proposal_approved", "--on", "2026-10-29",
                                  "--ref", "九发改字〔2026〕140号")
@@ -282,8 +283,8 @@ async def test_cli_start_doc_status_for_an_imported_project(
     assert obligations["proposal_approval"]["overdue_working_days"] == 5
     assert obligations["fsr_submission"]["due_on"] == "2026-11-26"
     assert obligations["fsr_submission"]["due_at"] == "2026-11-27T00:00:00+08:00"
-    assert obligations["fsr_submission"]["citation"] == "九江 第二十五条(二)"
-    assert status["stage"] == "proposal"
+    assert obligations["fsr_submission"]["citation"] == "九江 第二十五条(二); 第二十六条"
+    assert status["stage"] == "feasibility"  # 建议书批复 in: the owner writes the FSR
     assert extend[0] == 0 and "due 2026-12-18" in extend[1]
     assert bad_extend[0] == 2 and "later than 2026-12-18" in bad_extend[2]
     assert bad_clock[0] == 2 and "no excluded time" in bad_clock[2]

@@ -32,6 +32,7 @@ from shixian.cli import CLOSED_PIPE, main
 from tests.jiujiang_cases import doc, project
 from workflows.ledger import Ledger
 from workflows.models import LedgerState
+from workflows.upgrade import UPGRADED_WORKFLOW_TYPE
 
 ROOT = Path(__file__).parents[1]
 NOW = datetime(2026, 11, 23, 4, tzinfo=UTC)
@@ -123,8 +124,9 @@ def test_actor_filter_finds_the_bodys_own_late_duties(
 
 
 @pytest.mark.parametrize(("args", "expected"), [
-    (("--stage", "可行性研究报告审批"), {"LV-REVIEW"}),
-    (("--stage", "feasibility"), {"LV-REVIEW"}),
+    # LV-OWNER's 项目建议书 is approved: the owner is writing the FSR, the stage now open.
+    (("--stage", "可行性研究报告审批"), {"LV-REVIEW", "LV-OWNER"}),
+    (("--stage", "feasibility"), {"LV-REVIEW", "LV-OWNER"}),
     (("--jurisdiction", "九江"), {"LV-REVIEW", "LV-OWNER", "LV-NAMES", "LV-TRIAL"}),
     (("--jurisdiction", "九江市"), {"LV-REVIEW", "LV-OWNER", "LV-NAMES", "LV-TRIAL"}),
     (("--jurisdiction", "jiujiang-2024"), {"LV-REVIEW", "LV-OWNER", "LV-NAMES", "LV-TRIAL"}),
@@ -256,11 +258,12 @@ async def test_empty_read_model_while_temporal_runs_projects_says_so(
     """A workflow that runs (no worker ever picks it up) and a read model that has never
     heard of it: the list is not "0 projects", it says where it looked and what to do."""
     client = dev_env.client
+    # The type every project has been started under since rule engine v2.
     handle = await client.start_workflow(
-        "ProjectLifecycleWorkflow", "never read", id=f"project-LV-{uuid.uuid4().hex[:8]}",
+        UPGRADED_WORKFLOW_TYPE, "never read", id=f"project-LV-{uuid.uuid4().hex[:8]}",
         task_queue=f"lv-{uuid.uuid4().hex[:8]}")
     try:
-        query = "WorkflowType = 'ProjectLifecycleWorkflow' AND ExecutionStatus = 'Running'"
+        query = f"WorkflowType = '{UPGRADED_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'"
         while (await client.count_workflows(query)).count == 0:  # visibility catches up
             await asyncio.sleep(0.1)
         url = f"sqlite:///{tmp_path / 'empty.db'}"
@@ -277,5 +280,7 @@ async def test_empty_read_model_while_temporal_runs_projects_says_so(
         assert await asyncio.to_thread(main, ["ics", "-o", str(feed)]) == 2
         assert "has no projects, but Temporal has" in capsys.readouterr().err
         assert not feed.exists()
+        assert await asyncio.to_thread(main, ["stats"]) == 2
+        assert "has no projects, but Temporal has" in capsys.readouterr().err
     finally:
         await handle.terminate("test over")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -46,6 +47,26 @@ def test_up_starts_server_worker_and_example_portfolio(tmp_path: Path) -> None:
     for policy in ("jiujiang-2024", "shangrao-2020", "xiangcheng-2018", "yushan-draft"):
         assert f"started cycle-{policy}" in first.stdout  # each jurisdiction's year
     assert f"notices: written to {tmp_path / '.shixian' / 'mailbox'}/" in first.stdout
+    # One portfolio, five cities, each in its own file shape, some imported half-way.
+    for pid in ("SR-2026-003", "LHK-2026-005", "XC-2026-011", "YS-2026-005"):
+        assert f"started project-{pid}" in first.stdout
+    assert "note: yushan-draft is draft (征求意见稿)" in first.stdout
+    assert "note: jiujiang-2024 is 已过有效期 (expired)" in first.stdout
+    rows = {ln.split()[0]: ln for ln in first.stdout.splitlines() if ln[:3] in (
+        "JJ-", "SR-", "LHK", "XC-", "YS-")}
+    # 19 examples; the overview shows running ones: SR-2025-021 is closed, and LHK-2026-009
+    # (测评服务: no 统一监理 nor 统一验收, 老河口 第十七条/第二十一条) has no duty left.
+    assert len(rows) == 17 and "SR-2025-021" not in rows and "LHK-2026-009" not in rows
+    assert "相城区" in rows["XC-2026-011"] and "玉山县 (征求意见稿)" in rows["YS-2026-002"]
+    # `list` filters the read model by jurisdiction in people's words.
+    for word, prefix in (("九江", "JJ-"), ("九江市", "JJ-"), ("jiujiang-2024", "JJ-"),
+                         ("相城", "XC-"), ("玉山县", "YS-"), ("上饶", "SR-")):
+        listed = shixian(tmp_path, "list", "--jurisdiction", word, "--json")
+        assert listed.returncode == 0, listed.stderr
+        ids = [r["project_id"] for r in json.loads(listed.stdout)]
+        assert ids and all(i.startswith(prefix) for i in ids), (word, ids)
+    unknown = shixian(tmp_path, "list", "--jurisdiction", "上海")
+    assert unknown.returncode != 0 and "xiangcheng-2018 (苏州市相城区)" in unknown.stderr
     # Run again: the server's state persisted, nothing is started twice.
     second = up(tmp_path, port, dashboard_port, "--headless")
     assert second.returncode == 0, second.stderr
@@ -53,6 +74,15 @@ def test_up_starts_server_worker_and_example_portfolio(tmp_path: Path) -> None:
     assert "exists  cycle-shangrao-2020" in second.stdout
     assert "started" not in second.stdout
     assert "Temporal Web UI" not in second.stdout
+
+
+def shixian(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A CLI command against the home and read model `up` left in tmp_path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    env.update(SHIXIAN_HOME=str(tmp_path / ".shixian"),
+               SHIXIAN_DATABASE_URL=f"sqlite:///{tmp_path / 'read.db'}")
+    return subprocess.run([sys.executable, "-m", "shixian", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def up_args(port: int, *extra: str) -> argparse.Namespace:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,18 +22,38 @@ def test_example_portfolio_loads(name: str, policy: str, ids: list[str]) -> None
     assert problems == []
     assert [e.project.id for e in entries] == ids
     assert {e.project.policy for e in entries} == {policy}  # resolved from 苏州市相城区 / 玉山县
-    assert all(e.project.facts == {} for e in entries)  # the CSV cannot carry pack facts yet
+    assert all(e.project.facts for e in entries)  # the pack's facts, from Chinese headers
+
+
+def test_example_csv_columns_are_the_packs_fact_labels() -> None:
+    """计划开工时间 / 需定制开发 … are the packs' own labels; a month-only 启动年月 is its
+    first day (相城's 申报表), and 是/否 are booleans."""
+    xc = {e.project.id: e.project.facts for e in
+          load_all([EXAMPLES / "xiangcheng-2018-portfolio.csv"])[0]}
+    assert xc["XC-2026-003"] == {"planned_start_on": date(2026, 3, 2),
+                                 "above_procurement_threshold": True, "classified": False}
+    assert xc["XC-2026-020"]["planned_start_on"] == date(2026, 6, 1)  # "2026-06"
+    ys = {e.project.id: e.project.facts for e in
+          load_all([EXAMPLES / "yushan-draft-portfolio.csv"])[0]}
+    assert ys["YS-2026-005"]["custom_development"] is True
 
 
 def test_example_portfolios_pass_the_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
     from shixian.cli import main
 
-    code = main(["start", "--dry-run", str(EXAMPLES / "xiangcheng-2018-portfolio.csv"),
-                 str(EXAMPLES / "yushan-draft-portfolio.csv")])
+    files = [str(EXAMPLES / "xiangcheng-2018-portfolio.csv"),
+             str(EXAMPLES / "yushan-draft-portfolio.csv")]
+    # 玉山's text is a draft: starting under it is an explicit choice, said for every row.
+    assert main(["start", "--dry-run", *files]) == 2
+    err = capsys.readouterr().err
+    assert err.count("yushan-draft is a draft (征求意见稿)") == 3
+    assert "--allow-draft-policy" in err
+    code = main(["start", "--dry-run", "--allow-draft-policy", *files])
     assert code in (0, None)
     out = capsys.readouterr().out
     assert "6 project(s) checked" in out
     assert "相城 第十八条" in out and "玉山 第七条第三款" in out
+    assert out.count("DRAFT: yushan-draft is a draft (征求意见稿)") == 3
 
 
 @pytest.mark.parametrize(("policy", "expected"), [

@@ -112,7 +112,8 @@ def recipients(ledger: Ledger, names: list[str], actor: str) -> tuple[list[str],
 def _context(ledger: Ledger, title: str, actor: str, ends_with: str) -> dict[str, Any]:
     return {"policy": ledger.pack.id, "project_name": ledger.project.name,
             "owner": ledger.project.owner, "duty_title": title, "actor": actor,
-            "actor_name": ledger.actor_name(actor), "ends_with": ends_with}
+            "actor_name": ledger.actor_name(actor), "ends_with": ends_with,
+            "owner_contact": ledger.project.owner_contact}
 
 
 def _rung_notice(ledger: Ledger, inst: Instance, level: int, name: str, now: datetime,

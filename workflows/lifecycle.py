@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from calendars.periods import end_of_day
     from calendars.signing import problem as signature_problem
     from workflows import search_attributes as sa
+    from workflows import summaries
     from workflows.intake import document_size
     from workflows.ledger import Ledger, Refused, business_date
     from workflows.models import (
@@ -113,6 +114,7 @@ class ProjectLifecycleWorkflow:
                     ),
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=NOTICE_RETRY,
+                    summary=summaries.notice_summary(notice),
                 )
                 notice.delivered = True
             await self._notify_operators()
@@ -143,6 +145,7 @@ class ProjectLifecycleWorkflow:
                 await workflow.wait_condition(
                     lambda: self._wakeup,
                     timeout=None if wake is None else max(wake - now, timedelta(seconds=1)),
+                    timeout_summary=summaries.wake_summary(ledger, now, wake),
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ledger.status(workflow.now())
@@ -194,6 +197,7 @@ class ProjectLifecycleWorkflow:
                             jurisdiction=self._input.pack.jurisdiction, notice=notice),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=NOTICE_RETRY,
+                summary=summaries.notice_summary(notice),
             )
             notice.delivered = True
 
@@ -209,6 +213,7 @@ class ProjectLifecycleWorkflow:
         view = status.model_dump(exclude={"as_of", "today", "events", "notices", "documents"})
         if view == self._synced and state.read_model_events == state.next_seq - 1:
             return
+        workflow.set_current_details(summaries.current_details(status))
         state.read_model_seq += 1
         # Events a handler logs while this activity runs (or retries through a read-model
         # outage) are not in it: only those up to here count as sent.
@@ -226,6 +231,7 @@ class ProjectLifecycleWorkflow:
             ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=NOTICE_RETRY,
+            summary=summaries.sync_summary(state.read_model_seq, status),
         )
         state.read_model_events = sent_upto
         self._synced = view
@@ -252,7 +258,8 @@ class ProjectLifecycleWorkflow:
         self._wakeup = True
 
     # ---- documents -----------------------------------------------------------------------
-    @workflow.update
+    @workflow.update(description="Record one arrived document (shixian doc); refused ones "
+                     "never enter history")
     def record_document(self, doc: DocumentArrival) -> RecordResult:
         """Record an arrived document; the validator refuses bad ones before they enter history."""
         now = workflow.now()
@@ -266,7 +273,8 @@ class ProjectLifecycleWorkflow:
     def _validate_document(self, doc: DocumentArrival) -> None:
         self._ledger.check_document(doc, business_date(workflow.now()))
 
-    @workflow.update
+    @workflow.update(description="Record a batch of documents (doc --file, an import); "
+                     "escalation waits for all of it")
     def record_documents(self, batch: DocumentBatch) -> BatchResult:
         """A batch for one project (`doc --file`, an import): escalation waits for all of it.
 
@@ -284,7 +292,8 @@ class ProjectLifecycleWorkflow:
         if self._ledger.state.terminated is not None:
             raise Refused(f"the project was terminated: {self._ledger.state.terminated}")
 
-    @workflow.signal(dynamic=True)
+    @workflow.signal(dynamic=True, description="document_arrived for scripts: recorded, or "
+                     "kept visible as a refusal")
     def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
         """Signals for scripts (`document_arrived`; `shixian doc` when no worker polls):
         whatever arrives is recorded, or kept visible on the project as a refusal or an
@@ -357,7 +366,7 @@ class ProjectLifecycleWorkflow:
         self._wake()
 
     # ---- clocks, extensions, termination -------------------------------------------------
-    @workflow.update
+    @workflow.update(description="Stop a duty's clock (停止计时) from a date, with the reason")
     def stop_clock(self, change: ClockChange) -> str:
         now = workflow.now()
         pause = self._ledger.check_stop_clock(change.obligation, change.on, business_date(now))
@@ -374,7 +383,8 @@ class ProjectLifecycleWorkflow:
     def _validate_stop_clock(self, change: ClockChange) -> None:
         self._ledger.check_stop_clock(change.obligation, change.on, business_date(workflow.now()))
 
-    @workflow.update
+    @workflow.update(description="Restart a stopped clock; the due day moves by the days "
+                     "stopped")
     def restart_clock(self, change: ClockChange) -> str:
         now = workflow.now()
         pause = self._ledger.check_restart_clock(change.obligation, change.on, business_date(now))
@@ -391,7 +401,7 @@ class ProjectLifecycleWorkflow:
         self._ledger.check_restart_clock(change.obligation, change.on,
                                          business_date(workflow.now()))
 
-    @workflow.update
+    @workflow.update(description="Grant an extension (延期) of a duty to a new due day")
     def grant_extension(self, request: ExtensionRequest) -> str:
         now = workflow.now()
         today = business_date(now)
@@ -411,7 +421,8 @@ class ProjectLifecycleWorkflow:
         self._ledger.check_extension(request.obligation, request.until, request.on,
                                      business_date(workflow.now()))
 
-    @workflow.update
+    @workflow.update(description="Terminate the project (撤销/终止): open duties are "
+                     "cancelled, the reason is kept")
     def terminate(self, termination: Termination) -> str:
         now = workflow.now()
         self._ledger.state.terminated = f"{termination.on}: {termination.reason}"
@@ -431,7 +442,8 @@ class ProjectLifecycleWorkflow:
             raise Refused("a termination needs a reason")
 
     # ---- calendar ------------------------------------------------------------------------
-    @workflow.update
+    @workflow.update(description="Apply published calendar data (a year's holidays); "
+                     "re-times open deadlines")
     def apply_calendar(self, update: CalendarUpdate) -> CalendarApplied:
         """New day data (a published year): re-time open deadlines and record what moved.
 
@@ -486,7 +498,8 @@ class ProjectLifecycleWorkflow:
             raise Refused(f"calendar data refused: {exc}") from None
 
     # ---- query ---------------------------------------------------------------------------
-    @workflow.query
+    @workflow.query(description="The project's status as of a Beijing date: stage, duties, "
+                    "due days, lateness, notices")
     def status(self, today: date | None = None) -> StatusView:
         """The status as of `today`, the caller's Beijing date (the workflow's own clock
         stops at its last task, so a caller that passes no day gets that task's day)."""

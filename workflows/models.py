@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from policies.model import Category, FactValue, Kind, OwnerType, PolicyPack, ProjectFacts
 
@@ -79,6 +79,29 @@ class DocumentArrival(Model):
         return v
 
 
+class OwnerContact(Model):
+    """Who at the 业主单位 receives the project's notices, as the projects file names them
+    (beside the contacts file's `owners:`): an e-mail address and/or a robot from the
+    contacts file's `channels.robots`."""
+
+    name: str | None = Field(default=None, max_length=MAX_TEXT, description="联系人")
+    email: str | None = Field(default=None, max_length=MAX_TEXT,
+                              pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+    robot: str | None = Field(default=None, max_length=64,
+                              description="a robot name under channels.robots")
+
+    @field_validator("email", "robot", "name", mode="before")
+    @classmethod
+    def _blank(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @model_validator(mode="after")
+    def _some_channel(self) -> OwnerContact:
+        if self.email is None and self.robot is None:
+            raise ValueError("an owner contact needs an email or a robot")
+        return self
+
+
 class Project(Model):
     """An approved project as ops describe it in the projects file."""
 
@@ -99,6 +122,8 @@ class Project(Model):
         default_factory=dict, max_length=MAX_FACTS,
         description="the facts the pack declares (`facts:` in the pack)")
     documents: list[DocumentArrival] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
+    owner_contact: OwnerContact | None = Field(
+        default=None, description="业主联系人: notices to the owner reach them too")
 
     @field_validator("facts")
     @classmethod
@@ -206,6 +231,8 @@ class NoticeRecord(Model):
     ends_with: str = Field(default="", description="title of the document that ends the duty")
     withdraws: str | None = Field(default=None, description="key of the notice a correction "
                                   "withdraws")
+    owner_contact: OwnerContact | None = Field(
+        default=None, description="the projects file's 业主联系人, on notices to the owner")
 
 
 class LedgerState(Model):
@@ -354,6 +381,15 @@ class BreachView(Model):
     detail: str
 
 
+class FactView(Model):
+    """A project fact as a person reads it (项目信息项): the pack's label and the value."""
+
+    id: str
+    label: str
+    value: str
+    stated_by: str | None = Field(default=None, description="the document that stated it")
+
+
 class StatusView(Model):
     project_id: str
     name: str
@@ -376,6 +412,8 @@ class StatusView(Model):
     policy_note: str | None = Field(default=None, description="why the pack needs care, if so")
     breaches: list[BreachView] = Field(default_factory=list)
     delay_working_days: int = Field(default=0, description="第二十七条-style total, from facts")
+    facts: list[FactView] = Field(default_factory=list, description="the pack's declared facts "
+                                  "as they stand, with Chinese labels")
     escalation_label: str | None = None
     escalation_colour: str = "green"
     withdrawn_notices: int = 0

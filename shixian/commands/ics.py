@@ -50,7 +50,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--owner", help="project owner name (substring)")
     p.add_argument("--actor", help="responsible body, by name or id: 市数据管理部门, "
                                    "data_bureau, 发改委 (part of a name)")
-    p.add_argument("--jurisdiction", help="jurisdiction or policy: 九江, 九江市, jiujiang-2024")
+    p.add_argument("--jurisdiction", help="jurisdiction or policy: 九江, 九江市, jiujiang-2024, "
+                                          "相城, 玉山县 … (an unknown one lists the known)")
     p.add_argument("--include-done", action="store_true",
                    help="also duties that are done, waived or cancelled")
     p.add_argument("--name", help="calendar name shown by clients (default: from the filters)")

@@ -8,6 +8,7 @@ from pathlib import Path
 from policies import fidelity
 from policies.loader import available, load_pack, load_pack_file
 from policies.model import Obligation, PolicyPack
+from shixian import fact_values
 from shixian.render import dump_json, table
 
 
@@ -94,6 +95,12 @@ def describe(pack: PolicyPack) -> str:
     lines = [f"{pack.id}: {pack.title} ({pack.jurisdiction}, {pack.issued_on}, {pack.status})",
              f"source: {pack.source}", "", "documents:"]
     lines += [f"  {k:<30} {v.title}" for k, v in pack.documents.items()]
+    if pack.facts:
+        lines += ["", "project facts (projects file / CSV columns, by label or id):"]
+        lines += [f"  {s.label} ({k}): {fact_values.describe_type(s)}"
+                  + (", required" if s.required else "")
+                  + (f", default {s.default}" if s.default is not None else "")
+                  for k, s in pack.facts.items()]
     lines += ["", "obligations (limit variants marked ? depend on the project):"]
     lines.append(table(
         ["id", "actor", "starts", "limit", "fulfilled by", "citation"],

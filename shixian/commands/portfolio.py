@@ -9,7 +9,7 @@ from pathlib import Path
 
 from activities.db import upgrade
 from calendars.engine import WorkCalendar
-from shixian import config, export, operations, readmodel
+from shixian import config, export, operations, readmodel, vocabulary
 from shixian.errors import UserError
 from shixian.home_check import check_not_stale_home
 from shixian.ladder import rag
@@ -22,6 +22,7 @@ examples:
   shixian list --overdue --json                 what is late, for a script
   shixian list --actor 市数据管理部门 --overdue   what the data bureau itself must chase
   shixian list --due-within 5 --jurisdiction 九江
+  shixian list --jurisdiction 相城区 --overdue   one city of a mixed portfolio
   shixian list --stage 可行性研究报告审批         a stage by the title list prints, or its id
   shixian list --min-level 3 --csv > escalated.csv   CSV with a BOM: Excel opens it as is
   shixian list --overdue --xlsx late.xlsx       an Excel workbook
@@ -38,10 +39,11 @@ days are recounted for today on the official calendar.
 
 EXPORT_FIELDS = ("project_id", "name", "policy", "jurisdiction", "owner", "stage",
                  "stage_title", "next_due_on", "duty_title", "actor_name", "overdue",
-                 "overdue_working_days", "escalation_level", "provisional", "finished", "late")
+                 "overdue_working_days", "escalation_level", "provisional", "finished", "late",
+                 "terminated")
 XLSX_HEADERS = ("项目编号", "项目名称", "适用办法", "辖区", "业主单位", "阶段", "阶段名称",
                 "下一截止日", "待办事项", "责任单位", "是否逾期", "逾期工作日", "升级级别",
-                "暂定截止日", "已结束", "逾期事项")
+                "暂定截止日", "已结束", "逾期事项", "已终止（日期：原因）")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,7 +51,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lst = sub.add_parser("list", help="the portfolio: where each project is, who must act",
                          description="List projects from the read model.", epilog=LIST_EPILOG,
                          formatter_class=fmt)
-    lst.add_argument("--jurisdiction", help="jurisdiction or policy: 九江, 九江市, jiujiang-2024")
+    lst.add_argument("--jurisdiction", help="jurisdiction or policy: 九江, 九江市, jiujiang-2024, "
+                                            "相城, 玉山县 … (an unknown one lists the known)")
     lst.add_argument("--stage", help="stage id or title: feasibility, 可行性研究报告审批")
     lst.add_argument("--owner", help="project owner name (substring)")
     lst.add_argument("--actor", help="responsible body, by name or id: 市数据管理部门, "
@@ -131,8 +134,10 @@ def run_list(args: argparse.Namespace) -> int:
                                                 for d in others)])
 
     print(table(
-        ["project", "name", "stage", "next due", "duty", "responsible", "late", "level"],
-        [[mark(clean(r.project_id), r), clean(r.name), clean(r.stage_title), due(r),
+        ["project", "place", "name", "stage", "next due", "duty", "responsible", "late",
+         "level"],
+        [[mark(clean(r.project_id), r), vocabulary.place(r.policy, r.jurisdiction),
+          clean(r.name), clean(r.stage_shown), due(r),
           clean(r.duty_title) or "-", clean(r.actor_name) or "-", late(r),
           str(r.escalation_level)] for r in rows]))
     print(f"\n{len(rows)} project(s)" + ("; * provisional due day" if any(

@@ -17,12 +17,13 @@ from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateRPCTimeout
 from temporalio.service import RPCError, RPCStatusCode
 
 from calendars.engine import WorkCalendar
-from shixian import liveness, operations
+from shixian import liveness, operations, restart
 from shixian.client import connect, project_handle, workflow_id
 from shixian.documents_file import DocLine, load_document_lines
 from shixian.errors import UserError
 from shixian.projects_file import Entry, Problem, load_all, report
-from shixian.render import dump_json, status_text, table
+from shixian.render import dump_json, status_text, table, termination
+from workflows import views
 from workflows.ledger import Ledger
 from workflows.lifecycle import DOCUMENT_SIGNAL, ProjectLifecycleWorkflow
 from workflows.models import (
@@ -42,8 +43,9 @@ examples:
   shixian start projects.yaml                      one workflow per project
   shixian start 2026-批复项目.csv more.yaml         several files, YAML and CSV mixed
   shixian start 2026-批复项目.xlsx                  an Excel workbook (its first sheet)
-  shixian start projects.csv --dry-run             each project's path and first due days,
-                                                   nothing started (no Temporal needed)
+  shixian start projects.csv --dry-run             every rule that applies to each project:
+                                                   due days (or why none), minimums, gates,
+                                                   checks — nothing started, no Temporal
   shixian start projects.csv --dry-run --json      the same as one JSON array
   shixian start projects.yaml --json               one JSON object per project per line
 
@@ -71,9 +73,17 @@ English headers (the YAML keys) or Chinese ones:
   项目类型 建设类|服务类|购买服务|设备采购类   重大项目 是|否   适用办法 id, title or 九江市
   已收文件 type@YYYY-MM-DD[#ref]; type@YYYY-MM-DD...   (column `documents` in English)
 
+Each pack's project facts (`shixian policy show ID` lists them) go in columns headed with
+the fact's label or id, e.g. for 相城 计划开工时间 (2026-03-02, or a month 2026-03) and
+涉密信息系统 (是/否), or in one column 项目信息项 of 名称=值 pairs; in YAML under `facts:`:
+      facts: {计划开工时间: 2026-03-02, classified: false}
+
 Every project, row and document is checked first; every problem is listed with its file
 and row (CSV: the spreadsheet row, header = row 1), and if any is wrong nothing starts.
-Starting a project that already exists changes nothing and says so (safe to re-run).
+Starting a project that already exists changes nothing and says so (safe to re-run); if
+the file says something else, each differing field is listed, and documents the workflow
+has not recorded are named with the `shixian doc` line that records each — or re-run with
+--record-new-documents. A running project keeps the fields it started with.
 On a terminal a progress bar shows on stderr; otherwise one line per project.
 """
 
@@ -125,6 +135,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     start.add_argument("--allow-draft-policy", action="store_true",
                        help="start projects under a draft pack (征求意见稿); its rules are "
                             "marked draft everywhere")
+    start.add_argument("--record-new-documents", action="store_true",
+                       help="for a project already running, record the file's documents it "
+                            "has not recorded yet (each is accepted, a duplicate or refused)")
     start.set_defaults(handler=run_start)
 
     doc = sub.add_parser(
@@ -282,47 +295,111 @@ def _prepare_all(files: list[Path], allow: frozenset[str] = frozenset(),
 
 
 def dry_run_plan(inp: LifecycleInput, today: date) -> dict[str, Any]:
-    """What the workflow would start from: the project's documents on its pack and calendar."""
+    """What the workflow would start from: the project's documents on its pack and calendar,
+    and every rule of the pack that applies to it — each duty with its due day (or why it has
+    none), the recurring reports, minimums, gates and checks on facts, with their articles."""
     project = inp.project
     ledger = Ledger(project, inp.pack, WorkCalendar.from_snapshot(inp.calendar), LedgerState())
     now = datetime.now(UTC)
     for doc in sorted(project.documents, key=lambda d: d.on):
         if ledger.check_document(doc, today) is RecordOutcome.ACCEPTED:  # checked by prepare
             ledger.add_document(doc, now)
-    views = ledger.views(today)
-    stage = ledger.stage(today)
+    status = ledger.status(now, today)
+    instances = {i.id: i for i in ledger.instances(today)}
+    obligations = []
+    for v in status.obligations:
+        if v.state is ObligationState.WAIVED:
+            continue
+        ob = v.model_dump(mode="json")
+        ob["due"] = views.due_words(ledger, instances[v.id])
+        obligations.append(ob)
     return {
         "project_id": project.id,
         "workflow_id": workflow_id(project.id),
         "name": project.name,
         "policy": inp.pack.id,
+        "policy_title": inp.pack.title,
         "jurisdiction": inp.pack.jurisdiction,
+        "policy_status": status.policy_status,
+        "policy_note": status.policy_note,
         "today": today.isoformat(),
-        "stage": stage,
-        "stage_title": next(s.title for s in inp.pack.stages if s.id == stage),
-        "obligations": [v.model_dump(mode="json") for v in views
-                        if v.state is not ObligationState.WAIVED],
+        "started_on": project.started_on.isoformat(),
+        "started_by": inp.pack.documents[inp.pack.starts_with].title,
+        "stage": status.stage,
+        "stage_title": status.stage_title,
+        "facts": _jsonable(views.fact_views(ledger)),
+        "obligations": obligations,
+        "when_arising": _jsonable(views.occasional_views(ledger, today)),
+        "recurring": _jsonable(views.recurring_views(ledger)),
+        "minimums": _jsonable(views.minimum_views(ledger, today)),
+        "gates": _jsonable(views.gate_views(ledger, today)),
+        "checks": _jsonable(views.check_views(ledger, today)),
+        "breaches": [b.model_dump(mode="json") for b in status.breaches],
         "waived": [{"id": v.id, "title": v.title, "citation": v.citation, "note": v.note}
-                   for v in views if v.state is ObligationState.WAIVED],
+                   for v in status.obligations if v.state is ObligationState.WAIVED],
     }
 
 
+def _jsonable(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}
+            for row in rows]
+
+
+POLICY_STATUS = {"draft": "DRAFT", "expired": "EXPIRED (已过有效期)"}
+
+
 def dry_run_text(plan: dict[str, Any]) -> str:
+    """The plan for a person: duties in a table, then facts, reports, minimums, gates, checks."""
     rows = []
     for ob in plan["obligations"]:
-        due = ob["due_on"] or "-"
-        if ob["provisional"]:
-            due += "*"
-        rows.append([ob["id"], ob["actor_name"], ob["starts_on"] or "-", due, ob["state"],
-                     ob["citation"]])
+        rows.append([ob["id"], ob["actor_name"], ob["starts_on"] or "-", ob["due"],
+                     ob["state"], ob["citation"], ob["title"]])
     lines = [
         f"{plan['project_id']}  {plan['name']}  ({plan['policy']}, {plan['jurisdiction']})"
         f"  stage: {plan['stage']} {plan['stage_title']}",
-        *("  " + line for line in table(
-            ["obligation", "actor", "starts", "due", "state", "citation"], rows).splitlines()),
     ]
+    if plan["policy_status"] in POLICY_STATUS:
+        note = str(plan["policy_note"] or "").split(";")[0]
+        lines.append(f"  {POLICY_STATUS[plan['policy_status']]}: {note}")
+    lines.append(f"  started {plan['started_on']} ({plan['started_by']})")
+    if plan["facts"]:
+        lines.append("  facts: " + "; ".join(
+            f"{f['label']} = {'-' if f['shown'] is None else f['shown']}"
+            + (f" ({f['source']})" if f["source"] not in (None, "project") else "")
+            for f in plan["facts"]))
+    lines += ["  " + line for line in table(
+        ["duty", "actor", "starts", "due", "state", "citation", "title"],
+        rows).splitlines()]
+    for occ in plan["when_arising"]:
+        due = occ["due"] if occ["due"].startswith("no due day") else f"due {occ['due']}"
+        lines.append(f"  each time {occ['starts_with_title']}: {occ['id']} {occ['title']} "
+                     f"({occ['actor_name']}), {due}  [{occ['citation']}]")
+    for rec in plan["recurring"]:
+        lines.append(f"  recurring {rec['id']}: {rec['title']} — {rec['every_title']}, due "
+                     f"{rec['due']} (from {rec['from_event']} until {rec['until_event']})"
+                     f"  [{rec['citation']}]")
+    for m in plan["minimums"]:
+        span = (f"from {m['starts_on']}, not before {m['ends_on']}" if m["ends_on"]
+                else "not started")
+        lines.append(f"  minimum {m['id']}: {m['document_title']} not before {m['length']} "
+                     f"after {m['after_title']} ({span}) — {m['state']}  [{m['citation']}]")
+    for g in plan["gates"]:
+        needs = "、".join(g["requires"]) or ""
+        if g["requires_any"]:
+            needs += ("; " if needs else "") + "one of " + " / ".join(g["requires_any"])
+        missing = f" (missing: {'、'.join(g['missing'])})" if g["missing"] and \
+            g["state"] != "passed" else ""
+        lines.append(f"  gate {g['id']}: {g['document_title']} only after {needs} — "
+                     f"{g['state']}{missing}  [{g['citation']}]")
+    for c in plan["checks"]:
+        value = "not given yet" if c["value"] is None else (
+            f"{c['value']:g}" if isinstance(c["value"], float) else f"{c['value']}")
+        lines.append(f"  check {c['id']}: {c['fact_label']} {c['bound']} — {value}, "
+                     f"{c['state']}  [{c['citation']}]")
+    for b in plan["breaches"]:
+        lines.append(f"  BREACH {b['rule']}: {b['detail']}  [{b['citation']}]")
     if plan["waived"]:
-        lines.append("  waived: " + ", ".join(w["id"] for w in plan["waived"]))
+        lines.append("  waived (not on this path): " + ", ".join(w["id"] for w in plan["waived"]))
     if any(ob["provisional"] for ob in plan["obligations"]):
         lines.append("  * provisional: counted over days the State Council has not announced")
     return "\n".join(lines)
@@ -370,6 +447,7 @@ def run_start(args: argparse.Namespace) -> int:
         n = len(inputs)
         started: list[str] = []
         existed: list[str] = []
+        differing: list[str] = []  # shown after the progress bar
         for i, (entry, inp) in enumerate(inputs, start=1):
             wid = workflow_id(inp.project.id)
             if bar is not None:
@@ -384,23 +462,66 @@ def run_start(args: argparse.Namespace) -> int:
                     "handled — re-run the same command, started projects are left as they are"
                 ) from None
             (started if is_new else existed).append(wid)
+            again = None if is_new else await restart.check(client, wid, inp.project)
+            recorded: list[tuple[str, str, str]] = []
+            if again is not None and again.new_documents and args.record_new_documents:
+                recorded = await _Sender(client, RESTART_WAIT).send_batch(
+                    inp.project.id, again.new_documents)
             if args.json:
                 print(json.dumps({"project_id": inp.project.id, "workflow_id": wid,
-                                  "result": "started" if is_new else "exists"},
+                                  "result": "started" if is_new else "exists"}
+                                 | (again.as_dict() if again is not None else {})
+                                 | ({"recorded": [{"type": d.type, "on": d.on.isoformat(),
+                                                   "outcome": o, "reason": r}
+                                                  for d, (o, r, _) in zip(
+                                                      again.new_documents, recorded,
+                                                      strict=True)]}
+                                    if recorded and again is not None else {}),
                                  ensure_ascii=False), flush=True)
             elif lines and is_new:
                 print(f"[{i}/{n}] started {wid}", flush=True)
             elif lines:
-                print(f"[{i}/{n}] exists  {wid}: already started, nothing changed", flush=True)
+                print(f"[{i}/{n}] exists  {wid}: " + _restart_text(again, recorded),
+                      flush=True)
+            elif again is not None and not again.same:
+                differing.append(f"{wid}: " + _restart_text(again, recorded))
         if bar is not None:
             bar.show(n, "done")
             bar.close()
         if not lines and not args.json:
             print(f"{len(started)} started, {len(existed)} already existed (nothing changed)"
                   + (f": {', '.join(existed)}" if existed else ""))
+            for text in differing:
+                print(text)
         return 0
 
     return asyncio.run(main())
+
+
+RESTART_WAIT = 30.0  # seconds to wait for a worker when recording a re-start's documents
+
+
+def _restart_text(again: restart.Restart | None, recorded: list[tuple[str, str, str]]) -> str:
+    """The `exists` line: nothing changed, or what differs and what to do about it."""
+    if again is None:
+        return "already started, nothing changed (its start input could not be compared)"
+    if again.same:
+        return "already started, nothing changed (the file matches)"
+    out = ["already started; the file differs from the running project:"]
+    out += [f"    {d}" for d in again.differences]
+    if again.differences:
+        out.append("    (not applied: a running project keeps the fields it started with; "
+                   "its deadlines were counted from them)")
+    if recorded:
+        out += [f"    {o}: {d.type} on {d.on}" + (f" ({r})" if r else "")
+                for d, (o, r, _) in zip(again.new_documents, recorded, strict=True)]
+    elif again.new_documents:
+        where = ("" if again.source == "status" else
+                 " (compared with its start input: no worker answered)")
+        out.append(f"    {len(again.new_documents)} document(s) not recorded{where}; "
+                   "record them with --record-new-documents, or:")
+        out += [f"      {c}" for c in again.doc_commands()]
+    return "\n".join(out)
 
 
 def run_doc(args: argparse.Namespace) -> int:
@@ -655,7 +776,8 @@ def run_status(args: argparse.Namespace) -> int:
             raise UserError(f"no status for {args.project_id}: the status query failed: "
                             f"{_one_line(exc)}") from None
         if args.json:
-            print(dump_json(status))
+            print(dump_json(status.model_dump(mode="json")
+                            | {"terminated": termination(status)}))
         else:
             print(status_text(status, args.all, delivery_summary(args.project_id)))
         return 0

@@ -14,32 +14,41 @@ from temporalio.client import Client
 from activities.db import engine
 from calendars.engine import WorkCalendar
 from delivery import contacts
-from shixian import aio, config, logs, operations, readmodel
+from shixian import aio, config, logs, operations, readmodel, vocabulary
 from shixian.client import connect
 from shixian.dashboard import DashboardServer, make_server
 from shixian.errors import UserError
 from shixian.export import terminal_text
-from shixian.projects_file import load_projects
+from shixian.projects_file import load_all, report
 from shixian.readmodel import Filters, portfolio
 from shixian.render import table
 from shixian.temporal_env import DevServer, port_is_free
 from shixian.worker_runtime import run_until
 from workflows import search_attributes
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "jiujiang-portfolio.yaml"
+EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "examples"
+# One portfolio, five cities: each jurisdiction's own file shape (九江 YAML, the others the
+# CSV their bureau keeps), with projects imported half-way through their lives.
+EXAMPLES = [EXAMPLE_DIR / name for name in (
+    "jiujiang-portfolio.yaml", "shangrao-2020-portfolio.csv", "laohekou-2024-portfolio.csv",
+    "xiangcheng-2018-portfolio.csv", "yushan-draft-portfolio.csv")]
 
 DESCRIPTION = """\
 Run shixian on one machine with nothing else installed: start the embedded Temporal dev
 server (state in <home>/temporal.db) unless TEMPORAL_ADDRESS points at one or one already
 listens on the port (then it says so: that server's workflows are not this home's), run a
 worker in this process, keep the read model in <home>/shixian.db (SQLite), start the example
-portfolio of 九江 projects (or yours, with --projects), print where each one stands and
-serve the dashboard on :8080. <home> is SHIXIAN_HOME, else the nearest .shixian/ here or
-above (`./dev up` makes one in the checkout), else ~/.local/share/shixian.
+portfolio of five jurisdictions — 九江, 上饶, 老河口, 相城, 玉山 (or yours, with --projects) —
+print where each one stands and serve the dashboard on :8080. The examples include 玉山's
+draft (征求意见稿) and 九江 projects started after its 2024 办法 lapsed: `up` starts them
+anyway and says so; their rules show as draft / 已过有效期 everywhere. <home> is
+SHIXIAN_HOME, else the nearest .shixian/ here or above (`./dev up` makes one in the
+checkout), else ~/.local/share/shixian.
 
 It keeps running — timers fire and escalations go out — until Ctrl-C. In another terminal:
   shixian status JJ-2026-001
   shixian doc JJ-2026-001 fsr_submitted --on 2026-11-23
+  shixian list --jurisdiction 相城        (九江 / 九江市 / jiujiang-2024 / 上饶 / 老河口 / 玉山)
 """
 
 
@@ -48,8 +57,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "up", help="server + worker + example projects on embedded defaults",
         description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--projects", type=Path, default=EXAMPLES,
-                        help="projects file to start (default: the example portfolio)")
+    parser.add_argument("--projects", type=Path, nargs="+", default=EXAMPLES, metavar="FILE",
+                        help="projects file(s) to start, YAML/CSV/xlsx as `shixian start` "
+                             "takes them (default: the five-city example portfolio)")
     parser.add_argument("--no-projects", action="store_true", help="start no projects")
     parser.add_argument("--once", action="store_true",
                         help="print the overview and stop (no long-running worker)")
@@ -134,15 +144,7 @@ async def _main(args: argparse.Namespace, stop: asyncio.Event) -> int:
     try:
         ids: list[str] = []
         if not args.no_projects:
-            projects = load_projects(args.projects)
-            calendar = WorkCalendar.default()
-            today = operations.today()
-            for project in projects:
-                inp = operations.prepare(project, calendar, today,
-                                         frozenset({"expired"}))
-                started = await operations.start_project(client, inp)
-                print(f"{'started' if started else 'exists '} project-{project.id}", flush=True)
-                ids.append(project.id)
+            ids = await start_portfolio(client, args.projects)
             await _overview(client, ids, dashboard_url)
         await _register_cycles(client)
         if not args.once:
@@ -157,6 +159,33 @@ async def _main(args: argparse.Namespace, stop: asyncio.Event) -> int:
             dashboard.shutdown()
             dashboard.server_close()
     return 0
+
+
+async def start_portfolio(client: Client, files: list[Path]) -> list[str]:
+    """Start every project of the files (all checked first, like `shixian start`); draft and
+    lapsed packs are allowed here, and said so once per pack."""
+    entries, problems = load_all(files)
+    if problems:
+        raise UserError(f"nothing started ({len(problems)} problem(s) in the projects "
+                        "file(s)):\n" + report(problems))
+    calendar = WorkCalendar.default()
+    today = operations.today()
+    told: set[tuple[str, str]] = set()
+    ids: list[str] = []
+    for entry in entries:
+        project = entry.project
+        inp = operations.prepare(project, calendar, today, frozenset({"expired", "draft"}))
+        caution = operations.policy_caution(inp.pack, project.started_on)
+        if caution is not None and (inp.pack.id, caution[0]) not in told:
+            told.add((inp.pack.id, caution[0]))
+            shown = "draft (征求意见稿)" if caution[0] == "draft" else "已过有效期 (expired)"
+            print(f"note: {inp.pack.id} is {shown} for some example projects; `up` starts "
+                  f"them anyway (`shixian start` needs {operations.POLICY_FLAGS[caution[0]]}) "
+                  "and marks them so", flush=True)
+        started = await operations.start_project(client, inp)
+        print(f"{'started' if started else 'exists '} project-{project.id}", flush=True)
+        ids.append(project.id)
+    return ids
 
 
 async def _register_cycles(client: Client) -> None:
@@ -192,8 +221,10 @@ async def _overview(client: Client, ids: list[str], dashboard_url: str | None) -
     rows = [r for r in portfolio(operations.today(), WorkCalendar.default(), Filters())
             if r.project_id in ids]
     print()
-    print(table(["project", "name", "stage", "next due", "duty", "responsible", "level"], [
-        [terminal_text(r.project_id), terminal_text(r.name), terminal_text(r.stage_title),
+    print(table(["project", "place", "name", "stage", "next due", "duty", "responsible",
+                 "level"], [
+        [terminal_text(r.project_id), vocabulary.place(r.policy, r.jurisdiction),
+         terminal_text(r.name), terminal_text(r.stage_title),
          (r.next_due_on.isoformat() if r.next_due_on else "-") + ("*" if r.provisional else ""),
          terminal_text(r.duty_title) or "-", terminal_text(r.actor_name) or "-",
          str(r.escalation_level)] for r in rows]))

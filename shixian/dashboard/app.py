@@ -8,9 +8,11 @@ synchronous), never on the event loop.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Sequence
 from datetime import date
+from urllib.parse import quote
 
 import structlog
 from starlette.applications import Starlette
@@ -22,8 +24,17 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from calendars.engine import WorkCalendar
+from shixian import export
 from shixian.dashboard import render
-from shixian.dashboard.data import BadRequest, parse_query, portfolio_view, project_view, to_json
+from shixian.dashboard.data import (
+    BadRequest,
+    parse_query,
+    portfolio_view,
+    project_view,
+    stats_view,
+    to_json,
+)
+from shixian.statistics import FIELDS
 
 log = structlog.get_logger("shixian.dashboard")
 
@@ -179,6 +190,25 @@ def make_app(*, calendar: WorkCalendar, today: Callable[[], date],
             return HTMLResponse(render.project_page(view))
         return await guarded(request, build)
 
+    async def stats(request: Request) -> Response:
+        def build() -> Response:
+            params: dict[str, list[str]] = {}
+            for key, value in request.query_params.multi_items():
+                params.setdefault(key, []).append(value)
+            report = stats_view(today(), calendar, params)
+            if request.url.path.endswith(".json"):
+                return JSON(report.as_dict())
+            if request.url.path.endswith(".csv"):
+                out = io.StringIO()
+                export.write_csv(out, FIELDS, ([g.as_dict()[f] for f in FIELDS]  # type: ignore[misc]
+                                               for g in report.rows()))
+                name = quote(f"统计分析-{report.period.label}.csv")
+                return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                                headers={"Content-Disposition":
+                                         f"attachment; filename*=UTF-8''{name}"})
+            return HTMLResponse(render.stats_page(report))
+        return await guarded(request, build)
+
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok\n")
 
@@ -194,6 +224,9 @@ def make_app(*, calendar: WorkCalendar, today: Callable[[], date],
         Route("/", portfolio, methods=["GET"]),
         Route("/index.html", portfolio, methods=["GET"]),
         Route("/api/portfolio.json", portfolio, methods=["GET"]),
+        Route("/stats", stats, methods=["GET"]),
+        Route("/api/stats.json", stats, methods=["GET"]),
+        Route("/api/stats.csv", stats, methods=["GET"]),
         Route("/api/project/{project_id:path}.json", project, methods=["GET"]),
         Route("/project/{project_id:path}", project, methods=["GET"]),
     ]

@@ -14,7 +14,8 @@ from datetime import date, datetime
 from typing import Any
 
 from calendars.engine import WorkCalendar
-from shixian import readmodel, vocabulary
+from shixian import readmodel, statistics, vocabulary
+from shixian.errors import UserError
 from shixian.ladder import Rag, RungLook, levels, rag
 from shixian.readmodel import Filters, PortfolioRow, portfolio
 
@@ -225,3 +226,18 @@ def to_json(value: object) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def stats_view(today: date, calendar: WorkCalendar,
+               params: Mapping[str, list[str]]) -> statistics.Report:
+    """`/stats?period=2026-11&jurisdiction=九江&actor=市国资委` (统计分析), like `shixian stats`."""
+
+    def one(name: str) -> str:
+        return (params.get(name) or [""])[-1].strip()
+
+    try:
+        return readmodel.statistics(one("period") or None, today, calendar,
+                                    jurisdiction=one("jurisdiction") or None,
+                                    actor=one("actor") or None)
+    except UserError as exc:  # an unreadable period, an unknown jurisdiction or body
+        raise BadRequest(str(exc)) from None

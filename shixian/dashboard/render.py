@@ -20,9 +20,10 @@ from urllib.parse import quote, urlencode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from shixian import ladder
+from shixian import ladder, vocabulary
 from shixian.dashboard.data import ObligationLine, PortfolioQuery, PortfolioView, ProjectView
 from shixian.readmodel import PortfolioRow
+from shixian.statistics import GroupStats, Report
 
 RAG_TEXT = {"red": "红 · 已升级", "amber": "黄 · 逾期或预警", "green": "绿 · 正常"}
 STATE_TEXT = {"pending": "未开始", "open": "进行中", "paused": "暂停计时", "done": "已完成",
@@ -55,6 +56,8 @@ header { background:#102a43; color:#fff; padding:10px 24px; display:flex; gap:16
   align-items:baseline; }
 header a.brand { color:#fff; font-weight:700; font-size:18px; text-decoration:none; }
 header .today { margin-left:auto; color:#bcccdc; }
+header nav a { color:#d9e2ec; }
+tr.total td { font-weight:600; background:#f8fafc; }
 main { padding:16px 24px 32px; max-width:1400px; }
 h1 { font-size:20px; margin:4px 0 12px; }
 h2 { font-size:16px; margin:24px 0 8px; }
@@ -87,6 +90,7 @@ tr.rag-amber td:first-child { border-left:4px solid var(--amber); }
 tr.rag-green td:first-child { border-left:4px solid var(--green); }
 .badge { display:inline-block; border-radius:3px; padding:0 5px; font-size:12px;
   border:1px solid var(--line); background:#fff; white-space:nowrap; }
+.badge.terminated { background:#495057; color:#fff; border-color:#495057; }
 .badge.provisional { border-color:#b7791f; color:#8a5a00; background:#fff8e1; }
 .badge.red { background:var(--red); color:#fff; border-color:var(--red); }
 .badge.amber { background:var(--amber); color:#fff; border-color:var(--amber); }
@@ -378,6 +382,36 @@ def project_page(view: ProjectView) -> str:
         rung=ladder.rung_look(str(p["policy"]), int(p["escalation_level"])),
         titles={o.obligation_id: o.title for o in view.obligations},
         json_href="/api/project/" + quote(pid, safe="") + ".json")
+
+
+# --- statistics (统计分析) ------------------------------------------------------------------
+
+
+def _rate(g: GroupStats) -> str:
+    return "—" if g.on_time_rate is None else f"{g.on_time_rate * 100:.0f}%"
+
+
+def _wd(value: int | None) -> str:
+    return "—" if value is None else f"{value} 个工作日"
+
+
+def stats_query(r: Report) -> str:
+    params = {"period": r.period.label, "jurisdiction": r.jurisdiction_filter or "",
+              "actor": r.actor_filter or ""}
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def stats_page(r: Report) -> str:
+    jurisdictions = [(c.id, c.label) for c in vocabulary.known("jurisdiction")]
+    actors = [(c.id, c.label) for c in vocabulary.known("actor")]
+    for chosen, menu in ((r.jurisdiction_filter, jurisdictions), (r.actor_filter, actors)):
+        if chosen and chosen not in {v for v, _ in menu}:
+            menu.append((chosen, chosen))
+    query = stats_query(r)
+    return render("stats.html", f"统计分析 {r.period.label}", r.today, script=True, r=r,
+                  options=_options, jurisdictions=jurisdictions, actors=actors, rate=_rate,
+                  wd=_wd, json_href="/api/stats.json?" + query,
+                  csv_href="/api/stats.csv?" + query)
 
 
 # --- errors ----------------------------------------------------------------------------

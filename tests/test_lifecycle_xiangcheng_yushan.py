@@ -21,6 +21,8 @@ from tests import yushan_cases as ys
 from tests.conftest import new_queue, running_worker
 from tests.lifecycle_helpers import start
 from tests.test_lifecycle_time_skipping import wait_for_documents
+from workflows.lifecycle import DOCUMENT_SIGNAL, ProjectLifecycleWorkflow
+from workflows.models import NoticeKind, ObligationState, StatusView
 
 
 async def end_if_running(handle: WorkflowHandle[Any, Any]) -> None:
@@ -29,8 +31,7 @@ async def end_if_running(handle: WorkflowHandle[Any, Any]) -> None:
     if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
         with contextlib.suppress(RPCError):  # it completed between describe and terminate
             await handle.terminate("test over")
-from workflows.lifecycle import DOCUMENT_SIGNAL, ProjectLifecycleWorkflow
-from workflows.models import NoticeKind, ObligationState, StatusView
+
 
 COVERS: dict[str, list[str]] = {
     "test_three_xiangcheng_lives_hand_worked": [

@@ -13,10 +13,10 @@ from workflows.models import NoticeKind, NoticeRecord
 
 RUNG_LABELS = {"warning": "预警", "overdue": "逾期", "escalated": "升级督办",
                "consequence": "处理后果", "violation": "违规", "correction": "更正",
-               "reminder": "年度工作提醒"}
+               "reminder": "年度工作提醒", "operator": "运维告警"}
 KIND_LABELS = {NoticeKind.RUNG: "", NoticeKind.CONSEQUENCE: "后果",
                NoticeKind.VIOLATION: "违规", NoticeKind.CORRECTION: "更正",
-               NoticeKind.CYCLE: "年度工作"}
+               NoticeKind.CYCLE: "年度工作", NoticeKind.OPERATOR: "运维"}
 
 
 def rung_label(notice: NoticeRecord) -> str:

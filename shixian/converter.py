@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Sequence
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
+from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import (
     PydanticJSONPlainPayloadConverter,
     PydanticPayloadConverter,
+    pydantic_data_converter,
 )
 from temporalio.converter import DataConverter
+
+from workflows.models import UnreadablePayload
 
 # One cache of pydantic type adapters for the whole process. The worker makes a payload
 # converter per workflow instance, and temporalio's pydantic converter keeps its adapters
@@ -26,8 +31,11 @@ _ADAPTERS: functools._lru_cache_wrapper[TypeAdapter[Any]] = functools.lru_cache(
     maxsize=1024)(TypeAdapter)
 
 
-class SharedAdapterPayloadConverter(PydanticPayloadConverter):
-    """temporalio's pydantic payload converter, with the process-wide adapter cache."""
+class ReadingPayloadConverter(PydanticPayloadConverter):
+    """pydantic's converter, but a payload that does not decode raises `UnreadablePayload`
+    with a short reason naming the fields (the lifecycle workflow fails on it rather than
+    retrying a task that can never succeed; an update is rejected with it). Its type
+    adapters are the process-wide cache, not one set per workflow instance."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -35,8 +43,18 @@ class SharedAdapterPayloadConverter(PydanticPayloadConverter):
             if isinstance(converter, PydanticJSONPlainPayloadConverter):
                 converter._type_adapter = _ADAPTERS
 
+    def from_payloads(self, payloads: Sequence[Payload],
+                      type_hints: list[type] | None = None) -> list[Any]:
+        try:
+            return super().from_payloads(payloads, type_hints)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
+                                 for e in exc.errors()[:5])
+            raise UnreadablePayload(f"unreadable {exc.title}: {problems}") from None
 
-DATA_CONVERTER = DataConverter(payload_converter_class=SharedAdapterPayloadConverter)
+
+DATA_CONVERTER = dataclasses.replace(pydantic_data_converter,
+                                     payload_converter_class=ReadingPayloadConverter)
 
 
 def data_converter() -> DataConverter:

@@ -182,14 +182,17 @@ def contacts(tmp_path: Path, smtp: SmtpServer, rx: Receiver,
 # known of the cause). Marked, not hidden: `pytest -rxX` lists them, and each is to be fixed
 # and struck off; non-strict because some pass when the machine is idle.
 KNOWN_FAILING = {
-    "tests/test_continue_as_new.py::test_state_survives_continue_as_new",
-    "tests/test_lifecycle_dev_server.py::test_clock_stop_extension_and_termination",
-    "tests/test_lifecycle_time_skipping.py::test_live_lifecycle_over_a_year_in_seconds",
 }
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `./dev test` runs the suite on SQLite, then on PostgreSQL: a test that does not
+    # depend on the read-model backend runs in the first pass only.
+    second_pass = os.environ.get("SHIXIAN_TEST_DATABASE", "sqlite") == "postgresql"
     for item in items:
+        if second_pass and item.get_closest_marker("read_model_independent"):
+            item.add_marker(pytest.mark.skip(
+                reason="does not depend on the read-model backend: runs in the SQLite pass"))
         if item.nodeid in KNOWN_FAILING:
             item.add_marker(pytest.mark.xfail(
                 reason="known failing after the session-2 merge; see the issue notes",

@@ -27,7 +27,10 @@ def _binary(name: str) -> str:
 
 
 class TempPostgres:
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """`durable`: commits survive a crash (fsync, synchronous commit), as in production;
+        else both are off, which is faster and enough when the server is never killed."""
+        self.options = "" if durable else " -c fsync=off -c synchronous_commit=off"
         self.dir = Path(tempfile.mkdtemp(prefix="shixian-pg-"))
         self.data = self.dir / "data"
         self.port = free_port()
@@ -45,11 +48,21 @@ class TempPostgres:
         self._run(_binary("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
                   "-E", "UTF8", "--locale=C", "--no-sync")
         self._run(_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-w",
-                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                        "-c fsync=off -c synchronous_commit=off", "start")
+                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
+                        + self.options, "start")
         self._run(_binary("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
                   "postgres", "shixian")
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/shixian"
+
+    def crash(self) -> None:
+        """Stop the server the hard way (`-m immediate`: no shutdown checkpoint, like a
+        crash); the data directory stays for `restart`."""
+        self._run(_binary("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def restart(self) -> None:
+        self._run(_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-w",
+                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
+                        + self.options, "start")
 
     def stop(self) -> None:
         try:

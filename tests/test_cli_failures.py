@@ -72,17 +72,19 @@ async def test_no_worker_is_said_by_status_and_doc(
                            "TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and SHIXIAN_TASK_QUEUE)")
     code, out, err = await _acli(capsys, "doc", "JJT-NOWORKER", "tech_plan_submitted",
                                  "--on", "2026-03-20", "--wait", "2")
-    assert code == 3 and out == ""
-    waiting, failed = err.strip().splitlines()
-    assert waiting.startswith(f"waiting: no worker is polling task queue '{queue}'")
-    assert "waits up to 2s" in waiting
-    assert failed.startswith("failed: JJT-NOWORKER tech_plan_submitted on 2026-03-20: "
-                             "not confirmed within 2s: no worker is polling")
-    async with running_worker(client, queue):  # a worker comes: sending again is safe
+    # Queued as a durable signal, said so, and not a failure (issue 9 §2).
+    assert code == 0, err
+    assert out.strip() == ("queued: JJT-NOWORKER tech_plan_submitted on 2026-03-20 is in "
+                           "project-JJT-NOWORKER's history: it will apply when one does (then "
+                           "`shixian status JJT-NOWORKER` shows it, or a refusal)")
+    assert err.strip() == (f"queued: no worker is polling task queue '{queue}': start one "
+                           "with `shixian worker` (same TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE "
+                           "and SHIXIAN_TASK_QUEUE); it will apply when one does")
+    async with running_worker(client, queue):  # a worker comes: the queued one applies
         code, out, err = await _acli(capsys, "doc", "JJT-NOWORKER", "tech_plan_submitted",
                                      "--on", "2026-03-20")
         assert code == 0, err
-        assert out.startswith(("accepted: JJT-NOWORKER", "duplicate: JJT-NOWORKER"))
+        assert out.startswith("duplicate: JJT-NOWORKER"), out
         code, out, err = await _acli(capsys, "status", "JJT-NOWORKER")
         assert code == 0 and "JJT-NOWORKER" in out
         await handle.terminate("test over")
@@ -113,13 +115,15 @@ async def test_a_stuck_project_does_not_stop_a_batch(
         await ok.terminate("test over")
         await stuck.terminate("test over")
     results = [json.loads(line) for line in out.splitlines()]
-    assert [r["outcome"] for r in results] == ["accepted", "refused", "failed", "accepted"]
+    assert [r["outcome"] for r in results] == ["accepted", "refused", "queued", "accepted"]
     assert "unknown project 'JJT-NO-SUCH'" in results[1]["reason"]
     assert results[2]["reason"].startswith("JJT-BATCH-STUCK tech_plan_submitted on "
-                                           "2026-03-20: not confirmed within 3s")
-    assert code == 3
-    assert err.strip().splitlines()[-1] == ("4 entries: 2 accepted, 0 duplicate, 1 refused, "
-                                            "0 malformed, 1 failed")
+                                           "2026-03-20 is in project-JJT-BATCH-STUCK's history")
+    assert code == 2
+    assert any(line.startswith("queued: not confirmed within 3s: project-JJT-BATCH-STUCK's "
+                               "workflow task has failed") for line in err.splitlines()), err
+    assert err.strip().splitlines()[-1] == ("4 entries: 2 accepted, 0 duplicate, 1 queued, "
+                                            "1 refused, 0 malformed, 0 failed")
     assert "Traceback" not in err
 
 

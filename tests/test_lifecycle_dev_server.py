@@ -120,7 +120,9 @@ async def test_refused_inputs_leave_the_workflow_healthy(dev_env: WorkflowEnviro
 async def test_clock_stop_extension_and_termination(dev_env: WorkflowEnvironment) -> None:
     client = dev_env.client
     queue = new_queue()
-    proj = SMALL_BUILD.project.model_copy(update={"id": "JJT-CLOCK"})
+    # v2: the < 200万 review counts from the 技术方案报审, here on the day of the notice.
+    proj = SMALL_BUILD.project.model_copy(update={
+        "id": "JJT-CLOCK", "documents": [doc("tech_plan_submitted", "2025-03-03")]})
     async with running_worker(client, queue):
         handle = await start(client, proj, queue)
         msg = await handle.execute_update(

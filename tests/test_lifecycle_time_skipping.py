@@ -86,16 +86,20 @@ async def test_live_lifecycle_over_a_year_in_seconds(
     queue = new_queue()
     today = business_today(await env.get_current_time())
     proj = project("JJT-LIVE", investment_wan=180, started_on=today)
-    steps = [  # (days to wait, document)
+    steps = [  # (days to wait, document); v2: the review counts from the 技术方案报审, and
+        # 竣工验收 is gated on the data-sharing and security confirmations
+        (0, "tech_plan_submitted"),
         (10, "fsr_tech_review_issued"), (10, "budget_submitted"), (15, "budget_approved"),
         (30, "contract_signed"), (60, "trial_run_started"), (100, "final_acceptance_passed"),
-        (5, "completion_acceptance_applied"), (20, "completion_acceptance_passed"),
+        (5, "completion_acceptance_applied"), (5, "data_sharing_confirmed"),
+        (1, "security_confirmed"), (14, "completion_acceptance_passed"),
         (200, "self_evaluation_filed"),
     ]
     async with running_worker(env.client, queue):
         handle = await start(env.client, proj, queue)
         for n, (days, doc_type) in enumerate(steps, start=1):
-            await env.sleep(timedelta(days=days))
+            if days:
+                await env.sleep(timedelta(days=days))
             on = business_today(await env.get_current_time())
             await handle.signal(DOCUMENT_SIGNAL,
                                 DocumentArrival(type=doc_type, on=on))

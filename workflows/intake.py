@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from policies.model import FactValue, Obligation
 from workflows.base import Refused, business_date
 from workflows.models import (
+    MAX_DOCUMENT_BYTES,
     DocumentArrival,
     Extension,
     ManualPause,
@@ -66,6 +67,14 @@ def check_document(ledger: Ledger, doc: DocumentArrival, today: date) -> RecordO
                       "it can be recorded once")
     if spec.needs_until and doc.until is None:
         raise Refused(f"{doc.type} needs the new due day (--until YYYY-MM-DD)")
+    if doc.until is not None:
+        _check_until(ledger, doc)
+    size = document_size(doc)
+    if ledger.state.document_bytes + size > MAX_DOCUMENT_BYTES:
+        held, limit = ledger.state.document_bytes // 1000, MAX_DOCUMENT_BYTES // 1000
+        raise Refused(f"{doc.type}: this project's documents already take {held} KB of the "
+                      f"{limit} KB a project may hold; shorten the refs and facts, or ask an "
+                      "operator to archive the project")
     for name in doc.facts:
         if name not in pack.facts:
             known = ", ".join(pack.facts) or "none"
@@ -74,6 +83,23 @@ def check_document(ledger: Ledger, doc: DocumentArrival, today: date) -> RecordO
         _check_period(ledger, doc, today)
     _check_expected(ledger, doc, today)
     return RecordOutcome.ACCEPTED
+
+
+def _check_until(ledger: Ledger, doc: DocumentArrival) -> None:
+    """A new due day must be after the document and on the project's calendar: past its last
+    year no working day can be counted, and the due day would be lost."""
+    assert doc.until is not None
+    if doc.until <= doc.on:
+        raise Refused(f"{doc.type} on {doc.on}: the new due day {doc.until} must be after it")
+    last = ledger.calendar.covered_range[1]
+    if doc.until > last:
+        raise Refused(f"{doc.type}: the new due day {doc.until} is after the last day this "
+                      f"project's calendar covers ({last}); give one within it")
+
+
+def document_size(doc: DocumentArrival) -> int:
+    """What a document weighs in the state (its JSON, UTF-8)."""
+    return len(doc.model_dump_json(exclude_defaults=True).encode())
 
 
 def _check_period(ledger: Ledger, doc: DocumentArrival, today: date) -> None:
@@ -166,6 +192,7 @@ def _check_expected(ledger: Ledger, doc: DocumentArrival, today: date) -> None:
 
 def add_document(ledger: Ledger, doc: DocumentArrival, now: datetime) -> None:
     ledger.state.documents.append(doc)
+    ledger.state.document_bytes += document_size(doc)
     ledger.invalidate()
     title = ledger.pack.documents[doc.type].title
     ref = f" ({doc.ref})" if doc.ref else ""

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from calendars.signing import problem as signature_problem
     from workflows import search_attributes as sa
     from workflows import summaries
+    from workflows.intake import document_size
     from workflows.ledger import Ledger, Refused, business_date
     from workflows.models import (
         MAX_DOCUMENTS,
@@ -43,11 +44,13 @@ with workflow.unsafe.imports_passed_through():
         ExtensionRequest,
         LedgerState,
         LifecycleInput,
+        NoticeKind,
         NoticeRecord,
         RecordOutcome,
         RecordResult,
         StatusView,
         Termination,
+        UnreadablePayload,
     )
     from workflows.shared import share_immutable
     from workflows.upgrade import UPGRADED_WORKFLOW_TYPE
@@ -56,9 +59,12 @@ with workflow.unsafe.imports_passed_through():
 # keeps each run's history small and replay fast.
 HISTORY_EVENTS_BEFORE_CONTINUE = 2_000
 # Refused or unreadable signals are counted; only this many are kept as events, so a script
-# re-sending a bad document cannot grow the state without bound.
+# re-sending a bad document cannot grow the state without bound. Past them a summary event
+# at the 100th, 1,000th… and a notice to operators at the 1st, 10th, 100th… unreadable one.
 REFUSAL_EVENTS_KEPT = 20
 DOCUMENT_SIGNAL = "document_arrived"
+OPERATORS = "operators"  # the contacts entry (actor id) that reaches shixian's operators
+OPERATORS_LABEL = "运维值班 (shixian operators)"
 
 NOTICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
@@ -67,7 +73,9 @@ NOTICE_RETRY = RetryPolicy(
 )
 
 
-@workflow.defn(name=UPGRADED_WORKFLOW_TYPE)
+# An input that does not decode fails the workflow with the reason (DESIGN §7: a task that
+# fails on content is retried for ever); anything else still fails only the task.
+@workflow.defn(name=UPGRADED_WORKFLOW_TYPE, failure_exception_types=[UnreadablePayload])
 class ProjectLifecycleWorkflow:
     """政务信息化项目全生命周期: one project from its first document to self-evaluation."""
 
@@ -81,6 +89,8 @@ class ProjectLifecycleWorkflow:
         self._wakeup = False
         self._published: tuple[object, ...] | None = None
         self._synced: dict[str, object] | None = None
+        if state.documents and not state.document_bytes:  # carried from before the bound
+            state.document_bytes = sum(document_size(d) for d in state.documents)
         if inp.carried is None:
             # In init, not run: an update delivered with the first task is validated
             # against the imported documents, not an empty project.
@@ -96,6 +106,7 @@ class ProjectLifecycleWorkflow:
             self._wakeup = False
             now = workflow.now()
             await self._send_notices(ledger.escalate(now))
+            await self._notify_operators()
             finished = ledger.finished(business_date(now))
             if finished:
                 ledger.log(now, "finished", "all obligations are done, waived or cancelled")
@@ -107,6 +118,8 @@ class ProjectLifecycleWorkflow:
                 continue  # a handler ran during the awaits: judge again before ending
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                if any(not n.delivered for n in ledger.state.operator_notices):
+                    continue  # a signal arrived meanwhile: its notice goes out first
                 workflow.continue_as_new(
                     LifecycleInput(
                         project=inp.project,
@@ -186,6 +199,22 @@ class ProjectLifecycleWorkflow:
             out.append(DocumentOutcome(type=doc.type, on=doc.on, outcome=outcome))
         return out
 
+    async def _notify_operators(self) -> None:
+        """Notices to operators (unreadable signals) through the same outbox as the rest."""
+        for notice in self._ledger.state.operator_notices:
+            if notice.delivered:
+                continue
+            await workflow.execute_activity(
+                send_notice,
+                NoticeInput(workflow_id=workflow.info().workflow_id,
+                            project_id=self._input.project.id,
+                            jurisdiction=self._input.pack.jurisdiction, notice=notice),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=NOTICE_RETRY,
+                summary=summaries.notice_summary(notice),
+            )
+            notice.delivered = True
+
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
         return (info.is_continue_as_new_suggested()
@@ -200,6 +229,9 @@ class ProjectLifecycleWorkflow:
             return
         workflow.set_current_details(summaries.current_details(status))
         state.read_model_seq += 1
+        # Events a handler logs while this activity runs (or retries through a read-model
+        # outage) are not in it: only those up to here count as sent.
+        sent_upto = state.next_seq - 1
         await workflow.execute_activity(
             record_status,
             ReadModelUpdate(
@@ -215,7 +247,7 @@ class ProjectLifecycleWorkflow:
             retry_policy=NOTICE_RETRY,
             summary=summaries.sync_summary(state.read_model_seq, status),
         )
-        state.read_model_events = state.next_seq - 1
+        state.read_model_events = sent_upto
         self._synced = view
 
     def _publish_search_attributes(self) -> None:
@@ -277,20 +309,21 @@ class ProjectLifecycleWorkflow:
     @workflow.signal(dynamic=True, description="document_arrived for scripts: recorded, or "
                      "kept visible as a refusal")
     def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
-        """Signals for scripts (`document_arrived`): whatever arrives is either recorded or
-        kept visible as a refusal on the project — never dropped, never raised."""
+        """Signals for scripts (`document_arrived`; `shixian doc` when no worker polls):
+        whatever arrives is recorded, or kept visible on the project as a refusal or an
+        unreadable signal (operators are told) — never dropped, never raised."""
         now = workflow.now()
         if name != DOCUMENT_SIGNAL:
-            self._refused(f"unknown signal {name[:60]!r}; send {DOCUMENT_SIGNAL} or use "
-                          "`shixian doc`", {})
+            self._unreadable(f"unknown signal {name[:60]!r}; send {DOCUMENT_SIGNAL} or use "
+                             "`shixian doc`")
             return
         if len(args) != 1:
-            self._refused(f"{DOCUMENT_SIGNAL} takes one document, got {len(args)} inputs", {})
+            self._unreadable(f"{DOCUMENT_SIGNAL} takes one document, got {len(args)} inputs")
             return
         try:
             doc = workflow.payload_converter().from_payload(args[0].payload, DocumentArrival)
-        except (ValidationError, ValueError, TypeError) as exc:
-            self._refused(f"unreadable {DOCUMENT_SIGNAL}: {_short(exc)}", {})
+        except (ValidationError, ValueError, TypeError) as exc:  # UnreadablePayload too
+            self._unreadable(f"{DOCUMENT_SIGNAL}: {_short(exc)}")
             return
         try:
             outcome = self._ledger.check_document(doc, business_date(now))
@@ -303,15 +336,48 @@ class ProjectLifecycleWorkflow:
         elif self._should_continue_as_new():
             self._wake()
 
-    def _refused(self, reason: str, data: dict[str, object]) -> None:
+    def _refused(self, reason: str, data: dict[str, object],
+                 kind: str = "document_refused") -> None:
         state = self._ledger.state
         state.refused_signals += 1
-        if state.refused_signals <= REFUSAL_EVENTS_KEPT:
-            self._ledger.log(workflow.now(), "document_refused", reason, data)
+        count = state.refused_signals
+        if count <= REFUSAL_EVENTS_KEPT:
+            self._ledger.log(workflow.now(), kind, reason, data)
             self._wake()  # the read model shows it
-        elif state.refused_signals % 1_000 == 0 or self._should_continue_as_new():
+        elif _milestone(count) and count >= 100:
+            self._ledger.log(workflow.now(), "signals_refused",
+                             f"{count} signals refused or unreadable so far (only the first "
+                             f"{REFUSAL_EVENTS_KEPT} are kept as events); latest: {reason}",
+                             {"count": count})
+            self._wake()
+        elif self._should_continue_as_new():
             self._wake()
         workflow.logger.warning("signal refused: %s", reason)
+
+    def _unreadable(self, reason: str) -> None:
+        """A payload nobody can act on: an event, and at the 1st, 10th, 100th… a notice to
+        operators (the sender is a script or a person with Temporal access, not a user)."""
+        state = self._ledger.state
+        state.unreadable_signals += 1
+        self._refused(f"unreadable signal: {reason}", {}, kind="signal_unreadable")
+        count = state.unreadable_signals
+        if not _milestone(count):
+            return
+        now = workflow.now()
+        project = self._input.project
+        notice = NoticeRecord(
+            key=f"operator:unreadable_signals@{count}", obligation="signals", rung="operator",
+            level=0, recipients=[OPERATORS_LABEL], recipient_actors=[OPERATORS],
+            kind=NoticeKind.OPERATOR, citation="shixian 运维",
+            message=(f"[{project.id}] 收到无法读取的信号（累计 {count} 个），未记录: {reason}. "
+                     f"Send documents with `shixian doc` or the {DOCUMENT_SIGNAL} signal "
+                     "(one DocumentArrival)."),
+            due_on=None, overdue_working_days=0, fired_at=now, policy=self._input.pack.id,
+            project_name=project.name, owner=project.owner, duty_title="信号无法读取")
+        state.operator_notices.append(notice)
+        self._ledger.log(now, "operator_notice", f"operators told: {count} unreadable "
+                         "signal(s)", {"key": notice.key})
+        self._wake()
 
     # ---- clocks, extensions, termination -------------------------------------------------
     @workflow.update(description="Stop a duty's clock (停止计时) from a date, with the reason")
@@ -453,6 +519,13 @@ class ProjectLifecycleWorkflow:
         stops at its last task, so a caller that passes no day gets that task's day)."""
         now = workflow.now()
         return self._ledger.status(now, today)
+
+
+def _milestone(count: int) -> bool:
+    """1, 10, 100, 1000…: how often a repeated problem is reported again."""
+    while count and count % 10 == 0:
+        count //= 10
+    return count == 1
 
 
 def _short(exc: Exception) -> str:

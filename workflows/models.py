@@ -26,6 +26,17 @@ MAX_TEXT = 200
 MAX_REASON = 500
 MAX_DOCUMENTS = 1_000
 MAX_FACTS = 50
+# The documents a project holds travel in every continue-as-new input (and once more in their
+# events): their total JSON size is bounded well under the 2 MB payload limit.
+MAX_DOCUMENT_BYTES = 300_000
+
+
+class UnreadablePayload(ValueError):
+    """A payload that does not decode into what it must be (a 1.2 MB name, an infinite
+    number, a field of the wrong type) — raised by the data converter (`shixian.converter`).
+    The lifecycle workflow declares it a workflow failure: a workflow started with such an
+    input fails at once with the reason, instead of retrying its first task for ever, and an
+    update with such an argument is rejected with it."""
 
 
 class DocumentArrival(Model):
@@ -188,6 +199,7 @@ class NoticeKind(StrEnum):
     VIOLATION = "violation"
     CORRECTION = "correction"
     CYCLE = "cycle"
+    OPERATOR = "operator"  # to shixian's operators (运维): input the project could not read
 
 
 class NoticeRecord(Model):
@@ -240,6 +252,13 @@ class LedgerState(Model):
     terminated: str | None = None
     refused_signals: int = Field(default=0, description="refused or unreadable signals, counted; "
                                  "only the first few are kept as events")
+    unreadable_signals: int = Field(default=0, description="signals whose payload could not be "
+                                    "read (of refused_signals); operators are told")
+    operator_notices: list[NoticeRecord] = Field(
+        default_factory=list, description="notices to operators (unreadable signals): one at "
+        "the 1st, 10th, 100th… so they stay few; `delivered` once in the outbox")
+    document_bytes: int = Field(default=0, description="JSON size of the documents held, "
+                                "bounded by MAX_DOCUMENT_BYTES")
     next_seq: int = 1
     read_model_seq: int = 0
     read_model_events: int = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from calendars.engine import WorkCalendar
 from shixian import liveness, operations, restart
@@ -24,7 +25,7 @@ from shixian.projects_file import Entry, Problem, load_all, report
 from shixian.render import dump_json, status_text, table, termination
 from workflows import views
 from workflows.ledger import Ledger
-from workflows.lifecycle import ProjectLifecycleWorkflow
+from workflows.lifecycle import DOCUMENT_SIGNAL, ProjectLifecycleWorkflow
 from workflows.models import (
     ClockChange,
     DocumentArrival,
@@ -102,11 +103,13 @@ spreadsheet row). A malformed entry, an unknown project, or a project that does 
 does not stop the others; a summary line goes to stderr.
 
 Outcomes: accepted, duplicate, refused (the workflow said no, with the reason), malformed
-(the entry could not be read), failed (not confirmed: no worker polling, a stuck workflow,
-Temporal unreachable — send it again later; a second copy is reported as a duplicate).
-When no worker polls the project's task queue this is said at once on stderr.
+(the entry could not be read), queued (no worker polls the project's task queue, the
+project did not answer within --wait, or Ctrl-C: the document was sent as a durable
+`document_arrived` signal, kept in the project's history and applied when a worker runs
+it — a refusal then shows in `shixian status`), failed (not sent: Temporal unreachable —
+send it again; a second copy is reported as a duplicate).
 
-exit status: 0 accepted or duplicate (every entry, with --file); 3 if any failed;
+exit status: 0 accepted, duplicate or queued (every entry, with --file); 3 if any failed;
 otherwise 2 if any was refused or malformed.
 """
 
@@ -165,7 +168,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                      help="print the result as JSON (with --file: one object per line)")
     doc.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
                      help="how long to wait for the project's workflow to answer (default "
-                          "30); past it the document is reported as failed, exit 3")
+                          "30); past it the document is queued as a durable signal")
     doc.set_defaults(handler=run_doc, doc_parser=doc)
 
     status = sub.add_parser(
@@ -578,8 +581,12 @@ def run_doc(args: argparse.Namespace) -> int:
     try:
         doc = DocumentArrival(type=args.doc_type, on=args.on, ref=args.ref, by=args.by,
                               until=args.until, period=args.period)
-    except ValidationError:
-        parser.error(f"--period {args.period!r}: write the period as 2026Q3, 2026-07 or 2026")
+    except ValidationError as exc:  # a 700 KB --ref, a period written wrong: one line
+        if any(e["loc"][:1] == ("period",) for e in exc.errors()):
+            parser.error(f"--period {args.period!r}: write the period as 2026Q3, 2026-07 or "
+                         "2026")
+        parser.error("; ".join(f"--{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                               for e in exc.errors()))
 
     async def main() -> int:
         client = await connect()
@@ -591,6 +598,8 @@ def run_doc(args: argparse.Namespace) -> int:
                               "stage": stage}, ensure_ascii=False))
         elif outcome in (RecordOutcome.REFUSED.value, FAILED):
             print(f"{outcome}: {reason}", file=sys.stderr)
+        elif outcome == QUEUED:
+            print(f"{outcome}: {reason}")
         else:
             print(f"{outcome}: {args.project_id} {doc.type} on {doc.on} (stage {stage})")
         return EXIT[outcome]
@@ -598,33 +607,37 @@ def run_doc(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
-FAILED = "failed"  # not confirmed: no worker, a stuck workflow, Temporal errors; retry later
-EXIT = {RecordOutcome.ACCEPTED.value: 0, RecordOutcome.DUPLICATE.value: 0,
+SAY_WAITING = 2.0  # seconds before `doc` says it is still waiting for the project
+FAILED = "failed"  # not sent: Temporal errors; send again
+QUEUED = "queued"  # durable in the project's history, applied when a worker runs it
+EXIT = {RecordOutcome.ACCEPTED.value: 0, RecordOutcome.DUPLICATE.value: 0, QUEUED: 0,
         RecordOutcome.REFUSED.value: 2, "malformed": 2, FAILED: 3}
 
 
 class _Sender:
-    """Records documents with a bounded wait, telling the caller when no worker listens.
+    """Records documents with a bounded wait, and never loses one it was given.
 
-    Temporal holds an update until a worker runs it; without a worker it would wait forever.
-    Each task queue is checked for live pollers once; when none polls it, the first
-    document waits up to `wait` seconds for one to appear, and later documents for the same
-    queue are not sent once that wait has failed.
+    Temporal holds an update until a worker runs it; without a worker it would wait forever,
+    and an update the server merely holds is lost with the caller (Ctrl-C) or a server
+    restart. So when no worker polls the project's task queue, when the answer does not come
+    within `wait` seconds, or when the caller interrupts, the documents are sent as
+    `document_arrived` signals instead: durable in the workflow's history once the server
+    takes them, applied in date order when a worker runs the project (a copy that the update
+    also recorded is a duplicate there, which changes nothing). They are reported as queued.
     """
 
     def __init__(self, client: Any, wait: float) -> None:
         self.client = client
         self.wait = wait
         self.announced: set[str] = set()
-        self.dead: dict[str, str] = {}
 
     async def send(self, project_id: str, doc: DocumentArrival) -> tuple[str, str, str]:
-        """(outcome, reason, stage); outcome accepted|duplicate|refused|failed."""
+        """(outcome, reason, stage); outcome accepted|duplicate|refused|queued|failed."""
         async def one() -> list[tuple[str, str, str]]:
             result = await operations.record_document(self.client, project_id, doc)
             return [(result.outcome.value, result.reason, result.stage)]
 
-        return (await self._deliver(project_id, f"{doc.type} on {doc.on}", 1, one))[0]
+        return (await self._deliver(project_id, [doc], one))[0]
 
     async def send_batch(self, project_id: str,
                          docs: list[DocumentArrival]) -> list[tuple[str, str, str]]:
@@ -633,15 +646,13 @@ class _Sender:
             outcomes, stage = await operations.record_documents(self.client, project_id, docs)
             return [(o.outcome.value, o.reason, stage) for o in outcomes]
 
-        what = (f"{docs[0].type} on {docs[0].on}" if len(docs) == 1 else
-                f"{len(docs)} documents ({docs[0].on} to {docs[-1].on})")
-        return await self._deliver(project_id, what, len(docs), batch)
+        return await self._deliver(project_id, docs, batch)
 
-    async def _deliver(self, project_id: str, what: str, n: int,
+    async def _deliver(self, project_id: str, docs: list[DocumentArrival],
                        call: Callable[[], Awaitable[list[tuple[str, str, str]]]],
                        ) -> list[tuple[str, str, str]]:
         def every(outcome: str, reason: str) -> list[tuple[str, str, str]]:
-            return [(outcome, reason, "")] * n
+            return [(outcome, reason, "")] * len(docs)
 
         try:
             handle = await project_handle(self.client, project_id)
@@ -650,30 +661,61 @@ class _Sender:
             return every(RecordOutcome.REFUSED.value, str(exc))
         except Exception as exc:
             return every(FAILED, f"{project_id}: {_one_line(exc)}")
-        if wf.task_queue in self.dead:
-            return every(FAILED, f"{project_id} {what}: not sent: {self.dead[wf.task_queue]}")
         try:
             polling = await liveness.live_pollers(self.client, wf.task_queue)
         except Exception:
             polling = -1  # unknown: send and let the bounded wait decide
-        if polling == 0 and wf.task_queue not in self.announced:
-            self.announced.add(wf.task_queue)
-            print(f"waiting: {liveness.no_worker(wf.task_queue)}; each document waits up to "
-                  f"{self.wait:g}s for one (--wait), else it is reported as failed, not "
-                  "recorded", file=sys.stderr, flush=True)
+        if polling == 0:
+            return await self._queue(handle, docs, liveness.no_worker(wf.task_queue),
+                                     "it will apply when one does")
+        pending = asyncio.ensure_future(call())
         try:
-            return await asyncio.wait_for(call(), self.wait)
+            done, _ = await asyncio.wait({pending}, timeout=min(SAY_WAITING, self.wait))
+            if not done:
+                print(f"waiting: {project_id} has not answered yet; up to {self.wait:g}s "
+                      "(--wait), then — or on Ctrl-C — the document is queued durably",
+                      file=sys.stderr, flush=True)
+            return await asyncio.wait_for(pending, max(self.wait - SAY_WAITING, 0.1))
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             reason = await liveness.why_silent(self.client, handle)
-            if polling == 0:
-                self.dead[wf.task_queue] = reason
-            return every(FAILED, (f"{project_id} {what}: not confirmed within "
-                                  f"{self.wait:g}s: {reason}; it may not be recorded — send it "
-                                  "again once fixed (a second copy is reported as a duplicate)"))
+            return await self._queue(handle, docs, f"not confirmed within {self.wait:g}s: "
+                                     f"{reason}", "it will apply when the project runs again")
+        except asyncio.CancelledError:  # Ctrl-C while the update was in flight
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
+            await asyncio.shield(self._queue(handle, docs, "interrupted before the project "
+                                             "answered", "it will apply if the update did not"))
+            raise
         except UserError as exc:
             return every(RecordOutcome.REFUSED.value, str(exc))
         except Exception as exc:  # one project's failure never stops the batch
-            return every(FAILED, f"{project_id} {what}: {_one_line(exc)}")
+            return every(FAILED, f"{project_id}: {_one_line(exc)}")
+
+    async def _queue(self, handle: Any, docs: list[DocumentArrival], why: str,
+                     when: str) -> list[tuple[str, str, str]]:
+        """Send each document as a durable signal, in date order; (queued, reason, "")."""
+        out: list[tuple[str, str, str]] = []
+        project_id = handle.id.removeprefix("project-")
+        for doc in docs:
+            try:
+                await handle.signal(DOCUMENT_SIGNAL, doc, rpc_timeout=liveness.RPC_TIMEOUT)
+            except RPCError as exc:
+                if exc.status is RPCStatusCode.NOT_FOUND:
+                    out.append((RecordOutcome.REFUSED.value,
+                                f"project {project_id}'s lifecycle has ended (finished or "
+                                f"terminated); see `shixian status {project_id}`", ""))
+                else:
+                    out.append((FAILED, f"{project_id} {doc.type} on {doc.on}: not sent: "
+                                f"{_one_line(exc)}; send it again", ""))
+                continue
+            out.append((QUEUED, f"{project_id} {doc.type} on {doc.on} is in {handle.id}'s "
+                        f"history: {when} (then `shixian status {project_id}` shows it, or a "
+                        "refusal)", ""))
+        if any(o == QUEUED for o, _, _ in out) and why not in self.announced:
+            self.announced.add(why)
+            print(f"queued: {why}; {when}", file=sys.stderr, flush=True)
+        return out
 
 
 def _one_line(exc: BaseException) -> str:
@@ -720,14 +762,15 @@ def run_doc_file(path: Path, as_json: bool, wait: float = 30.0) -> int:
                     "on": doc.on.isoformat() if doc else None,
                     "outcome": outcome, "reason": reason, "stage": stage,
                 }, ensure_ascii=False), flush=True)
-            elif entry.doc is not None and outcome not in ("refused", FAILED):
+            elif entry.doc is not None and outcome not in ("refused", FAILED, QUEUED):
                 print(f"line {entry.line}: {outcome}: {entry.project_id} {entry.doc.type} on "
                       f"{entry.doc.on} (stage {stage})", flush=True)
             else:
                 print(f"line {entry.line}: {outcome}: {reason}", flush=True)
         print(f"{len(entries)} entries: " + ", ".join(
-            f"{counts.get(k, 0)} {k}" for k in ("accepted", "duplicate", "refused", "malformed",
-                                                 FAILED)), file=sys.stderr, flush=True)
+            f"{counts.get(k, 0)} {k}" for k in ("accepted", "duplicate", QUEUED, "refused",
+                                                 "malformed", FAILED)),
+              file=sys.stderr, flush=True)
         return max((EXIT[k] for k in counts), default=0)
 
     return asyncio.run(main())

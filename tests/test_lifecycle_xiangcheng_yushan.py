@@ -8,11 +8,10 @@ has none, so its lives are checked for the duties on each path and the breaches.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -28,9 +27,13 @@ from workflows.models import NoticeKind, ObligationState, StatusView
 async def end_if_running(handle: WorkflowHandle[Any, Any]) -> None:
     """Terminate a life still open; one whose last duty ended while the test looked at
     another (time skips while it waits) has completed by itself, which is fine."""
-    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-        with contextlib.suppress(RPCError):  # it completed between describe and terminate
-            await handle.terminate("test over")
+    # (describe() cannot be used here: the time-skipping server's search attributes do not
+    # decode in this SDK.)
+    try:
+        await handle.terminate("test over")
+    except RPCError as exc:
+        if "completed" not in str(exc).lower():
+            raise
 
 
 COVERS: dict[str, list[str]] = {

@@ -233,6 +233,24 @@ def test_a_missed_quarterly_report_climbs_the_ladder(calendar: WorkCalendar) -> 
     }
 
 
+@pytest.mark.covers("shangrao-2020:quarterly_progress")
+def test_a_report_naming_its_quarter_is_credited_to_it(calendar: WorkCalendar) -> None:
+    """`doc --period 2024Q4` on a build project, whose O&M variant of the same report is off
+    its path (that waived rule has no periods: it once crashed the check as "list index out
+    of range"): Q3 missed, Q4's report filed and credited to Q4, Q3 still overdue."""
+    docs = [d for d in DELAYED_BUILD.documents if d.on <= date(2024, 9, 27)]
+    ledger = ledger_for(DELAYED_BUILD, calendar, docs)
+    today = date(2025, 1, 10)
+    q4 = DocumentArrival(type="progress_report_filed", on=date(2025, 1, 8), period="2024Q4")
+    assert ledger.check_document(q4, today).value == "accepted"
+    ledger.add_document(q4, datetime(2025, 1, 10, 1, tzinfo=UTC))
+    views = {o.id: o for o in ledger.status(datetime(2025, 1, 10, 1, tzinfo=UTC)).obligations}
+    assert views["quarterly_progress@2024Q4"].done_on == date(2025, 1, 8)
+    assert views["quarterly_progress@2024Q3"].state is ObligationState.OVERDUE
+    with pytest.raises(Refused, match="already filed on 2025-01-08"):
+        ledger.check_document(q4.model_copy(update={"on": date(2025, 1, 9)}), today)
+
+
 @pytest.mark.covers("shangrao-2020:termination_report")
 def test_abnormal_termination_must_be_reported(calendar: WorkCalendar) -> None:
     docs = [d for d in OM_SERVICE.documents if d.on <= date(2025, 4, 3)]

@@ -104,8 +104,9 @@ def document_size(doc: DocumentArrival) -> int:
 
 def _check_period(ledger: Ledger, doc: DocumentArrival, today: date) -> None:
     """A filing that names its period must name one that is open for it on its date."""
-    periods = [i for i in ledger.instances(today)
-               if not isinstance(i.rule, Obligation) and i.rule.fulfilled_by == doc.type]
+    periods = [i for i in ledger.instances(today)  # a rule off the path has no periods
+               if not isinstance(i.rule, Obligation) and i.rule.fulfilled_by == doc.type
+               and not i.waived and "@" in i.id]
     if not periods:
         raise Refused(f"{doc.type} is not a periodic report; leave out its period "
                       f"({doc.period})")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -91,10 +91,23 @@ def test_late_submission_counts_overdue_working_days(calendar: WorkCalendar) -> 
     assert views["completion_application"].overdue_working_days == 5
 
 
+def test_a_document_named_by_its_chinese_title_is_recorded_by_id(
+        calendar: WorkCalendar) -> None:
+    case = Case(ALL_CASES[1].project.model_copy(update={"started_on": date(2025, 3, 3)}), [], {})
+    ledger = ledger_for(case, calendar)
+    titled = doc("可行性研究报告报审", "2025-03-10")
+    assert ledger.check_document(titled, date(2025, 3, 11)).value == "accepted"
+    ledger.add_document(titled, datetime(2025, 3, 11, 1, tzinfo=UTC))
+    assert [d.type for d in ledger.state.documents] == ["fsr_submitted"]
+
+
 @pytest.mark.parametrize(
     ("document", "reason"),
     [
         (doc("nonsense", "2025-03-10"), "unknown document type 'nonsense'"),
+        (doc("fsr_submited", "2025-03-10"),
+         r"did you mean fsr_submitted \(可行性研究报告报审\)\?"),
+        (doc("可研报告报审", "2025-03-10"), "did you mean fsr_submitted"),
         (doc("budget_approved", "2025-03-10"), "not expected in this state"),
         (doc("fsr_submitted", "2026-12-01"), "after today"),
         (doc("fsr_submitted", "2025-03-01"), "before the launch_notice"),

@@ -8,6 +8,7 @@ is a fact: recorded, flagged, notified (DESIGN §8). Pure: runs in the sandbox.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -41,12 +42,27 @@ class Breach:
     detail: str
 
 
+def canonical(ledger: Ledger, doc: DocumentArrival) -> DocumentArrival:
+    """A document named by its Chinese title (项目执行情况报送) as the pack's id."""
+    if doc.type in ledger.pack.documents:
+        return doc
+    ids = [t for t, spec in ledger.pack.documents.items() if spec.title == doc.type.strip()]
+    return doc.model_copy(update={"type": ids[0]}) if len(ids) == 1 else doc
+
+
 def check_document(ledger: Ledger, doc: DocumentArrival, today: date) -> RecordOutcome:
     """Accept, recognise a duplicate, or raise `Refused` with the reason. Changes nothing."""
     pack = ledger.pack
+    doc = canonical(ledger, doc)
     if doc.type not in pack.documents:
+        names = {**{t: t for t in pack.documents},
+                 **{spec.title: t for t, spec in pack.documents.items()}}
+        close = difflib.get_close_matches(doc.type, list(names), n=1, cutoff=0.6)
+        hint = (f"; did you mean {names[close[0]]} ({pack.documents[names[close[0]]].title})?"
+                if close else "")
         known = ", ".join(pack.documents)
-        raise Refused(f"unknown document type {doc.type!r} for {pack.id}; known types: {known}")
+        raise Refused(f"unknown document type {doc.type!r} for {pack.id}{hint} "
+                      f"(`shixian policy show {pack.id}` lists them); known types: {known}")
     spec = pack.documents[doc.type]
     if doc.on > today:
         raise Refused(f"{doc.type} is dated {doc.on}, after today ({today}, Beijing time); "
@@ -192,6 +208,7 @@ def _check_expected(ledger: Ledger, doc: DocumentArrival, today: date) -> None:
 
 
 def add_document(ledger: Ledger, doc: DocumentArrival, now: datetime) -> None:
+    doc = canonical(ledger, doc)
     ledger.state.documents.append(doc)
     ledger.state.document_bytes += document_size(doc)
     ledger.invalidate()

@@ -15,7 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 PERIOD_RE = re.compile(r"^(?P<n>-?\d+)(?P<unit>wd|d|m|y)$")
 
-OwnerType = Literal["administrative", "state_owned"]
+OwnerType = Literal["administrative", "state_owned", "public_institution", "social_organisation"]
+DEFAULT_OWNER_TYPES: tuple[OwnerType, ...] = ("administrative", "state_owned")
+OWNER_TYPE_TITLES: dict[str, str] = {
+    "administrative": "行政机关", "state_owned": "国资监管企业",
+    "public_institution": "事业单位", "social_organisation": "人民团体、社会团体",
+}
 Category = Literal["infrastructure", "cross_department", "other"]
 Kind = Literal["build", "service", "procurement"]
 Phase = Literal["preparatory", "implementation", "acceptance", "operation"]
@@ -587,6 +592,11 @@ class PolicyPack(Strict):
     cycles: list[Cycle] = Field(
         default_factory=list, description="the jurisdiction's yearly duties (年度工作), "
         "run by one workflow per jurisdiction, not per project")
+    owner_types: list[OwnerType] = Field(
+        default_factory=lambda: list(DEFAULT_OWNER_TYPES),
+        description="the kinds of 业主单位 the text covers (its 第二条/第三条)")
+    owner_types_citation: str | None = Field(
+        default=None, description="the article that says which owners the text covers")
 
     def validity_on(self, day: date) -> str | None:
         """Why starting a project on `day` under this pack needs care, or None."""

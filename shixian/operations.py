@@ -13,7 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
 from policies.loader import PolicyError, load_pack
-from policies.model import PolicyPack
+from policies.model import OWNER_TYPE_TITLES, PolicyPack
 from shixian import config
 from shixian.client import project_handle, workflow_id
 from shixian.errors import UserError
@@ -79,6 +79,12 @@ def prepare(project: Project, calendar: WorkCalendar, on: date | None = None,
     except PolicyError as exc:
         raise UserError(f"project {project.id}: {exc}") from None
     current = on or today()
+    if project.owner_type not in pack.owner_types:
+        covered = "、".join(OWNER_TYPE_TITLES[t] for t in pack.owner_types)
+        where = f" ({pack.owner_types_citation})" if pack.owner_types_citation else ""
+        raise UserError(f"project {project.id}: {pack.id} covers {covered}{where}, not "
+                        f"{OWNER_TYPE_TITLES[project.owner_type]} ({project.owner_type}); "
+                        "check the 业主类型 or the 适用办法")
     caution = policy_caution(pack, project.started_on)
     if caution is not None and caution[0] not in allow:
         kind, why = caution

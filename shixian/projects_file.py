@@ -283,7 +283,10 @@ IGNORED = ("序号", "备注", "说明", "note", "notes", "remark", "remarks")
 OWNER_TYPES = {"administrative": "administrative", "行政机关": "administrative",
                "机关": "administrative",
                "state_owned": "state_owned", "国资监管企业": "state_owned",
-               "国有企业": "state_owned", "国企": "state_owned"}
+               "国有企业": "state_owned", "国企": "state_owned",
+               "public_institution": "public_institution", "事业单位": "public_institution",
+               "social_organisation": "social_organisation", "人民团体": "social_organisation",
+               "社会团体": "social_organisation", "社会团体组织": "social_organisation"}
 CATEGORIES = {"infrastructure": "infrastructure", "基础设施类": "infrastructure",
               "基础设施": "infrastructure",
               "cross_department": "cross_department", "跨部门跨层级集成类": "cross_department",

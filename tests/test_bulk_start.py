@@ -151,7 +151,7 @@ async def test_bad_rows_are_all_reported_and_nothing_starts_then_good_files_star
             3: "适用办法: unknown jurisdiction or policy '上海市'",
             4: "投资额（万元）: missing",
             5: "启动通知日期: '2026-02-30' is not a date",
-            6: "业主类型: unknown value '事业单位'",
+            6: "jiujiang-2024 covers 行政机关、国资监管企业 (九江 第二条), not 事业单位",
             7: f"duplicate id, also {BAD}: row 2 (BULK-BAD-001)",
             8: "已收文件: 'proposal_submitted 2026-10-15' is not type@YYYY-MM-DD[#ref]",
             9: "document design_approved on 2026-10-10: design_approved (初步设计批复) is not "

@@ -151,6 +151,36 @@ def test_a_draft_pack_needs_an_explicit_flag() -> None:
     assert inp.pack.status == "draft"
 
 
+def test_owner_types_are_the_ones_each_text_covers() -> None:
+    """相城 第三条 and 玉山 第二条 cover 事业单位 and 人民团体/社会团体; 九江 第二条 covers 行政机关
+    and 国资监管企业 (its 授权组织 are recorded as 行政机关): each is checked on start."""
+    from datetime import date
+
+    from calendars import WorkCalendar
+    from shixian import operations
+    from shixian.errors import UserError
+    from shixian.projects_file import CONVERT
+    from workflows.models import Project
+
+    assert CONVERT["owner_type"]("事业单位") == "public_institution"
+    assert CONVERT["owner_type"]("社会团体") == "social_organisation"
+    calendar = WorkCalendar.default(use_env=False)
+    school = Project(id="XC-SCHOOL", name="区学校信息化", policy="xiangcheng-2018",
+                     owner="区实验学校", owner_type="public_institution", category="other",
+                     kind="build", investment_wan=120, started_on=date(2026, 3, 2),
+                     facts={"planned_start_on": date(2026, 6, 1)})
+    assert operations.prepare(school, calendar, date(2026, 11, 23)).project.owner_type == \
+        "public_institution"
+    in_jiujiang = school.model_copy(update={"id": "JJ-SCHOOL", "policy": "jiujiang-2024",
+                                            "facts": {}})
+    with pytest.raises(UserError, match=r"jiujiang-2024 covers 行政机关、国资监管企业 "
+                                        r"\(九江 第二条\), not 事业单位"):
+        operations.prepare(in_jiujiang, calendar, date(2026, 11, 23), frozenset({"expired"}))
+    soe = school.model_copy(update={"id": "XC-SOE", "owner_type": "state_owned"})
+    with pytest.raises(UserError, match=r"\(相城 第三条\), not 国资监管企业"):
+        operations.prepare(soe, calendar, date(2026, 11, 23))
+
+
 def test_a_pack_names_its_shipped_text(tmp_path: Path) -> None:
     """`source:` resolves beside the pack, so a fresh clone (no ../shared) has the text."""
     pack = load_pack("jiujiang-2024")

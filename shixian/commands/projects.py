@@ -55,7 +55,8 @@ YAML or JSON (see README):
       name: 市级政务数据共享平台扩容
       policy: jiujiang-2024
       owner: 市数据管理局
-      owner_type: administrative      # administrative | state_owned
+      owner_type: administrative      # administrative | state_owned | public_institution
+                                      # | social_organisation, as the pack covers (第二条)
       category: infrastructure        # infrastructure | cross_department | other
       kind: build                     # build | service | procurement
       investment_wan: 6800            # 万元
@@ -69,7 +70,8 @@ workbook (first sheet; date cells and numbers as Excel stores them), one row per
 English headers (the YAML keys) or Chinese ones:
   项目编号,项目名称,适用办法,业主单位,业主类型,项目类别,项目类型,投资额（万元）,重大项目,计划工期（月）,启动通知日期,已收文件
   JJ-2026-001,市级政务数据共享平台扩容,jiujiang-2024,市数据管理局,行政机关,基础设施类,建设类,"6,800",否,12,2026-09-30,proposal_submitted@2026-10-15#JJ-FGW-2026-88
-  业主类型 行政机关|国资监管企业|国有企业   项目类别 基础设施类|跨部门跨层级集成类|其他
+  业主类型 行政机关|国资监管企业|国有企业|事业单位|人民团体|社会团体 (as the 办法 covers)
+  项目类别 基础设施类|跨部门跨层级集成类|其他
   项目类型 建设类|服务类|购买服务|设备采购类   重大项目 是|否   适用办法 id, title or 九江市
   已收文件 type@YYYY-MM-DD[#ref]; type@YYYY-MM-DD...   (column `documents` in English)
 

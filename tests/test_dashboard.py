@@ -16,7 +16,6 @@ import signal
 import struct
 import subprocess
 import sys
-import threading
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -32,9 +31,10 @@ from activities.read_model import ReadModelUpdate, record_status
 from calendars import WorkCalendar
 from policies.loader import load_pack
 from shixian.cli import main
-from shixian.dashboard import DashboardServer, make_server
+from shixian.dashboard import DashboardServer
 from shixian.dashboard.browser import dump_dom, find_chromium, screenshot
 from shixian.readmodel import Filters, portfolio
+from tests.dashboard_server import serving
 from tests.jiujiang_cases import doc, project
 from workflows.ledger import Ledger
 from workflows.models import DocumentArrival, LedgerState, StatusView
@@ -107,13 +107,8 @@ def statuses(calendar: WorkCalendar) -> dict[str, StatusView]:
 @pytest.fixture(scope="module")
 def server(statuses: dict[str, StatusView], calendar: WorkCalendar
            ) -> Iterator[DashboardServer]:
-    srv = make_server("127.0.0.1", 0, calendar=calendar, today=lambda: TODAY)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join()
+    with serving(TODAY, calendar) as srv:
+        yield srv
 
 
 class Reply:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -40,9 +39,10 @@ from activities.read_model import ReadModelUpdate, record_status
 from calendars import WorkCalendar
 from policies.loader import load_pack
 from shixian.cli import main
-from shixian.dashboard import DashboardServer, make_server
+from shixian.dashboard import DashboardServer
 from shixian.dashboard.browser import dump_dom, find_chromium, screenshot
 from shixian.statistics import DutyOutcome, parse_period, percentile, report
+from tests.dashboard_server import serving
 from tests.jiujiang_cases import MERGED_OTHER, doc, project
 from tests.own_read_model import own_read_model
 from workflows.ledger import Ledger
@@ -210,14 +210,8 @@ def test_periods_and_percentiles() -> None:
 
 @pytest.fixture(scope="module")
 def server(read_model: str) -> Iterator[DashboardServer]:
-    srv = make_server("127.0.0.1", 0, calendar=WorkCalendar.default(use_env=False),
-                      today=lambda: TODAY)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join()
+    with serving(TODAY) as srv:
+        yield srv
 
 
 def get(srv: DashboardServer, path: str) -> tuple[int, str, str]:

@@ -12,7 +12,6 @@ import contextlib
 import csv
 import io
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,9 +24,10 @@ from calendars import WorkCalendar
 from policies.loader import load_pack
 from shixian import operations
 from shixian.cli import main
-from shixian.dashboard import DashboardServer, make_server
+from shixian.dashboard import DashboardServer
 from shixian.render import status_text
 from tests.conftest import new_queue, running_worker
+from tests.dashboard_server import serving
 from tests.jiujiang_cases import doc, project
 from workflows.ledger import Ledger
 from workflows.models import LedgerState, StatusView
@@ -93,14 +93,8 @@ def test_list_shows_terminated_with_the_reason(status: StatusView,
 
 @pytest.fixture(scope="module")
 def server(status: StatusView) -> Iterator[DashboardServer]:
-    srv = make_server("127.0.0.1", 0, calendar=WorkCalendar.default(use_env=False),
-                      today=lambda: TODAY)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join()
+    with serving(TODAY) as srv:
+        yield srv
 
 
 def test_dashboard_shows_terminated_with_the_reason(server: DashboardServer) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import structlog
 
@@ -14,7 +15,13 @@ def _stderr_logger(*_args: object) -> structlog.PrintLogger:
     return structlog.PrintLogger(file=sys.stderr)
 
 
-def configure(json_lines: bool | None = None, level: int = logging.INFO) -> None:
+def configure(json_lines: bool | None = None, level: int = logging.INFO,
+              to_file: Path | None = None) -> None:
+    """`to_file`: JSON lines appended to that file instead of stderr (`shixian up`, whose
+    terminal is for the portfolio and the hints)."""
+    if to_file is not None:
+        _configure_file(to_file, level)
+        return
     if json_lines is None:
         json_lines = not sys.stderr.isatty()
     renderer: structlog.types.Processor = (
@@ -34,3 +41,20 @@ def configure(json_lines: bool | None = None, level: int = logging.INFO) -> None
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+
+
+def _configure_file(path: Path, level: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stream = path.open("a", encoding="utf-8", buffering=1)  # line-buffered: tail -f works
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=lambda *_args: structlog.PrintLogger(file=stream),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=logging.WARNING, stream=stream, force=True)

@@ -47,6 +47,12 @@ def test_up_starts_server_worker_and_example_portfolio(tmp_path: Path) -> None:
     for policy in ("jiujiang-2024", "shangrao-2020", "xiangcheng-2018", "yushan-draft"):
         assert f"started cycle-{policy}" in first.stdout  # each jurisdiction's year
     assert f"notices: written to {tmp_path / '.shixian' / 'mailbox'}/" in first.stdout
+    # The worker's log goes to a file, not between the overview's lines.
+    worker_log = tmp_path / ".shixian" / "worker.log"
+    assert f"worker log: {worker_log}" in first.stdout
+    assert "worker started" not in first.stdout + first.stderr
+    logged = [json.loads(ln) for ln in worker_log.read_text("utf-8").splitlines()]
+    assert any(e["event"] == "notice" and e["project_id"] == "JJ-2026-001" for e in logged)
     # One portfolio, five cities, each in its own file shape, some imported half-way.
     for pid in ("SR-2026-003", "LHK-2026-005", "XC-2026-011", "YS-2026-005"):
         assert f"started project-{pid}" in first.stdout

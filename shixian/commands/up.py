@@ -111,7 +111,8 @@ def address_hint(address: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logs.configure(json_lines=False)
+    worker_log = config.find_home().path / "worker.log"
+    logs.configure(to_file=worker_log)  # the terminal is for the portfolio and the hints
     server = _embedded_server(args)
     if server is not None:
         print(f"starting the embedded Temporal dev server on {server.address} …", flush=True)
@@ -124,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     home = config.find_home()
     engine()  # the read model this worker writes, created and migrated now
     print(f"state: {home.path} ({home.why}); read model: {readmodel.location()}", flush=True)
+    print(f"worker log: {worker_log} (each notice sent and delivered; tail -f it to watch)",
+          flush=True)
     hint = address_hint(os.environ["TEMPORAL_ADDRESS"])
     if hint:
         print(hint, flush=True)

@@ -405,14 +405,19 @@ async def test_worker_restart_mid_bulk_start_loses_and_duplicates_nothing(
     paused, resume = threading.Event(), threading.Event()
     real_start = operations.start_project
     calls = 0
+    started_ids: list[str] = []
 
     async def start_then_pause(client: Client, inp: LifecycleInput) -> bool:
+        # `start` runs its starts concurrently: the first 4 go through, every later one
+        # waits until the first worker has gone.
         nonlocal calls
-        started = await real_start(client, inp)
         calls += 1
-        if calls == 4:
-            paused.set()
+        if calls > 4:
             await asyncio.to_thread(resume.wait)
+        started = await real_start(client, inp)
+        started_ids.append(inp.project.id)
+        if len(started_ids) == 4:
+            paused.set()
         return started
 
     monkeypatch.setattr(operations, "start_project", start_then_pause)
@@ -420,7 +425,7 @@ async def test_worker_restart_mid_bulk_start_loses_and_duplicates_nothing(
         async with running_worker(client, queue, cache=False):
             bulk = asyncio.create_task(asyncio.to_thread(main, [*START, str(path)]))
             await asyncio.to_thread(paused.wait)
-            await status_of(client, ids[0])  # the first worker has run at least one
+            await status_of(client, started_ids[0])  # the first worker has run one
         resume.set()  # the other 8 start while no worker runs
         code = await bulk
         out, err = capsys.readouterr()

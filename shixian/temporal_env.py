@@ -273,6 +273,13 @@ class DevServer:
                 "db": str(self.db_file)}), encoding="utf-8")
         try:
             wait_for_port(self.ip, self.port, timeout, self._proc)
+            if not self.headless:
+                # The UI listens a little after the frontend: wait for it too, so the URL
+                # printed (and the read-only proxy in front of it) answers at once.
+                ui = self._inner_ui_port if not self.ui_write else self.public_ui_port
+                assert ui is not None
+                wait_for_port("127.0.0.1" if not self.ui_write else self.ip, ui, timeout,
+                              self._proc)
             if not self.headless and not self.ui_write:
                 from shixian.ui_proxy import ReadOnlyUI
 

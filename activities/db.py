@@ -10,6 +10,8 @@ from __future__ import annotations
 import fcntl
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -174,23 +176,29 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str | None = None) -> str:
     """Bring the schema to the newest migration; safe to run again. Returns the URL used."""
     url = url or settings.database_url()
-    parsed = make_url(url)
     from alembic import command  # lazy: Alembic costs ~0.5 s to import
 
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        # A worker and a CLI started together both migrate a new file: one at a time, or
-        # both create the same table (the PostgreSQL side locks in migrations/env.py).
-        db = Path(parsed.database)
-        db.parent.mkdir(parents=True, exist_ok=True)
-        with open(db.with_name(db.name + ".migrate-lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                command.upgrade(alembic_config(url), "head")
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-        return url
-    command.upgrade(alembic_config(url), "head")
+    with _migration_lock(url):
+        command.upgrade(alembic_config(url), "head")
     return url
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """A worker and a CLI started together both migrate a new SQLite file: one at a time,
+    or both create the same table (PostgreSQL locks in migrations/env.py instead)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        yield
+        return
+    db = Path(str(parsed.database))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.with_name(db.name + ".migrate-lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def head_revision() -> str | None:

@@ -23,7 +23,7 @@ from workflows.models import (
     NoticeKind,
     RecordOutcome,
 )
-from workflows.schedule import Instance
+from workflows.schedule import Instance, period_of
 
 if TYPE_CHECKING:
     from workflows.ledger import Ledger
@@ -121,13 +121,13 @@ def document_size(doc: DocumentArrival) -> int:
 def _check_period(ledger: Ledger, doc: DocumentArrival, today: date) -> None:
     """A filing that names its period must name one that is open for it on its date."""
     periods = [i for i in ledger.instances(today)  # a rule off the path has no periods
-               if not isinstance(i.rule, Obligation) and i.rule.fulfilled_by == doc.type
-               and not i.waived and "@" in i.id]
+               if period_of(i) is not None and i.rule.fulfilled_by == doc.type
+               and not i.waived]
     if not periods:
         raise Refused(f"{doc.type} is not a periodic report; leave out its period "
                       f"({doc.period})")
-    named = next((i for i in periods if i.id.endswith("@" + str(doc.period))), None)
-    listed = ", ".join(i.id.split("@")[1] for i in periods if i.done_on is None) or "none"
+    named = next((i for i in periods if period_of(i) == doc.period), None)
+    listed = ", ".join(str(period_of(i)) for i in periods if i.done_on is None) or "none"
     if named is None:
         raise Refused(f"{doc.type}: no period {doc.period} is due on this project; "
                       f"open periods: {listed}")

@@ -330,6 +330,12 @@ class Schedule:
         return inst
 
 
+def period_of(inst: Instance) -> str | None:
+    """The period a recurring duty's instance is for (`2025Q2` of `quarterly@2025Q2`)."""
+    _, at, label = inst.id.partition("@")
+    return label if at and not isinstance(inst.rule, Obligation) else None
+
+
 def credited_period(periods: list[Instance], filing: DocumentArrival) -> Instance | None:
     """Which period's report a filing is: the one it names (`period: 2025Q2`, `doc --period`),
     else the oldest period still open when it was filed — an unstated filing settles the
@@ -338,7 +344,7 @@ def credited_period(periods: list[Instance], filing: DocumentArrival) -> Instanc
     open_before = [p for p in periods if p.done_on is None and p.opens_on is not None
                    and p.opens_on <= filing.on]
     if filing.period:
-        named = next((p for p in open_before if p.id.endswith("@" + filing.period)), None)
+        named = next((p for p in open_before if period_of(p) == filing.period), None)
         if named is not None:
             return named
     return open_before[0] if open_before else None

@@ -366,7 +366,10 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}×" if b else "-"
 
 
-async def run(n: int, conc: int, portfolio_size: int, skip_replay: bool) -> None:
+PHASES = ("cost", "start-cli", "publish", "cli", "portfolio", "replay")
+
+
+async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="shixian-scale-"))
     os.environ.update(SHIXIAN_HOME=str(tmp), SHIXIAN_DATABASE_URL=f"sqlite:///{tmp / 'rm.db'}",
                       SHIXIAN_TASK_QUEUE="scale-shixian")
@@ -375,9 +378,9 @@ async def run(n: int, conc: int, portfolio_size: int, skip_replay: bool) -> None
     from temporalio.testing import WorkflowEnvironment
 
     from activities.db import upgrade
-    from bench.bare import BARE_WORKFLOW, BareTimerWorkflow
+    from bench.bare import BareTimerWorkflow
     from calendars.engine import WorkCalendar
-    from shixian import logs, operations, publishing
+    from shixian import logs, operations
     from shixian.client import workflow_id
     from shixian.converter import DATA_CONVERTER
     from shixian.projects_file import load_all
@@ -430,7 +433,7 @@ async def run(n: int, conc: int, portfolio_size: int, skip_replay: bool) -> None
 
         measured: dict[str, dict[str, float]] = {"shixian": {}, "bare": {}}
         all_ids: dict[str, list[str]] = {"shixian": [], "bare": []}
-        for phase, c in (("seq", 1), ("conc", conc)):
+        for phase, c in (("seq", 1), ("conc", conc)) if "cost" in only else ():
             for kind in ("shixian", "bare"):
                 wp = workers[kind]
                 rss0, cpu0 = wp.rss_kb(), wp.cpu_s()
@@ -451,105 +454,137 @@ async def run(n: int, conc: int, portfolio_size: int, skip_replay: bool) -> None
         print(f"## {n} workflows per kind and phase\n")
         row("what", "shixian", "bare", "ratio")
         row("---", "---", "---", "---")
-        row(f"worker memory per cached workflow (RSS growth / {n})", f"{s['kb']:.0f} KB",
-            f"{b['kb']:.0f} KB", ratio(s["kb"], b["kb"]))
-        row("worker CPU per workflow until its first timer (workflow tasks + activities)",
-            f"{s['cpu_ms']:.1f} ms", f"{b['cpu_ms']:.1f} ms", ratio(s["cpu_ms"], b["cpu_ms"]))
-        row(f"starts/s, one at a time from a client ({n})", f"{s['rate_seq']:.1f}",
-            f"{b['rate_seq']:.1f}", ratio(s["rate_seq"], b["rate_seq"]))
-        row(f"starts/s, {conc} concurrent from a client ({n})", f"{s['rate_conc']:.1f}",
-            f"{b['rate_conc']:.1f}", ratio(s["rate_conc"], b["rate_conc"]))
-        row("history events until the first timer (mean of a sample)", f"{s['events']:.1f}",
-            f"{b['events']:.1f}", ratio(s["events"], b["events"]))
-
-        # the whole `shixian start FILE` command, checks and all
-        path = projects_yaml(tmp / "cli.yaml", n, "K")
-        t0 = time.perf_counter()
-        done = subprocess.run([str(BIN / "shixian"), "start", str(path), "--json",
-                               "--allow-expired-policy"],
-                              env=cli_env, capture_output=True, text=True)
-        secs = time.perf_counter() - t0
-        cli_ids = [json.loads(line)["workflow_id"] for line in done.stdout.splitlines()
-                   if line.startswith("{")]
-        started = len(cli_ids)
-        if done.returncode != 0:
-            print(f"  (shixian start exited {done.returncode}: {done.stderr[-500:]})",
-                  file=sys.stderr)
-        if cli_ids:
-            await settle(client, workers["shixian"], cli_ids)
-        row(f"`shixian start FILE` of {n} (whole command, worker running)",
-            f"{n / secs:.1f} starts/s ({started} started, exit {done.returncode})",
-            f"{b['rate_conc']:.1f} ({conc} concurrent)", ratio(n / secs, b["rate_conc"]))
-        total = len(all_ids["shixian"]) + 10 + started
-        count = (await client.count_workflows(
-            'WorkflowType="ProjectLifecycleWorkflowV2" AND ExecutionStatus="Running"')).count
-        row("shixian projects running after all starts", f"{count} of {total}", "", "")
-
-        # calendar publish
-        update = retiming_update()
-        t0 = time.perf_counter()
-        results = await publishing.apply_to_running(client, update)
-        pub = time.perf_counter() - t0
-        applied = sum(r.outcome == "applied" for r in results)
-        moved = sum(len(r.moved) for r in results)
-        await settle(client, workers["shixian"], all_ids["shixian"][:SAMPLE])
-        bare_ids = [w.id async for w in client.list_workflows(
-            f'WorkflowType="{BARE_WORKFLOW}" AND ExecutionStatus="Running"')]
-        bare_seq = await bounded(1, [lambda w=w: client.get_workflow_handle(w).execute_update(
-            BareTimerWorkflow.touch, "x") for w in bare_ids[: len(bare_ids) // 2]])
-        bare_conc = await bounded(conc, [lambda w=w: client.get_workflow_handle(w)
-                                         .execute_update(BareTimerWorkflow.touch, "x")
-                                         for w in bare_ids[len(bare_ids) // 2:]])
-        bare_seq_rate = (len(bare_ids) // 2) / bare_seq
-        bare_conc_rate = (len(bare_ids) - len(bare_ids) // 2) / bare_conc
-        row(f"`calendar publish` re-timing, workflows/s ({len(results)} projects: {applied} "
-            f"applied, {moved} deadlines moved)", f"{len(results) / pub:.1f}",
-            f"{bare_seq_rate:.1f} one at a time / {bare_conc_rate:.1f} {conc} concurrent "
-            "(bare updates)", ratio(len(results) / pub, bare_conc_rate))
-
-        # the CLI's own overhead
-        pid = "JJ-2026-001-S0"
-        row("python -c pass (interpreter start, for reference)", f"{py:.2f} s", "", "")
-        row("`shixian list`, empty read model (fresh process)", f"{empty_list:.2f} s", "", "")
-        row("`shixian status ID` (fresh process, one query)",
-            f"{cli('status', pid, env=cli_env):.2f} s", "", "")
-        row("`shixian doc ID TYPE --on DAY` (fresh process, a duplicate: one update)",
-            f"{cli('doc', pid, 'proposal_submitted', '--on', '2026-10-15', env=cli_env):.2f} s",
-            "", "")
-
-        # the read model at portfolio_size projects
-        rows_now = fill_read_model(portfolio_size)
-        lst = cli("list", env=cli_env)
-        lst_json = cli("list", "--json", env=cli_env)
-        ics = cli("ics", "-o", str(tmp / "all.ics"), env=cli_env)
-        dash, dash_size = await dashboard_json_seconds()
-        row(f"`shixian list` / `--json` at {rows_now} projects (fresh process)",
-            f"{lst:.2f} s / {lst_json:.2f} s", "", "")
-        row(f"dashboard `/api/portfolio.json` at {rows_now} projects (one request)",
-            f"{dash:.2f} s, {dash_size / 1e6:.1f} MB", "", "")
-        row(f"`shixian ics -o FILE` at {rows_now} projects (fresh process)", f"{ics:.2f} s",
-            "", "")
+        if "cost" in only:
+            cost_rows(n, conc, s, b)
+        if "start-cli" in only:
+            all_ids["shixian"] += await start_cli(n, tmp, cli_env, client, workers["shixian"],
+                                                  b.get("rate_conc"), conc)
+        if "publish" in only:
+            await publish_rows(client, workers["shixian"], conc)
+        if "cli" in only:
+            cli_rows(py, empty_list, cli_env)
+        if "portfolio" in only:
+            await portfolio_rows(portfolio_size, tmp, cli_env)
     finally:
         for wp in workers.values():
             wp.stop()
         await env.shutdown()
 
-    if not skip_replay:
-        life, bare_life = await five_year_life()
-        ev, size, inputs_b, acts, rm = history_sizes(life)
-        from temporalio.api.enums.v1 import EventType
+    if "replay" in only:
+        await replay_rows(tmp)
 
-        tasks = sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
-                    for e in life.events)
-        fired = sum(e.event_type == EventType.EVENT_TYPE_TIMER_FIRED for e in life.events)
-        (tmp / "five-year-life.json").write_text(life.to_json(), encoding="utf-8")
-        print(f"(five-year life: {tasks} workflow tasks, {fired} timer fires; history in "
-              f"{tmp / 'five-year-life.json'})", flush=True)
-        s_ms, b_ms = await replay_ms(life), await replay_ms(bare_life)
-        row(f"replay of a five-year 九江 life ({ev} events, {size / 1e3:.0f} KB; activity "
-            f"inputs {inputs_b / 1e3:.0f} KB in {acts} activities; largest read-model input "
-            f"{rm / 1e3:.1f} KB)", f"{s_ms:.0f} ms",
-            f"{b_ms:.0f} ms ({len(bare_life.events)} events)", ratio(s_ms, b_ms))
+
+def cost_rows(n: int, conc: int, s: dict[str, float], b: dict[str, float]) -> None:
+    row(f"worker memory per cached workflow (RSS growth / {n})", f"{s['kb']:.0f} KB",
+        f"{b['kb']:.0f} KB", ratio(s["kb"], b["kb"]))
+    row("worker CPU per workflow until its first timer (workflow tasks + activities)",
+        f"{s['cpu_ms']:.1f} ms", f"{b['cpu_ms']:.1f} ms", ratio(s["cpu_ms"], b["cpu_ms"]))
+    row(f"starts/s, one at a time from a client ({n})", f"{s['rate_seq']:.1f}",
+        f"{b['rate_seq']:.1f}", ratio(s["rate_seq"], b["rate_seq"]))
+    row(f"starts/s, {conc} concurrent from a client ({n})", f"{s['rate_conc']:.1f}",
+        f"{b['rate_conc']:.1f}", ratio(s["rate_conc"], b["rate_conc"]))
+    row("history events until the first timer (mean of a sample)", f"{s['events']:.1f}",
+        f"{b['events']:.1f}", ratio(s["events"], b["events"]))
+
+
+async def start_cli(n: int, tmp: Path, cli_env: dict[str, str], client: Any, wp: WorkerProc,
+                    bare_rate: float | None, conc: int) -> list[str]:
+    """The whole `shixian start FILE` command, checks and all."""
+    path = projects_yaml(tmp / "cli.yaml", n, "K")
+    t0 = time.perf_counter()
+    done = subprocess.run([str(BIN / "shixian"), "start", str(path), "--json",
+                           "--allow-expired-policy"],
+                          env=cli_env, capture_output=True, text=True)
+    secs = time.perf_counter() - t0
+    cli_ids = [json.loads(line)["workflow_id"] for line in done.stdout.splitlines()
+               if line.startswith("{")]
+    if done.returncode != 0:
+        print(f"  (shixian start exited {done.returncode}: {done.stderr[-500:]})",
+              file=sys.stderr)
+    if cli_ids:
+        await settle(client, wp, cli_ids)
+    row(f"`shixian start FILE` of {n} (whole command, worker running)",
+        f"{n / secs:.1f} starts/s ({len(cli_ids)} started, exit {done.returncode})",
+        f"{bare_rate:.1f} ({conc} concurrent)" if bare_rate else "(cost phase not run)",
+        ratio(n / secs, bare_rate) if bare_rate else "")
+    count = (await client.count_workflows(
+        'WorkflowType="ProjectLifecycleWorkflowV2" AND ExecutionStatus="Running"')).count
+    row("shixian projects running after all starts", f"{count}", "", "")
+    return cli_ids
+
+
+async def publish_rows(client: Any, wp: WorkerProc, conc: int) -> None:
+    """`calendar publish` against the same number of bare updates."""
+    from bench.bare import BARE_WORKFLOW, BareTimerWorkflow
+    from shixian import publishing
+
+    update = retiming_update()
+    t0 = time.perf_counter()
+    results = await publishing.apply_to_running(client, update)
+    pub = time.perf_counter() - t0
+    applied = sum(r.outcome == "applied" for r in results)
+    moved = sum(len(r.moved) for r in results)
+    running = [w.id async for w in client.list_workflows(
+        'WorkflowType="ProjectLifecycleWorkflowV2" AND ExecutionStatus="Running"')]
+    await settle(client, wp, running[:SAMPLE])
+    bare_ids = [w.id async for w in client.list_workflows(
+        f'WorkflowType="{BARE_WORKFLOW}" AND ExecutionStatus="Running"')]
+    bare_seq = await bounded(1, [lambda w=w: client.get_workflow_handle(w).execute_update(
+        BareTimerWorkflow.touch, "x") for w in bare_ids[: len(bare_ids) // 2]])
+    bare_conc = await bounded(conc, [lambda w=w: client.get_workflow_handle(w)
+                                     .execute_update(BareTimerWorkflow.touch, "x")
+                                     for w in bare_ids[len(bare_ids) // 2:]])
+    bare_seq_rate = (len(bare_ids) // 2) / bare_seq
+    bare_conc_rate = (len(bare_ids) - len(bare_ids) // 2) / bare_conc
+    row(f"`calendar publish` re-timing, workflows/s ({len(results)} projects: {applied} "
+        f"applied, {moved} deadlines moved)", f"{len(results) / pub:.1f}",
+        f"{bare_seq_rate:.1f} one at a time / {bare_conc_rate:.1f} {conc} concurrent "
+        "(bare updates)", ratio(len(results) / pub, bare_conc_rate))
+
+
+def cli_rows(py: float, empty_list: float, cli_env: dict[str, str]) -> None:
+    """The CLI's own overhead (a warm-up project: it exists whatever phases run)."""
+    pid = "JJ-2026-001-W0"
+    row("python -c pass (interpreter start, for reference)", f"{py:.2f} s", "", "")
+    row("`shixian list`, empty read model (fresh process)", f"{empty_list:.2f} s", "", "")
+    row("`shixian status ID` (fresh process, one query)",
+        f"{cli('status', pid, env=cli_env):.2f} s", "", "")
+    row("`shixian doc ID TYPE --on DAY` (fresh process, a duplicate: one update)",
+        f"{cli('doc', pid, 'proposal_submitted', '--on', '2026-10-15', env=cli_env):.2f} s",
+        "", "")
+
+
+async def portfolio_rows(portfolio_size: int, tmp: Path, cli_env: dict[str, str]) -> None:
+    """The read model at `portfolio_size` projects."""
+    rows_now = fill_read_model(portfolio_size)
+    lst = cli("list", env=cli_env)
+    lst_json = cli("list", "--json", env=cli_env)
+    ics = cli("ics", "-o", str(tmp / "all.ics"), env=cli_env)
+    dash, dash_size = await dashboard_json_seconds()
+    row(f"`shixian list` / `--json` at {rows_now} projects (fresh process)",
+        f"{lst:.2f} s / {lst_json:.2f} s", "", "")
+    row(f"dashboard `/api/portfolio.json` at {rows_now} projects (one request)",
+        f"{dash:.2f} s, {dash_size / 1e6:.1f} MB", "", "")
+    row(f"`shixian ics -o FILE` at {rows_now} projects (fresh process)", f"{ics:.2f} s",
+        "", "")
+
+
+async def replay_rows(tmp: Path) -> None:
+    life, bare_life = await five_year_life()
+    ev, size, inputs_b, acts, rm = history_sizes(life)
+    from temporalio.api.enums.v1 import EventType
+
+    tasks = sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
+                for e in life.events)
+    fired = sum(e.event_type == EventType.EVENT_TYPE_TIMER_FIRED for e in life.events)
+    (tmp / "five-year-life.json").write_text(life.to_json(), encoding="utf-8")
+    print(f"(five-year life: {tasks} workflow tasks, {fired} timer fires; history in "
+          f"{tmp / 'five-year-life.json'})", flush=True)
+    s_ms, b_ms = await replay_ms(life), await replay_ms(bare_life)
+    row(f"replay of a five-year 九江 life ({ev} events, {size / 1e3:.0f} KB; activity "
+        f"inputs {inputs_b / 1e3:.0f} KB in {acts} activities; largest read-model input "
+        f"{rm / 1e3:.1f} KB)", f"{s_ms:.0f} ms",
+        f"{b_ms:.0f} ms ({len(bare_life.events)} events)", ratio(s_ms, b_ms))
 
 
 def main() -> None:
@@ -563,9 +598,18 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--portfolio", type=int, default=10_000,
                         help="projects in the read model for list/dashboard/ics")
-    parser.add_argument("--skip-replay", action="store_true")
+    parser.add_argument("--only", default=",".join(PHASES),
+                        help="comma-separated phases to run (default all): " + ", ".join(PHASES)
+                        + "; every phase starts 10 warm-up projects per kind first")
+    parser.add_argument("--skip-replay", action="store_true", help="same as leaving out replay")
     a = parser.parse_args()
-    asyncio.run(run(a.projects, a.concurrency, a.portfolio, a.skip_replay))
+    only = frozenset(p.strip() for p in a.only.split(",") if p.strip())
+    if unknown := only - set(PHASES):
+        parser.error(f"unknown phase(s) {', '.join(sorted(unknown))}; choose from "
+                     + ", ".join(PHASES))
+    if a.skip_replay:
+        only -= {"replay"}
+    asyncio.run(run(a.projects, a.concurrency, a.portfolio, only))
     sys.stdout.flush()
     os._exit(0)  # Temporal's core threads can abort a finalizing interpreter (DESIGN §7)
 

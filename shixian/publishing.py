@@ -1,10 +1,11 @@
 """Publishing a year the State Council has announced: install the file, re-time projects.
 
 `shixian calendar publish FILE` validates the file, installs it where every shixian
-process reads published years ($SHIXIAN_HOME/calendars), then sends the year's day data to
-every running project workflow (found through visibility) with the `apply_calendar`
-update, which re-times open deadlines and records each one that moved. Re-running it
-changes nothing and says so.
+process reads published years ($SHIXIAN_HOME/calendars), then sends the year's day data
+with the `apply_calendar` update, which re-times open deadlines and records each one that
+moved, to the running projects that need it: those whose ShixianProvisionalYears search
+attribute lists the year (or that have none yet). Re-running it changes nothing and says
+so; after an interruption it finishes the rest.
 """
 
 from __future__ import annotations
@@ -12,20 +13,23 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError
 
 from calendars.engine import WorkCalendar
 from calendars.loader import installed_dir
-from calendars.model import CalendarError
+from calendars.model import CalendarError, Provenance
 from calendars.published import PublishedYear, load_published
 from calendars.signing import load_private_key, public_key_text, sign
 from shixian.errors import UserError
 from shixian.operations import update_workflow
+from workflows import search_attributes as sa
 from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.models import CalendarApplied, CalendarUpdate
 
@@ -46,7 +50,7 @@ class Installed:
 @dataclass
 class ProjectResult:
     project_id: str
-    outcome: str  # applied | unchanged | refused
+    outcome: str  # applied | unchanged | refused | failed
     moved: list[dict[str, str]] = field(default_factory=list)
     reason: str = ""
 
@@ -104,17 +108,53 @@ def keygen(directory: Path, name: str = "calendar-signing") -> tuple[Path, Path,
     return private, public, text
 
 
+def published_years(update: CalendarUpdate) -> list[int]:
+    """The years `update` carries announced data for (not its provisional ones)."""
+    years = update.snapshot.get("years", {})
+    return sorted(int(y) for y, prov in years.items() if prov != Provenance.PROVISIONAL)
+
+
+def affected_query(years: list[int] | None) -> str:
+    """Running projects that count a deadline over a provisional day of `years`, and those
+    that do not say (started before ShixianProvisionalYears, or not yet at their first
+    task); every running project when `years` is None."""
+    if years is None:
+        return RUNNING
+    listed = ", ".join(f'"{y}"' for y in years)
+    return (f"{RUNNING} AND ({sa.PROVISIONAL_YEARS.name} IN ({listed}) "
+            f"OR {sa.PROVISIONAL_YEARS.name} IS NULL)")
+
+
+async def affected_projects(client: Client, years: list[int] | None) -> list[str]:
+    """The workflow ids `calendar publish` sends the data to, listed before sending: an
+    applied project stops listing the year, and that must not shift the list being read."""
+    return [wf.id async for wf in client.list_workflows(affected_query(years), page_size=1000)]
+
+
 async def apply_to_running(client: Client, update: CalendarUpdate,
-                           concurrency: int = PUBLISH_CONCURRENCY) -> list[ProjectResult]:
-    """Send `update` to every running project, `concurrency` at a time; re-running it after
-    an interruption changes nothing where the data is already in (`unchanged`)."""
-    slots = asyncio.Semaphore(concurrency)
+                           concurrency: int = PUBLISH_CONCURRENCY, *,
+                           every: bool = False,
+                           ids: list[str] | None = None,
+                           on_result: Callable[[ProjectResult], None] | None = None,
+                           ) -> list[ProjectResult]:
+    """Send `update` to the running projects the published years change (`every`: to all),
+    `concurrency` at a time, calling `on_result` as each answers.
+
+    Resumable: a project that has the data answers `unchanged` and changes nothing, and an
+    applied one no longer lists the year, so a re-run after an interruption finds the rest.
+    One project failing (a server error) does not stop the others: it is `failed`."""
+    if ids is None:
+        ids = await affected_projects(client, None if every else published_years(update))
+    pending = iter(ids)
+    results: list[ProjectResult] = []
 
     async def one(wid: str) -> ProjectResult:
         project_id = wid.removeprefix("project-")
-        async with slots:
+        try:
             ok, value = await update_workflow(
                 client, wid, ProjectLifecycleWorkflow.apply_calendar, update)
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+            return ProjectResult(project_id, "failed", reason=str(exc) or type(exc).__name__)
         if not ok:
             return ProjectResult(project_id, "refused", reason=str(value))
         assert isinstance(value, CalendarApplied)
@@ -122,7 +162,12 @@ async def apply_to_running(client: Client, update: CalendarUpdate,
             return ProjectResult(project_id, "unchanged")
         return ProjectResult(project_id, "applied", moved=value.moved)
 
-    tasks = [asyncio.create_task(one(wf.id))
-             async for wf in client.list_workflows(RUNNING)]
-    results = await asyncio.gather(*tasks)
+    async def sender() -> None:
+        for wid in pending:  # one shared iterator: each id goes to exactly one sender
+            result = await one(wid)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+
+    await asyncio.gather(*(sender() for _ in range(max(1, min(concurrency, len(ids))))))
     return sorted(results, key=lambda r: r.project_id)

@@ -128,6 +128,7 @@ class ProjectLifecycleWorkflow:
                         carried=ledger.state,
                         calendar_keys=inp.calendar_keys,
                         one_task_wake=True,  # a new run: a new history, the new commands
+                        provisional_years=True,
                     )
                 )
             wake = ledger.next_wake(now)
@@ -254,7 +255,8 @@ class ProjectLifecycleWorkflow:
         """Upsert only what changed: every upsert is a history event."""
         status = self._ledger.status(workflow.now())
         next_due = end_of_day(status.next_due_on) if status.next_due_on else None
-        values = (status.stage, status.overdue, status.escalation_level, next_due)
+        years = self._provisional_years() if self._input.provisional_years else None
+        values = (status.stage, status.overdue, status.escalation_level, next_due, years)
         if values == self._published:
             return
         self._published = values
@@ -266,7 +268,19 @@ class ProjectLifecycleWorkflow:
             sa.ESCALATION_LEVEL.value_set(status.escalation_level),
             sa.NEXT_DUE.value_set(next_due) if next_due else sa.NEXT_DUE.value_unset(),
         ]
+        if years is not None:  # inputs recorded before it existed replay without it
+            updates.append(sa.PROVISIONAL_YEARS.value_set(years))
         workflow.upsert_search_attributes(updates)
+
+    def _provisional_years(self) -> list[str]:
+        """The provisional years the open deadlines are counted over (an overdue one's
+        lateness too, up to today): what `calendar publish` looks the project up by."""
+        ledger = self._ledger
+        today = business_date(workflow.now())
+        spans = [(i.starts_on or i.due_on, max(i.due_on, today))
+                 for i in ledger.instances(today)
+                 if i.due_on is not None and i.done_on is None and not i.waived]
+        return sa.provisional_years(ledger.calendar, spans)
 
     def _wake(self) -> None:
         self._wakeup = True

@@ -278,6 +278,11 @@ class LifecycleInput(Model):
         description="the notices of one wake in one activity (`send_notices`); False in "
                     "inputs recorded before it existed, so their histories replay on the old "
                     "commands (one `send_notice` per notice)")
+    provisional_years: bool = Field(
+        default=False,
+        description="keep the ShixianProvisionalYears search attribute (what `calendar "
+                    "publish` finds projects by); False in inputs recorded before it existed, "
+                    "so their histories replay on the upserts they had")
 
 
 class RecordOutcome(StrEnum):

@@ -5,7 +5,7 @@
 set -eu
 NAMESPACE=${TEMPORAL_NAMESPACE:-default}
 ADDRESS=${TEMPORAL_ADDRESS:-temporal:7233}
-SEARCH_ATTRIBUTES="ShixianJurisdiction=Keyword ShixianStage=Keyword ShixianOwner=Keyword ShixianNextDue=Datetime ShixianOverdue=Bool ShixianEscalationLevel=Int"
+SEARCH_ATTRIBUTES="ShixianJurisdiction=Keyword ShixianStage=Keyword ShixianOwner=Keyword ShixianNextDue=Datetime ShixianOverdue=Bool ShixianEscalationLevel=Int ShixianProvisionalYears=KeywordList"
 
 retry() {
   n=0

@@ -143,18 +143,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = add(
         "publish",
-        "install a published-year file and re-time every running project",
+        "install a published-year file and re-time the running projects it changes",
         "  shixian calendar publish 2027.yaml\n"
         "  shixian calendar publish 2027.yaml --no-apply     install only\n"
+        "  shixian calendar publish 2027.yaml --all          send it to every running project\n"
         "\nValidates FILE (as `check` does), installs it in $SHIXIAN_HOME/calendars (read by\n"
-        "every shixian process), then applies the year to each running project workflow,\n"
-        "reporting every deadline that moved. Safe to re-run: nothing moves twice.",
+        "every shixian process), then applies the year to the running projects whose open\n"
+        "deadlines are counted over its provisional days (search attribute\n"
+        "ShixianProvisionalYears; projects started before it existed get it too), 16 at a\n"
+        "time, reporting every deadline that moved. Safe to re-run, and the way to finish an\n"
+        "interrupted run: nothing moves twice, and a re-timed project no longer lists the year.\n"
+        "Exit 0 when every project answered (re-timed, up to date, or refused the data: a\n"
+        "project that trusts other keys), 3 if any failed to answer (re-run to finish them).",
         _cmd_publish,
         data=False,
     )
     p.add_argument("file", metavar="FILE", type=Path, help="a <year>.yaml file")
     p.add_argument("--no-apply", action="store_true",
                    help="install the file but do not touch running workflows")
+    p.add_argument("--all", action="store_true",
+                   help="send the data to every running project, not only those listing the "
+                        "year (for a deadline computed after the year was published)")
     p.add_argument("--signing-key", type=Path, metavar="PEM", default=None,
                    help="Ed25519 private key to sign the day data with (default "
                         "$SHIXIAN_CALENDAR_SIGNING_KEY); projects started with trusted keys "
@@ -410,7 +419,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
     from shixian import config
     from shixian.client import connect
-    from shixian.publishing import apply_to_running, install, year_update
+    from shixian.publishing import install, year_update
 
     signing_key = args.signing_key
     if signing_key is None and os.environ.get(config.SIGNING_KEY_ENV):
@@ -427,28 +436,66 @@ def _cmd_publish(args: argparse.Namespace) -> int:
                      "changed": installed.changed, "projects": []}, head)
         return 0
 
-    async def apply() -> list[Any]:
-        client = await connect()
-        return await apply_to_running(client, year_update(year, f"{year} {notice}",
-                                                          signing_key))
+    from shixian.commands.projects import Progress
+    from shixian.publishing import affected_projects, apply_to_running, published_years
 
-    results = asyncio.run(apply())
+    update = year_update(year, f"{year} {notice}", signing_key)
+    bar: Progress | None = None
+    lines = not args.json
+    done: list[Any] = []
+
+    def shown(r: Any) -> None:
+        done.append(r)
+        if bar is not None:
+            bar.show(len(done), r.project_id)
+        if lines and r.outcome == "applied":
+            moves = "; ".join(f"{m['obligation']} {m['from']} → {m['to']}" for m in r.moved)
+            _line(bar, f"  {r.project_id}: {len(r.moved)} deadline(s) moved" +
+                  (f": {moves}" if moves else ""))
+        elif lines and r.outcome in ("refused", "failed"):
+            _line(bar, f"  {r.project_id}: {r.outcome}: {r.reason}")
+
+    async def apply() -> int:
+        nonlocal bar
+        client = await connect()
+        ids = await affected_projects(client, None if args.all else published_years(update))
+        if sys.stderr.isatty():
+            bar = Progress(len(ids), sys.stderr)
+        await apply_to_running(client, update, ids=ids, on_result=shown)
+        return len(ids)
+
+    if lines:
+        print(head, flush=True)
+    try:
+        total = asyncio.run(apply())
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        print(f"interrupted after {len(done)} project(s); run the same command again to "
+              "finish the rest (what is done is not done twice)", file=sys.stderr)
+        return 130
+    if bar is not None:
+        bar.close()
+    count = {k: sum(r.outcome == k for r in done)
+             for k in ("applied", "unchanged", "refused", "failed")}
+    moved = sum(len(r.moved) for r in done)
+    scope = "every running project" if args.all else f"running projects listing {year}"
     if args.json:
         print(json.dumps({"year": year, "installed": str(installed.path),
-                          "changed": installed.changed,
-                          "projects": [r.__dict__ for r in results]}, ensure_ascii=False))
-        return 0
-    print(head)
-    for r in results:
-        if r.outcome == "applied":
-            moves = "; ".join(f"{m['obligation']} {m['from']} → {m['to']}" for m in r.moved)
-            print(f"  {r.project_id}: {len(r.moved)} deadline(s) moved" +
-                  (f": {moves}" if moves else ""))
-        elif r.outcome == "refused":
-            print(f"  {r.project_id}: refused: {r.reason}")
-    unchanged = sum(r.outcome == "unchanged" for r in results)
-    applied = sum(r.outcome == "applied" for r in results)
-    print(f"{len(results)} running project(s): {applied} re-timed, {unchanged} already up to "
-          "date" + (f", {len(results) - applied - unchanged} refused"
-                    if len(results) - applied - unchanged else ""))
-    return 0
+                          "changed": installed.changed, "scope": "all" if args.all else
+                          "provisional", "sent_to": total, **count, "moved": moved,
+                          "projects": [r.__dict__ for r in
+                                       sorted(done, key=lambda r: r.project_id)]},
+                         ensure_ascii=False))
+    else:
+        print(f"{total} project(s) sent to ({scope}): {count['applied']} re-timed "
+              f"({moved} deadline(s) moved), {count['unchanged']} already up to date"
+              + "".join(f", {count[k]} {k}" for k in ("refused", "failed") if count[k]))
+    return 3 if count["failed"] else 0
+
+
+def _line(bar: Any, text: str) -> None:
+    """A result line that does not tear the progress bar on the same terminal."""
+    if bar is not None:
+        bar.close()
+    print(text, flush=True)

@@ -161,6 +161,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", metavar="FILE", type=Path, help="a <year>.yaml file")
     p.add_argument("--no-apply", action="store_true",
                    help="install the file but do not touch running workflows")
+    p.add_argument("--concurrency", type=int, default=16, metavar="N",
+                   help="updates in flight at once (default 16; 1 sends one at a time)")
     p.add_argument("--all", action="store_true",
                    help="send the data to every running project, not only those listing the "
                         "year (for a deadline computed after the year was published)")
@@ -427,6 +429,8 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     if signing_key is not None:  # a bad key is said before anything is installed
         year_update(FIRST_YEAR + 1, "", signing_key)
 
+    if args.concurrency < 1:
+        raise UserError(f"--concurrency {args.concurrency}: give 1 or more")
     installed = install(args.file)
     year, notice = installed.year.year, installed.year.notice_number
     head = (f"{'installed' if installed.changed else 'already installed'} {year} "
@@ -461,7 +465,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         ids = await affected_projects(client, None if args.all else published_years(update))
         if sys.stderr.isatty():
             bar = Progress(len(ids), sys.stderr)
-        await apply_to_running(client, update, ids=ids, on_result=shown)
+        await apply_to_running(client, update, args.concurrency, ids=ids, on_result=shown)
         return len(ids)
 
     if lines:

@@ -1,0 +1,221 @@
+"""`calendar publish` reaches only the projects a year changes (ShixianProvisionalYears),
+those that do not say yet, and finishes an interrupted run without doing anything twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from calendars import WorkCalendar
+from calendars.model import DayInfo, DayKind, Provenance
+from shixian.cli import main
+from shixian.publishing import affected_projects, affected_query, published_years, year_update
+from tests.conftest import new_queue, running_worker
+from tests.jiujiang_cases import SMALL_BUILD, doc, project
+from tests.lifecycle_helpers import lifecycle_input
+from workflows import search_attributes as sa
+from workflows.lifecycle import ProjectLifecycleWorkflow
+from workflows.models import Project, StatusView
+
+FIXTURE_2027 = Path(__file__).parent / "fixtures" / "calendars" / "fixture-2027.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---- the attribute's value, without a server ----------------------------------------------
+def _calendar() -> WorkCalendar:
+    """2026 official-like, 2027 provisional (one holiday), 2028 provisional."""
+    return WorkCalendar({2026: Provenance.OFFICIAL, 2027: Provenance.PROVISIONAL,
+                         2028: Provenance.PROVISIONAL},
+                        [DayInfo(date(2027, 1, 1), DayKind.HOLIDAY, "元旦",
+                                 Provenance.PROVISIONAL)])
+
+
+def test_provisional_years_are_the_years_a_span_counts_provisional_days_in() -> None:
+    cal = _calendar()
+    years = sa.provisional_years
+    assert years(cal, []) == [sa.NO_PROVISIONAL_YEARS]
+    assert years(cal, [(date(2026, 3, 1), date(2026, 12, 31))]) == [sa.NO_PROVISIONAL_YEARS]
+    assert years(cal, [(date(2026, 12, 1), date(2027, 1, 1))]) == ["2027"]
+    assert years(cal, [(date(2026, 3, 1), date(2026, 4, 1)),
+                       (date(2027, 12, 30), date(2028, 1, 3))]) == ["2027", "2028"]
+    # Reversed spans and days outside the calendar's years do not fail the workflow.
+    assert years(cal, [(date(2029, 5, 1), date(2025, 1, 1))]) == ["2027", "2028"]
+
+
+def test_publish_looks_up_the_years_it_announces_and_projects_that_do_not_say() -> None:
+    update = year_update(2027, "2027 fixture")
+    assert published_years(update) == [y for y in (2026, 2027)
+                                       if WorkCalendar.default().year_provenance(y)
+                                       is not Provenance.PROVISIONAL]
+    query = affected_query([2026, 2027])
+    assert 'ShixianProvisionalYears IN ("2026", "2027")' in query
+    assert "ShixianProvisionalYears IS NULL" in query
+    assert "IN" not in affected_query(None).split("AND")[-1]
+    assert sa.for_dev_server()["ShixianProvisionalYears"] == "KeywordList"
+
+
+# ---- on the dev server ----------------------------------------------------------------------
+LATE_BUILD = [d for d in SMALL_BUILD.documents if d.type in {
+    "fsr_tech_review_issued", "budget_submitted", "budget_approved", "contract_signed"}]
+
+
+def _in_2027(pid: str) -> Project:
+    """final_acceptance due 2027-02-15 on the provisional calendar (2027-02-16 published)."""
+    return project(pid, investment_wan=150, started_on=date(2025, 3, 3),
+                   documents=[*LATE_BUILD, doc("trial_run_started", "2026-10-12")])
+
+
+def _only_2025(pid: str) -> Project:
+    """Everything done by 2025 but the last step, overdue since 2026-01: no provisional day."""
+    return project(pid, investment_wan=150, started_on=date(2025, 3, 3),
+                   documents=[d for d in SMALL_BUILD.documents
+                              if d.type != "completion_acceptance_applied"])
+
+
+async def _start(client: Client, proj: Project, queue: str,
+                 provisional_years: bool = True) -> WorkflowHandle[Any, Any]:
+    inp = lifecycle_input(proj).model_copy(update={"provisional_years": provisional_years})
+    return await client.start_workflow(ProjectLifecycleWorkflow.run, inp,
+                                       id=f"project-{proj.id}", task_queue=queue)
+
+
+async def _years(handle: WorkflowHandle[Any, Any]) -> list[str] | None:
+    """The attribute once the first wake has set it (None for a project that never will)."""
+    for _ in range(200):  # the first wake upserts them all at once
+        attrs = (await handle.describe()).typed_search_attributes
+        if attrs.get(sa.STAGE) is not None:
+            return attrs.get(sa.PROVISIONAL_YEARS)
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{handle.id}: no search attributes after 20 s")
+
+
+async def _settled(client: Client, query: str, want: set[str]) -> set[str]:
+    """Visibility is eventually consistent: poll until the listed ids include `want`."""
+    found: set[str] = set()
+    for _ in range(100):
+        found = {w.id async for w in client.list_workflows(query)}
+        if want <= found:
+            break
+        await asyncio.sleep(0.1)
+    return found
+
+
+async def _applied_count(handle: WorkflowHandle[Any, Any]) -> int:
+    status: StatusView = await handle.query(ProjectLifecycleWorkflow.status)
+    return sum(e.kind == "calendar_applied" for e in status.events)
+
+
+async def test_publish_reaches_the_projects_listing_the_year_and_legacy_ones(
+    dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client = dev_env.client
+    queue = new_queue()
+    monkeypatch.setenv("TEMPORAL_ADDRESS", client.service_client.config.target_host)
+    monkeypatch.setenv("SHIXIAN_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SHIXIAN_CALENDAR_DIR", raising=False)
+    assert WorkCalendar.default().year_provenance(2027) is Provenance.PROVISIONAL
+    async with running_worker(client, queue):
+        needs = await _start(client, _in_2027("JJT-SCOPE-NEEDS"), queue)
+        done = await _start(client, _only_2025("JJT-SCOPE-DONE"), queue)
+        legacy = await _start(client, _in_2027("JJT-SCOPE-LEGACY"), queue,
+                              provisional_years=False)
+        assert await _years(needs) == ["2027"]
+        assert await _years(done) == [sa.NO_PROVISIONAL_YEARS]
+        assert await _years(legacy) is None  # started before the attribute existed
+        years = [2026, 2027]  # what the file announces, once installed
+        await _settled(client, affected_query(years), {needs.id, legacy.id})
+        listed = set(await affected_projects(client, years))
+        assert {needs.id, legacy.id} <= listed and done.id not in listed
+
+        code = await asyncio.to_thread(main, ["calendar", "publish", str(FIXTURE_2027),
+                                              "--json"])
+        report = json.loads(capsys.readouterr().out)
+        outcomes = {p["project_id"]: p["outcome"] for p in report["projects"]}
+        # Re-timed: the year leaves the attribute, so the next publish does not list it.
+        after = await _years(needs)
+        for _ in range(100):  # upserted once the wake the update caused has run
+            if after is None or "2027" not in after:
+                break
+            await asyncio.sleep(0.1)
+            after = await _years(needs)
+        counts = [await _applied_count(h) for h in (needs, done, legacy)]
+        for h in (needs, done, legacy):
+            await h.terminate("test over")
+    assert code == 0, report
+    assert outcomes["JJT-SCOPE-NEEDS"] == outcomes["JJT-SCOPE-LEGACY"] == "applied"
+    assert "JJT-SCOPE-DONE" not in outcomes
+    assert report["applied"] >= 2 and report["moved"] >= 2 and report["failed"] == 0
+    assert after is not None and "2027" not in after
+    assert counts == [1, 0, 1]
+
+
+def _publish_process(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "shixian", "calendar", "publish",
+                             str(FIXTURE_2027), *args], env=env, cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+async def test_an_interrupted_publish_finishes_the_rest_on_a_re_run(
+    dev_env: WorkflowEnvironment, tmp_path: Path,
+) -> None:
+    client = dev_env.client
+    queue = new_queue()
+    env = {**os.environ, "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+           "SHIXIAN_HOME": str(tmp_path / "home")}
+    env.pop("SHIXIAN_CALENDAR_DIR", None)
+    async with running_worker(client, queue):
+        handles = [await _start(client, _in_2027(f"JJT-RESUME-{k}"), queue) for k in range(8)]
+        for h in handles:
+            assert await _years(h) == ["2027"]
+        await _settled(client, affected_query([2027]), {h.id for h in handles})
+        # One at a time, killed (a crash: no clean-up) once the first project is re-timed.
+        first = _publish_process(env, "--concurrency", "1")
+        assert first.stdout is not None
+        lines: list[str] = []
+        while True:
+            line = await asyncio.to_thread(first.stdout.readline)
+            if not line:
+                break
+            lines.append(line)
+            if "deadline(s) moved" in line:
+                first.send_signal(signal.SIGKILL)
+                break
+        first.wait()
+        assert first.returncode == -signal.SIGKILL, (lines, first.stderr.read()
+                                                     if first.stderr else "")
+        before = [await _applied_count(h) for h in handles]
+        # The re-run finds only what is left (visibility catches up with the upserts).
+        for _ in range(50):
+            left = set(await affected_projects(client, [2027])) & {h.id for h in handles}
+            if len(left) == before.count(0):
+                break
+            await asyncio.sleep(0.2)
+        rerun = await asyncio.to_thread(subprocess.run, [
+            sys.executable, "-m", "shixian", "calendar", "publish", str(FIXTURE_2027),
+            "--json"], env=env, cwd=ROOT, text=True, capture_output=True)
+        after = [await _applied_count(h) for h in handles]
+        for h in handles:
+            await h.terminate("test over")
+    assert 1 <= sum(before) < len(handles), before  # killed mid-way
+    assert after == [1] * len(handles)  # every project re-timed exactly once
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    mine = {p["project_id"]: p["outcome"] for p in report["projects"]
+            if p["project_id"].startswith("JJT-RESUME-")}
+    redone = {f"JJT-RESUME-{k}" for k, n in enumerate(before) if n == 0}
+    assert {p for p, o in mine.items() if o == "applied"} == redone
+    # Those done before the kill are not listed again (or, if visibility lagged, unchanged).
+    assert all(o == "unchanged" for p, o in mine.items() if p not in redone)
+

@@ -14,7 +14,9 @@ it came from:
 - start rate, one at a time and C concurrent from one client (N each), and the whole
   `shixian start FILE` command (N more projects);
 - history events until the first timer (a sample of 20 histories per kind);
-- `calendar publish` re-timing rate (every running project) against bare updates;
+- `calendar publish` of next year: the projects it is sent to (ShixianProvisionalYears) of
+  those running, its rate against bare updates with as many in flight, and the rate over
+  the running fleet;
 - `shixian list` / `status` / `doc` wall time (fresh process each, best of 3);
 - `shixian list`, the dashboard's portfolio JSON and `shixian ics` at M projects
   (the read model is filled to M by copying the rows the N projects wrote);
@@ -197,22 +199,6 @@ def projects_yaml(path: Path, n: int, tag: str) -> Path:
         out.append(f"{first}-{tag}{i}\n{rest}\n")
     path.write_text("".join(out), encoding="utf-8")
     return path
-
-
-def retiming_update() -> Any:
-    """A year's data that moves deadlines: made-up holidays on the next 15 working days
-    (of this year), so open working-day deadlines and due days in them move."""
-    from calendars.engine import WorkCalendar
-    from shixian import operations
-    from workflows.models import CalendarUpdate
-
-    cal = WorkCalendar.default()
-    day = operations.today() + timedelta(days=1)
-    days = [d for d in (day + timedelta(days=k) for k in range(21))
-            if d.year == day.year and cal.is_workday(d)]
-    snap = dict(cal.snapshot(day.year - 1, day.year))
-    snap["days"] = sorted([*snap["days"], *([d.isoformat(), "holiday", "bench"] for d in days)])
-    return CalendarUpdate(snapshot=snap, note=f"bench: {len(days)} holidays from {day}")
 
 
 def fill_read_model(target: int) -> int:
@@ -460,7 +446,15 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
             all_ids["shixian"] += await start_cli(n, tmp, cli_env, client, workers["shixian"],
                                                   b.get("rate_conc"), conc)
         if "publish" in only:
-            await publish_rows(client, workers["shixian"], conc)
+            async def more_shixian(count: int) -> list[str]:
+                return (await start_shixian(inputs("P", count), conc))[1]
+
+            async def more_bare(count: int) -> list[str]:
+                ids = (await start_bare("P", count, conc))[1]
+                await settle(client, workers["bare"], ids)
+                return ids
+
+            await publish_rows(client, workers["shixian"], conc, n, more_shixian, more_bare)
         if "cli" in only:
             cli_rows(py, empty_list, cli_env)
         if "portfolio" in only:
@@ -513,33 +507,75 @@ async def start_cli(n: int, tmp: Path, cli_env: dict[str, str], client: Any, wp:
     return cli_ids
 
 
-async def publish_rows(client: Any, wp: WorkerProc, conc: int) -> None:
-    """`calendar publish` against the same number of bare updates."""
+def publish_update() -> Any:
+    """Next year (provisional in the shipped data) as if the State Council had announced
+    it: its statutory days published, plus made-up holidays on its first 15 working days,
+    so deadlines counted over them move."""
+    from calendars.engine import WorkCalendar
+    from shixian import operations
+    from workflows.models import CalendarUpdate
+
+    cal = WorkCalendar.default()
+    year = operations.today().year + 1
+    days = [d for d in (date(year, 1, 1) + timedelta(days=k) for k in range(31))
+            if cal.is_workday(d)][:15]
+    snap = dict(cal.snapshot(year - 1, year))
+    snap["years"] = {**snap["years"], str(year): "published"}
+    snap["days"] = sorted([*snap["days"], *([d.isoformat(), "holiday", "bench"] for d in days)])
+    return CalendarUpdate(snapshot=snap, note=f"bench: {year} published, {len(days)} holidays")
+
+
+async def publish_rows(client: Any, wp: WorkerProc, conc: int, n: int,
+                       start_more: Callable[[int], Awaitable[list[str]]],
+                       start_bare: Callable[[int], Awaitable[list[str]]]) -> None:
+    """`calendar publish` of next year against the same number of bare updates, both
+    `conc` at a time: the rate over the projects it was sent to, and over the fleet."""
     from bench.bare import BARE_WORKFLOW, BareTimerWorkflow
     from shixian import publishing
 
-    update = retiming_update()
+    running_q = 'WorkflowType="ProjectLifecycleWorkflowV2" AND ExecutionStatus="Running"'
+    running = (await client.count_workflows(running_q)).count
+    if running < n:  # `--only publish`: start N projects for it
+        await settle(client, wp, await start_more(n - running))
+        running = (await client.count_workflows(running_q)).count
+    update = publish_update()
+    years = publishing.published_years(update)
+    for _ in range(100):  # visibility catches up with the first wakes' upserts
+        if not (await client.count_workflows(
+                f"{running_q} AND ShixianProvisionalYears IS NULL")).count:
+            break
+        await asyncio.sleep(0.2)
     t0 = time.perf_counter()
-    results = await publishing.apply_to_running(client, update)
+    ids = await publishing.affected_projects(client, years)
+    results = await publishing.apply_to_running(client, update, conc, ids=ids)
     pub = time.perf_counter() - t0
     applied = sum(r.outcome == "applied" for r in results)
     moved = sum(len(r.moved) for r in results)
-    running = [w.id async for w in client.list_workflows(
-        'WorkflowType="ProjectLifecycleWorkflowV2" AND ExecutionStatus="Running"')]
-    await settle(client, wp, running[:SAMPLE])
+    failed = sum(r.outcome in ("refused", "failed") for r in results)
+    running_ids = [w.id async for w in client.list_workflows(running_q)]
+    await settle(client, wp, running_ids[:SAMPLE])
+    # A re-run after the wakes settled: the attribute no longer lists the year.
+    for _ in range(50):
+        left = await publishing.affected_projects(client, years)
+        if not left:
+            break
+        await asyncio.sleep(0.2)
     bare_ids = [w.id async for w in client.list_workflows(
         f'WorkflowType="{BARE_WORKFLOW}" AND ExecutionStatus="Running"')]
-    bare_seq = await bounded(1, [lambda w=w: client.get_workflow_handle(w).execute_update(
-        BareTimerWorkflow.touch, "x") for w in bare_ids[: len(bare_ids) // 2]])
-    bare_conc = await bounded(conc, [lambda w=w: client.get_workflow_handle(w)
-                                     .execute_update(BareTimerWorkflow.touch, "x")
-                                     for w in bare_ids[len(bare_ids) // 2:]])
-    bare_seq_rate = (len(bare_ids) // 2) / bare_seq
-    bare_conc_rate = (len(bare_ids) - len(bare_ids) // 2) / bare_conc
-    row(f"`calendar publish` re-timing, workflows/s ({len(results)} projects: {applied} "
-        f"applied, {moved} deadlines moved)", f"{len(results) / pub:.1f}",
-        f"{bare_seq_rate:.1f} one at a time / {bare_conc_rate:.1f} {conc} concurrent "
-        "(bare updates)", ratio(len(results) / pub, bare_conc_rate))
+    if len(bare_ids) < len(results):
+        bare_ids += await start_bare(len(results) - len(bare_ids))
+    bare_ids = bare_ids[:max(len(results), conc)]
+    bare = await bounded(conc, [lambda w=w: client.get_workflow_handle(w)
+                                .execute_update(BareTimerWorkflow.touch, "x") for w in bare_ids])
+    bare_rate = len(bare_ids) / bare
+    row(f"`calendar publish` {years[-1]}: sent to / running projects",
+        f"{len(results)} / {running} ({applied} applied, {moved} deadlines moved, "
+        f"{failed} refused or failed; {len(left)} still listed after)", "", "")
+    row(f"`calendar publish` re-timing, projects sent to /s ({conc} in flight)",
+        f"{len(results) / pub:.1f}", f"{bare_rate:.1f} ({len(bare_ids)} bare updates, "
+        f"{conc} in flight)", ratio(len(results) / pub, bare_rate))
+    row("`calendar publish`, running projects covered /s (list + send)",
+        f"{running / pub:.1f}", f"{bare_rate:.1f}", ratio(running / pub, bare_rate))
 
 
 def cli_rows(py: float, empty_list: float, cli_env: dict[str, str]) -> None:

@@ -219,3 +219,21 @@ async def test_an_interrupted_publish_finishes_the_rest_on_a_re_run(
     # Those done before the kill are not listed again (or, if visibility lagged, unchanged).
     assert all(o == "unchanged" for p, o in mine.items() if p not in redone)
 
+
+
+def test_a_published_year_merges_as_data_exactly_as_calendars_merge() -> None:
+    from workflows.lifecycle import _merged_snapshot
+
+    project_years = WorkCalendar.default()
+    current = dict(project_years.snapshot(2024, 2030))
+    update = year_update(2027, "2027")  # 2026–2027, 2027 as the shipped data has it
+    published = dict(update.snapshot)
+    published["years"] = {**published["years"], "2027": "published"}
+    published["days"] = sorted([*published["days"], ["2027-03-01", "holiday", "made up"]])
+    for incoming in (update.snapshot, published):
+        merged = WorkCalendar.from_snapshot(_merged_snapshot(current, incoming))
+        expected = WorkCalendar.from_snapshot(current).merge(incoming)
+        assert merged == expected
+        assert _merged_snapshot(current, incoming) == dict(expected.snapshot())
+    assert not WorkCalendar.from_snapshot(_merged_snapshot(current, published)).is_workday(
+        date(2027, 3, 1))

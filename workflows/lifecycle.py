@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
@@ -483,15 +484,18 @@ class ProjectLifecycleWorkflow:
         incoming = self._overlapping(update)
         if incoming is None:
             return CalendarApplied(years=[], moved=[], unchanged=True)
-        in_first, in_last = incoming.covered_years
-        applied = list(range(in_first, in_last + 1))
-        merged = ledger.calendar.merge(incoming)
-        if merged == ledger.calendar:
+        applied = [int(y) for y in incoming["years"]]
+        # Merged as data, then rebuilt through the worker's shared calendars: every project
+        # a year is published to merges it into the same few snapshots, so the index is
+        # built once per distinct result, not once per project (DESIGN §8).
+        current = ledger.state.calendar or self._input.calendar
+        snapshot = _merged_snapshot(current, incoming)
+        merged = WorkCalendar.from_snapshot(snapshot)
+        if merged is ledger.calendar or merged == ledger.calendar:
             return CalendarApplied(years=applied, moved=[], unchanged=True)
         before = ledger.due_map(business_date(now))
         ledger.calendar = merged
-        first, last = merged.covered_years
-        ledger.state.calendar = dict(merged.snapshot(first, last))
+        ledger.state.calendar = snapshot
         ledger.log(now, "calendar_applied",
                    f"calendar data for {', '.join(map(str, applied))} applied"
                    + (f" ({update.note})" if update.note else ""), {"years": applied})
@@ -499,15 +503,18 @@ class ProjectLifecycleWorkflow:
         self._wake()
         return CalendarApplied(years=applied, moved=moved)
 
-    def _overlapping(self, update: CalendarUpdate) -> WorkCalendar | None:
-        """The part of the update within this project's years, or None if none is."""
-        incoming = WorkCalendar.from_snapshot(update.snapshot)
+    def _overlapping(self, update: CalendarUpdate) -> dict[str, Any] | None:
+        """The snapshot of the update's years within this project's years (the update's own
+        when it lies within them, as a published year does), or None if none is."""
+        incoming = WorkCalendar.from_snapshot(update.snapshot)  # checks it; shared when seen
         first, last = self._ledger.calendar.covered_years
         in_first, in_last = incoming.covered_years
         lo, hi = max(first, in_first), min(last, in_last)
         if lo > hi:
             return None
-        return WorkCalendar.from_snapshot(incoming.snapshot(lo, hi))
+        if (lo, hi) == (in_first, in_last):
+            return update.snapshot
+        return dict(incoming.snapshot(lo, hi))
 
     @apply_calendar.validator
     def _validate_calendar(self, update: CalendarUpdate) -> None:
@@ -533,6 +540,18 @@ class ProjectLifecycleWorkflow:
         stops at its last task, so a caller that passes no day gets that task's day)."""
         now = workflow.now()
         return self._ledger.status(now, today)
+
+
+def _merged_snapshot(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    """`WorkCalendar.merge` on snapshots: `incoming`'s years (within `current`'s) replace
+    those years' provenance and exception days; the rest of `current` is kept."""
+    replaced = set(incoming["years"])
+    days = [row for row in current["days"] if row[0][:4] not in replaced]
+    days += incoming["days"]
+    days.sort(key=lambda row: row[0])
+    return {"version": current["version"], "first_year": current["first_year"],
+            "last_year": current["last_year"], "years": {**current["years"], **incoming["years"]},
+            "days": days}
 
 
 def _milestone(count: int) -> bool:

@@ -16,7 +16,13 @@ from tests.jiujiang_cases import doc, project
 from tests.lifecycle_helpers import start
 from workflows import search_attributes
 from workflows.lifecycle import ProjectLifecycleWorkflow
-from workflows.models import ObligationState, RecordOutcome, RecordResult, StatusView
+from workflows.models import (
+    LifecycleInput,
+    ObligationState,
+    RecordOutcome,
+    RecordResult,
+    StatusView,
+)
 
 
 @pytest_asyncio.fixture
@@ -61,8 +67,13 @@ async def test_state_survives_continue_as_new(small_history_env: WorkflowEnviron
             record, doc("fsr_tech_review_issued", day.isoformat()))
         status: StatusView = await latest.query(ProjectLifecycleWorkflow.status)
         desc = await latest.describe()
+        started = (await latest.fetch_history()).events[0]
         await latest.terminate("test over")
     assert desc.run_id != first_run
+    # The new run keeps ShixianProvisionalYears up to date (what `calendar publish` uses).
+    (new_input,) = await client.data_converter.decode(
+        started.workflow_execution_started_event_attributes.input.payloads, [LifecycleInput])
+    assert new_input.provisional_years and new_input.one_task_wake
     assert last.outcome is RecordOutcome.ACCEPTED
     assert len(status.documents) == 18
     assert [e.seq for e in status.events] == list(range(1, len(status.events) + 1))

@@ -65,6 +65,16 @@ def test_publish_looks_up_the_years_it_announces_and_projects_that_do_not_say() 
     assert sa.for_dev_server()["ShixianProvisionalYears"] == "KeywordList"
 
 
+def test_the_cluster_registers_the_attribute_publish_looks_projects_up_by() -> None:
+    from tests.test_deployment_files import compose, mounted
+
+    ns = compose()["services"]["temporal-namespace"]
+    script = mounted(ns, "/deploy") / ns["command"][0].removeprefix("/deploy/")
+    assert "ShixianProvisionalYears=KeywordList" in script.read_text("utf-8")
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "ShixianProvisionalYears=KeywordList" in readme  # an existing cluster, by hand
+
+
 # ---- on the dev server ----------------------------------------------------------------------
 LATE_BUILD = [d for d in SMALL_BUILD.documents if d.type in {
     "fsr_tech_review_issued", "budget_submitted", "budget_approved", "contract_signed"}]

@@ -133,6 +133,14 @@ def start_details(inp: LifecycleInput) -> str:
 async def start_project(client: Client, inp: LifecycleInput) -> bool:
     """Start the project's workflow; False (and nothing changed) when it already exists."""
     project = inp.project
+    attributes: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(sa.JURISDICTION, inp.pack.jurisdiction),
+        SearchAttributePair(sa.OWNER, project.owner),
+        SearchAttributePair(sa.STAGE, inp.pack.stages[0].id),
+    ]
+    if inp.provisional_years:  # what `calendar publish` finds it by, before its first wake
+        attributes.append(SearchAttributePair(sa.PROVISIONAL_YEARS,
+                                              sa.provisional_in(inp.calendar)))
     try:
         await client.start_workflow(
             ProjectLifecycleWorkflow.run,
@@ -140,16 +148,18 @@ async def start_project(client: Client, inp: LifecycleInput) -> bool:
             id=workflow_id(project.id),
             task_queue=config.task_queue(),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(sa.JURISDICTION, inp.pack.jurisdiction),
-                SearchAttributePair(sa.OWNER, project.owner),
-                SearchAttributePair(sa.STAGE, inp.pack.stages[0].id),
-            ]),
+            search_attributes=TypedSearchAttributes(attributes),
             static_summary=f"{project.id} {project.name}",
             static_details=start_details(inp),
         )
     except WorkflowAlreadyStartedError:
         return False
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.INVALID_ARGUMENT and "search attribute" in str(exc):
+            raise UserError(f"{exc}: register shixian's search attributes on this Temporal "
+                            "namespace (README, 'Beyond one machine': temporal operator "
+                            "search-attribute create …)") from None
+        raise
     return True
 
 

@@ -257,6 +257,7 @@ class DevServer:
             raise UserError(f"Web UI port {self.ip}:{self.public_ui_port} is in use; pick "
                             "another with --ui-port or run --headless")
         self.db_file.parent.mkdir(parents=True, exist_ok=True)
+        kept = self.db_file.is_file()
         out = subprocess.DEVNULL
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -273,6 +274,8 @@ class DevServer:
                 "db": str(self.db_file)}), encoding="utf-8")
         try:
             wait_for_port(self.ip, self.port, timeout, self._proc)
+            if kept and self.search_attributes:
+                self._register_search_attributes(timeout)
             if not self.headless:
                 # The UI listens a little after the frontend: wait for it too, so the URL
                 # printed (and the read-only proxy in front of it) answers at once.
@@ -289,6 +292,24 @@ class DevServer:
         except BaseException:
             self.stop()
             raise
+
+    def _register_search_attributes(self, timeout: float) -> None:
+        """`--search-attribute` registers attributes only when the store is created: on a
+        kept store, add the ones a newer shixian brought (e.g. ShixianProvisionalYears),
+        or its workflows would fail upserting them. Creating an existing one is a no-op."""
+        args = [str(dev_server_path()), "operator", "search-attribute", "create",
+                "--address", self.address]
+        for name, kind in sorted(self.search_attributes.items()):
+            args += ["--name", name, "--type", kind]
+        deadline = time.monotonic() + timeout
+        while True:  # the frontend answers a moment after its port opens
+            done = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+            if done.returncode == 0:
+                return
+            if time.monotonic() > deadline or (self._proc and self._proc.poll() is not None):
+                raise UserError("could not register shixian's search attributes on the "
+                                f"Temporal dev server: {done.stderr.strip()[-300:]}")
+            time.sleep(0.3)
 
     @property
     def pid(self) -> int | None:

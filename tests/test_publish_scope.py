@@ -247,3 +247,23 @@ def test_a_published_year_merges_as_data_exactly_as_calendars_merge() -> None:
         assert _merged_snapshot(current, incoming) == dict(expected.snapshot())
     assert not WorkCalendar.from_snapshot(_merged_snapshot(current, published)).is_workday(
         date(2027, 3, 1))
+
+
+async def test_a_namespace_without_the_attribute_refuses_the_start_with_the_fix() -> None:
+    """Set at start, so a cluster that was not told about it fails `shixian start` loudly
+    instead of wedging each new project's first workflow task."""
+    from shixian import operations
+    from shixian.converter import DATA_CONVERTER
+    from shixian.errors import UserError
+    from shixian.temporal_env import dev_server_path
+
+    env = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER, dev_server_existing_path=str(dev_server_path()),
+        search_attributes=[k for k in sa.ALL if k is not sa.PROVISIONAL_YEARS], ui=False)
+    try:
+        inp = lifecycle_input(_in_2027("JJT-UNREGISTERED"))
+        assert sa.provisional_in(inp.calendar) != [sa.NO_PROVISIONAL_YEARS]
+        with pytest.raises(UserError, match="register shixian's search attributes"):
+            await operations.start_project(env.client, inp)
+    finally:
+        await env.shutdown()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from temporalio import workflow
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -18,6 +19,7 @@ from shixian import temporal_env
 from shixian.converter import DATA_CONVERTER
 from shixian.errors import UserError
 from shixian.temporal_env import DevServer, free_port
+from workflows import search_attributes
 
 
 @workflow.defn
@@ -83,6 +85,25 @@ async def test_dev_server_keeps_workflows_across_restart(tmp_path: Path) -> None
     finally:
         server.stop()
     await asyncio.sleep(0)
+
+
+async def test_a_kept_store_gets_the_search_attributes_added_since(tmp_path: Path) -> None:
+    """An installation upgraded to a shixian with a new attribute registers it at start."""
+    db, port = tmp_path / "temporal.db", free_port()
+    server = DevServer(db_file=db, port=port, headless=True,
+                       search_attributes={"ShixianStage": "Keyword"})
+    server.start()
+    server.stop()
+    server = DevServer(db_file=db, port=port, headless=True,
+                       search_attributes=search_attributes.for_dev_server())
+    server.start()
+    try:
+        client = await Client.connect(server.address)
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace="default"))
+    finally:
+        server.stop()
+    assert set(search_attributes.for_dev_server()) <= set(listed.custom_attributes)
 
 
 def test_server_refuses_a_busy_port(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ with `temporal operator search-attribute create` (the README lists the command).
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from temporalio.common import SearchAttributeKey
 
@@ -51,6 +51,13 @@ def for_dev_server() -> dict[str, str]:
     """name -> type as `temporal server start-dev --search-attribute` wants it."""
     return {key.name: _CLI_TYPE[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")]
             for key in ALL}
+
+
+def provisional_in(snapshot: Mapping[str, Any]) -> list[str]:
+    """Every provisional year of a calendar snapshot: what a project is started with, until
+    its first wake narrows it to the years its deadlines count (no index built here)."""
+    years = sorted(y for y, prov in snapshot.get("years", {}).items() if prov == "provisional")
+    return years or [NO_PROVISIONAL_YEARS]
 
 
 def provisional_years(calendar: WorkCalendar,

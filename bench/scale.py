@@ -562,9 +562,10 @@ async def publish_rows(client: Any, wp: WorkerProc, conc: int, n: int,
         await asyncio.sleep(0.2)
     bare_ids = [w.id async for w in client.list_workflows(
         f'WorkflowType="{BARE_WORKFLOW}" AND ExecutionStatus="Running"')]
-    if len(bare_ids) < len(results):
-        bare_ids += await start_bare(len(results) - len(bare_ids))
-    bare_ids = bare_ids[:max(len(results), conc)]
+    want = max(len(results), n)  # as many bare updates as projects sent to, at least N
+    if len(bare_ids) < want:
+        bare_ids += await start_bare(want - len(bare_ids))
+    bare_ids = bare_ids[:want]
     bare = await bounded(conc, [lambda w=w: client.get_workflow_handle(w)
                                 .execute_update(BareTimerWorkflow.touch, "x") for w in bare_ids])
     bare_rate = len(bare_ids) / bare

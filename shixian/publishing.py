@@ -154,6 +154,9 @@ async def apply_to_running(client: Client, update: CalendarUpdate,
             ok, value = await update_workflow(
                 client, wid, ProjectLifecycleWorkflow.apply_calendar, update)
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # Ctrl-C: stop, do not go on
+                raise asyncio.CancelledError from exc
             return ProjectResult(project_id, "failed", reason=str(exc) or type(exc).__name__)
         if not ok:
             return ProjectResult(project_id, "refused", reason=str(value))

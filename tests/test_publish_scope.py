@@ -177,8 +177,10 @@ def _publish_process(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+@pytest.mark.parametrize("interruption", [signal.SIGKILL, signal.SIGINT],
+                         ids=["crash", "ctrl-c"])
 async def test_an_interrupted_publish_finishes_the_rest_on_a_re_run(
-    dev_env: WorkflowEnvironment, tmp_path: Path,
+    dev_env: WorkflowEnvironment, tmp_path: Path, interruption: signal.Signals,
 ) -> None:
     client = dev_env.client
     queue = new_queue()
@@ -186,11 +188,12 @@ async def test_an_interrupted_publish_finishes_the_rest_on_a_re_run(
            "SHIXIAN_HOME": str(tmp_path / "home")}
     env.pop("SHIXIAN_CALENDAR_DIR", None)
     async with running_worker(client, queue):
-        handles = [await _start(client, _in_2027(f"JJT-RESUME-{k}"), queue) for k in range(8)]
+        handles = [await _start(client, _in_2027(f"JJT-RESUME-{interruption.name}-{k}"), queue)
+                   for k in range(8)]
         for h in handles:
             assert await _years(h) == ["2027"]
         await _settled(client, affected_query([2027]), {h.id for h in handles})
-        # One at a time, killed (a crash: no clean-up) once the first project is re-timed.
+        # One at a time, interrupted once the first project is re-timed.
         first = _publish_process(env, "--concurrency", "1")
         assert first.stdout is not None
         lines: list[str] = []
@@ -200,11 +203,15 @@ async def test_an_interrupted_publish_finishes_the_rest_on_a_re_run(
                 break
             lines.append(line)
             if "deadline(s) moved" in line:
-                first.send_signal(signal.SIGKILL)
+                first.send_signal(interruption)
                 break
         first.wait()
-        assert first.returncode == -signal.SIGKILL, (lines, first.stderr.read()
-                                                     if first.stderr else "")
+        said = first.stderr.read() if first.stderr else ""
+        if interruption is signal.SIGKILL:  # a crash: no clean-up at all
+            assert first.returncode == -signal.SIGKILL, (lines, said)
+        else:
+            assert first.returncode == 130, (lines, said)
+            assert "run the same command again to finish the rest" in said
         before = [await _applied_count(h) for h in handles]
         # The re-run finds only what is left (visibility catches up with the upserts).
         for _ in range(50):
@@ -222,9 +229,10 @@ async def test_an_interrupted_publish_finishes_the_rest_on_a_re_run(
     assert after == [1] * len(handles)  # every project re-timed exactly once
     assert rerun.returncode == 0, rerun.stderr
     report = json.loads(rerun.stdout)
+    prefix = f"JJT-RESUME-{interruption.name}-"
     mine = {p["project_id"]: p["outcome"] for p in report["projects"]
-            if p["project_id"].startswith("JJT-RESUME-")}
-    redone = {f"JJT-RESUME-{k}" for k, n in enumerate(before) if n == 0}
+            if p["project_id"].startswith(prefix)}
+    redone = {f"{prefix}{k}" for k, n in enumerate(before) if n == 0}
     assert {p for p, o in mine.items() if o == "applied"} == redone
     # Those done before the kill are not listed again (or, if visibility lagged, unchanged).
     assert all(o == "unchanged" for p, o in mine.items() if p not in redone)
@@ -267,3 +275,30 @@ async def test_a_namespace_without_the_attribute_refuses_the_start_with_the_fix(
             await operations.start_project(env.client, inp)
     finally:
         await env.shutdown()
+
+
+async def test_a_project_says_its_provisional_years_from_its_start(
+    dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before any worker has run it, a started project lists every provisional year of its
+    calendar (publish reaches it); its first wake narrows that to what its deadlines count."""
+    from shixian import operations
+
+    client = dev_env.client
+    queue = new_queue()
+    monkeypatch.setenv("SHIXIAN_TASK_QUEUE", queue)
+    inp = lifecycle_input(_in_2027("JJT-SCOPE-START"))
+    assert await operations.start_project(client, inp)
+    handle = client.get_workflow_handle("project-JJT-SCOPE-START")
+    at_start = (await handle.describe()).typed_search_attributes.get(sa.PROVISIONAL_YEARS)
+    async with running_worker(client, queue):
+        for _ in range(200):
+            narrowed = (await handle.describe()).typed_search_attributes.get(
+                sa.PROVISIONAL_YEARS)
+            if narrowed != at_start:
+                break
+            await asyncio.sleep(0.1)
+        await handle.terminate("test over")
+    assert at_start == sa.provisional_in(inp.calendar) and "2027" in at_start
+    assert len(at_start) > 1  # the calendar runs years past 2027
+    assert narrowed == ["2027"]

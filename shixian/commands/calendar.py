@@ -470,14 +470,12 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
     if lines:
         print(head, flush=True)
+    total: int | None = None
     try:
         total = asyncio.run(apply())
     except KeyboardInterrupt:
-        if bar is not None:
-            bar.close()
-        print(f"interrupted after {len(done)} project(s); run the same command again to "
+        print(f"\ninterrupted after {len(done)} project(s); run the same command again to "
               "finish the rest (what is done is not done twice)", file=sys.stderr)
-        return 130
     if bar is not None:
         bar.close()
     count = {k: sum(r.outcome == k for r in done)
@@ -487,14 +485,18 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"year": year, "installed": str(installed.path),
                           "changed": installed.changed, "scope": "all" if args.all else
-                          "provisional", "sent_to": total, **count, "moved": moved,
+                          "provisional", "sent_to": total, "interrupted": total is None,
+                          **count, "moved": moved,
                           "projects": [r.__dict__ for r in
                                        sorted(done, key=lambda r: r.project_id)]},
                          ensure_ascii=False))
     else:
-        print(f"{total} project(s) sent to ({scope}): {count['applied']} re-timed "
+        sent = f"{total} project(s) sent to" if total is not None else "interrupted:"
+        print(f"{sent} ({scope}): {count['applied']} re-timed "
               f"({moved} deadline(s) moved), {count['unchanged']} already up to date"
               + "".join(f", {count[k]} {k}" for k in ("refused", "failed") if count[k]))
+    if total is None:
+        return 130
     return 3 if count["failed"] else 0
 
 

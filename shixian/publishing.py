@@ -33,6 +33,9 @@ from workflows import search_attributes as sa
 from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.models import CalendarApplied, CalendarUpdate
 
+# A project that has not answered by then (no worker polling its task queue, a workflow
+# task that keeps failing) is reported `failed` and left for a re-run.
+PUBLISH_WAIT_S = 30.0
 # Updates in flight at once: each is a round trip and a workflow task, and the server and
 # worker take many at a time (bench/scale.py measures the rate).
 PUBLISH_CONCURRENCY = 16
@@ -135,6 +138,7 @@ async def apply_to_running(client: Client, update: CalendarUpdate,
                            concurrency: int = PUBLISH_CONCURRENCY, *,
                            every: bool = False,
                            ids: list[str] | None = None,
+                           wait: float = PUBLISH_WAIT_S,
                            on_result: Callable[[ProjectResult], None] | None = None,
                            ) -> list[ProjectResult]:
     """Send `update` to the running projects the published years change (`every`: to all),
@@ -142,7 +146,8 @@ async def apply_to_running(client: Client, update: CalendarUpdate,
 
     Resumable: a project that has the data answers `unchanged` and changes nothing, and an
     applied one no longer lists the year, so a re-run after an interruption finds the rest.
-    One project failing (a server error) does not stop the others: it is `failed`."""
+    One project failing (a server error, no answer within `wait` seconds) does not stop
+    the others: it is `failed`."""
     if ids is None:
         ids = await affected_projects(client, None if every else published_years(update))
     pending = iter(ids)
@@ -150,13 +155,19 @@ async def apply_to_running(client: Client, update: CalendarUpdate,
 
     async def one(wid: str) -> ProjectResult:
         project_id = wid.removeprefix("project-")
+        silent = (f"no answer within {wait:g} s: is a worker polling its task queue? "
+                  "(run the command again once it is)")
         try:
-            ok, value = await update_workflow(
-                client, wid, ProjectLifecycleWorkflow.apply_calendar, update)
+            ok, value = await asyncio.wait_for(update_workflow(
+                client, wid, ProjectLifecycleWorkflow.apply_calendar, update), wait)
+        except TimeoutError:
+            return ProjectResult(project_id, "failed", reason=silent)
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
             task = asyncio.current_task()
             if task is not None and task.cancelling():  # Ctrl-C: stop, do not go on
                 raise asyncio.CancelledError from exc
+            if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):  # `wait` ran out
+                return ProjectResult(project_id, "failed", reason=silent)
             return ProjectResult(project_id, "failed", reason=str(exc) or type(exc).__name__)
         if not ok:
             return ProjectResult(project_id, "refused", reason=str(value))

@@ -9,18 +9,22 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from calendars import WorkCalendar
 from calendars.model import DayInfo, DayKind, Provenance
 from shixian.cli import main
+from shixian.converter import DATA_CONVERTER
 from shixian.publishing import affected_projects, affected_query, published_years, year_update
+from shixian.temporal_env import dev_server_path
 from tests.conftest import new_queue, running_worker
 from tests.jiujiang_cases import SMALL_BUILD, doc, project
 from tests.lifecycle_helpers import lifecycle_input
@@ -76,6 +80,19 @@ def test_the_cluster_registers_the_attribute_publish_looks_projects_up_by() -> N
 
 
 # ---- on the dev server ----------------------------------------------------------------------
+@pytest_asyncio.fixture(scope="module")
+async def publish_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server of this module's own: `calendar publish` sends to every project that
+    lists the year, and other modules' projects (some with no worker left) are not ours."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER, dev_server_existing_path=str(dev_server_path()),
+        search_attributes=sa.ALL, ui=False)
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
 LATE_BUILD = [d for d in SMALL_BUILD.documents if d.type in {
     "fsr_tech_review_issued", "budget_submitted", "budget_approved", "contract_signed"}]
 
@@ -127,10 +144,10 @@ async def _applied_count(handle: WorkflowHandle[Any, Any]) -> int:
 
 
 async def test_publish_reaches_the_projects_listing_the_year_and_legacy_ones(
-    dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    publish_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    client = dev_env.client
+    client = publish_env.client
     queue = new_queue()
     monkeypatch.setenv("TEMPORAL_ADDRESS", client.service_client.config.target_host)
     monkeypatch.setenv("SHIXIAN_HOME", str(tmp_path / "home"))
@@ -180,9 +197,9 @@ def _publish_process(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 @pytest.mark.parametrize("interruption", [signal.SIGKILL, signal.SIGINT],
                          ids=["crash", "ctrl-c"])
 async def test_an_interrupted_publish_finishes_the_rest_on_a_re_run(
-    dev_env: WorkflowEnvironment, tmp_path: Path, interruption: signal.Signals,
+    publish_env: WorkflowEnvironment, tmp_path: Path, interruption: signal.Signals,
 ) -> None:
-    client = dev_env.client
+    client = publish_env.client
     queue = new_queue()
     env = {**os.environ, "TEMPORAL_ADDRESS": client.service_client.config.target_host,
            "SHIXIAN_HOME": str(tmp_path / "home")}
@@ -261,9 +278,7 @@ async def test_a_namespace_without_the_attribute_refuses_the_start_with_the_fix(
     """Set at start, so a cluster that was not told about it fails `shixian start` loudly
     instead of wedging each new project's first workflow task."""
     from shixian import operations
-    from shixian.converter import DATA_CONVERTER
     from shixian.errors import UserError
-    from shixian.temporal_env import dev_server_path
 
     env = await WorkflowEnvironment.start_local(
         data_converter=DATA_CONVERTER, dev_server_existing_path=str(dev_server_path()),
@@ -278,13 +293,13 @@ async def test_a_namespace_without_the_attribute_refuses_the_start_with_the_fix(
 
 
 async def test_a_project_says_its_provisional_years_from_its_start(
-    dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch,
+    publish_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Before any worker has run it, a started project lists every provisional year of its
     calendar (publish reaches it); its first wake narrows that to what its deadlines count."""
     from shixian import operations
 
-    client = dev_env.client
+    client = publish_env.client
     queue = new_queue()
     monkeypatch.setenv("SHIXIAN_TASK_QUEUE", queue)
     inp = lifecycle_input(_in_2027("JJT-SCOPE-START"))
@@ -302,3 +317,29 @@ async def test_a_project_says_its_provisional_years_from_its_start(
     assert at_start == sa.provisional_in(inp.calendar) and "2027" in at_start
     assert len(at_start) > 1  # the calendar runs years past 2027
     assert narrowed == ["2027"]
+
+
+async def test_a_project_that_does_not_answer_fails_alone_and_the_exit_says_re_run(
+    publish_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client = publish_env.client
+    monkeypatch.setenv("TEMPORAL_ADDRESS", client.service_client.config.target_host)
+    monkeypatch.setenv("SHIXIAN_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SHIXIAN_CALENDAR_DIR", raising=False)
+    queue = new_queue()
+    orphan = await _start(client, _in_2027("JJT-SCOPE-NO-WORKER"), new_queue())
+    async with running_worker(client, queue):
+        served = await _start(client, _in_2027("JJT-SCOPE-SERVED"), queue)
+        assert await _years(served) == ["2027"]
+        await _settled(client, affected_query([2027]), {orphan.id, served.id})
+        code = await asyncio.to_thread(main, ["calendar", "publish", str(FIXTURE_2027),
+                                              "--json", "--wait", "3"])
+        report = json.loads(capsys.readouterr().out)
+        for h in (orphan, served):
+            await h.terminate("test over")
+    outcomes = {p["project_id"]: p for p in report["projects"]}
+    assert code == 3
+    assert outcomes["JJT-SCOPE-SERVED"]["outcome"] == "applied"
+    assert outcomes["JJT-SCOPE-NO-WORKER"]["outcome"] == "failed"
+    assert "no answer within 3 s" in outcomes["JJT-SCOPE-NO-WORKER"]["reason"]

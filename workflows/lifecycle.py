@@ -12,17 +12,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
-from datetime import date, timedelta
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from activities.notices import NoticeInput, NoticesInput, send_notice, send_notices
-    from activities.read_model import ReadModelUpdate, record_status
+    from activities.read_model import (
+        NEEDS_FULL,
+        ObligationRow,
+        ProjectRow,
+        ReadModelChanges,
+        ReadModelUpdate,
+        obligation_row,
+        project_row,
+        record_changes,
+        record_status,
+    )
     from calendars.engine import WorkCalendar
     from calendars.model import CalendarError
     from calendars.periods import end_of_day
@@ -66,6 +79,9 @@ DOCUMENT_SIGNAL = "document_arrived"
 OPERATORS = "operators"  # the contacts entry (actor id) that reaches shixian's operators
 OPERATORS_LABEL = "运维值班 (shixian operators)"
 
+_T = TypeVar("_T")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 NOTICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
@@ -89,6 +105,17 @@ class ProjectLifecycleWorkflow:
         self._wakeup = False
         self._published: tuple[object, ...] | None = None
         self._synced: dict[str, object] | None = None
+        # wake_in_one_task: notices and read-model updates in flight, not awaited by the loop
+        self._outbox: list[NoticeRecord] = []  # raised, waiting for the batch in flight
+        self._queued: set[str] = set()  # keys of operator notices queued or in flight
+        self._notices_in_flight = False
+        self._rm_sent: tuple[ProjectRow, dict[str, ObligationRow]] | None = None
+        self._rm_sent_events = 0
+        self._rm_acked_seq = 0
+        self._rm_acked: dict[str, ObligationRow] | None = None  # None: the next one is full
+        self._rm_in_flight: dict[int, set[str]] = {}  # seq → obligation ids it carries
+        self._rm_resend_events = False
+        self._failure: ActivityError | None = None
         if state.documents and not state.document_bytes:  # carried from before the bound
             state.document_bytes = sum(document_size(d) for d in state.documents)
         if inp.carried is None:
@@ -99,6 +126,8 @@ class ProjectLifecycleWorkflow:
     # ---- main loop -----------------------------------------------------------------------
     @workflow.run
     async def run(self, inp: LifecycleInput) -> StatusView:
+        if inp.wake_in_one_task:
+            return await self._run_in_one_task(inp)
         ledger = self._ledger
         while True:
             # Cleared before any await: a handler that runs while this iteration awaits an
@@ -139,6 +168,157 @@ class ProjectLifecycleWorkflow:
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ledger.status(workflow.now())
+
+    async def _run_in_one_task(self, inp: LifecycleInput) -> StatusView:
+        """The main loop of runs started with `wake_in_one_task`: a wake schedules its
+        notices and its read-model update and sets its timer in one workflow task; their
+        results are taken as they come (`_on_done`). Nothing ends or continues as new
+        while one is in flight, and an activity that fails for good fails the workflow,
+        as an awaited one did."""
+        ledger = self._ledger
+        while True:
+            self._wakeup = False
+            self._raise_failure()
+            now = workflow.now()
+            self._queue_notices(ledger.escalate(now))
+            self._queue_notices([n for n in ledger.state.operator_notices
+                                 if not n.delivered and n.key not in self._queued])
+            finished = ledger.finished(business_date(now))
+            if finished:
+                ledger.log(now, "finished", "all obligations are done, waived or cancelled")
+            self._update_read_model()
+            self._publish_search_attributes()
+            if finished or self._should_continue_as_new():
+                await workflow.wait_condition(
+                    lambda: self._failure is not None
+                    or (self._settled() and workflow.all_handlers_finished()))
+                self._raise_failure()
+                if self._wakeup:
+                    continue  # a handler ran meanwhile: judge again first
+                if finished:
+                    break
+                workflow.continue_as_new(
+                    LifecycleInput(
+                        project=inp.project,
+                        pack=inp.pack,
+                        calendar=ledger.state.calendar,
+                        carried=ledger.state,
+                        calendar_keys=inp.calendar_keys,
+                        one_task_wake=True,
+                        wake_in_one_task=True,
+                    )
+                )
+            wake = ledger.next_wake(now)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._wakeup,
+                    timeout=None if wake is None else max(wake - now, timedelta(seconds=1)),
+                    timeout_summary=summaries.wake_summary(ledger, now, wake),
+                )
+        return ledger.status(workflow.now())
+
+    def _settled(self) -> bool:
+        return not (self._notices_in_flight or self._outbox or self._rm_in_flight)
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _on_done(self, handle: workflow.ActivityHandle[_T],
+                 then: Callable[[_T], None]) -> None:
+        """Run `then` with the activity's result when it comes, without holding up the loop.
+        A failure for good (retries are unlimited: a non-retryable error) is raised by the
+        main loop, which it wakes."""
+        async def wait() -> None:
+            try:
+                result = await handle
+            except ActivityError as exc:
+                self._failure = exc
+                self._wake()
+                return
+            then(result)
+
+        asyncio.create_task(wait())  # noqa: RUF006 -- the workflow's loop keeps it
+
+    def _queue_notices(self, notices: Sequence[NoticeRecord]) -> None:
+        """Notices go one batch at a time, in the order raised: a batch raised while
+        another is in flight goes when it is in the outbox."""
+        self._outbox.extend(notices)
+        self._queued.update(n.key for n in notices if n.kind is NoticeKind.OPERATOR)
+        self._pump_notices()
+
+    def _pump_notices(self) -> None:
+        if self._notices_in_flight or not self._outbox:
+            return
+        batch, self._outbox = self._outbox, []
+        more = f" (+{len(batch) - 1} more)" if len(batch) > 1 else ""
+        handle = workflow.start_activity(
+            send_notices,
+            NoticesInput(workflow.info().workflow_id, self._input.project.id,
+                         self._input.pack.jurisdiction, batch),
+            start_to_close_timeout=timedelta(seconds=30 + 5 * len(batch)),
+            retry_policy=NOTICE_RETRY,
+            summary=summaries.notice_summary(batch[0]) + more)
+        self._notices_in_flight = True
+
+        def delivered(_: list[bool]) -> None:
+            for notice in batch:
+                notice.delivered = True
+            self._notices_in_flight = False
+            self._pump_notices()
+
+        self._on_done(handle, delivered)
+
+    def _update_read_model(self, *, force: bool = False) -> None:
+        """Schedule `record_changes` when the stored rows would change (or events were
+        logged) since the last update sent; it carries the rows that differ from the last
+        acknowledged update plus those of updates still in flight (see ReadModelChanges)."""
+        state = self._ledger.state
+        status = self._ledger.status(workflow.now())
+        project = project_row(status, self._input.project.investment_wan)
+        rows = {o.id: obligation_row(o) for o in status.obligations}
+        compared = (dataclasses.replace(project, business_date=date.min, as_of=_EPOCH), rows)
+        if (not force and compared == self._rm_sent
+                and self._rm_sent_events == state.next_seq - 1):
+            return
+        workflow.set_current_details(summaries.current_details(status))
+        base = self._rm_acked
+        if base is None:
+            changed = list(rows.values())
+        else:
+            carried = set().union(*self._rm_in_flight.values())
+            changed = [r for oid, r in rows.items() if oid in carried or base.get(oid) != r]
+        state.read_model_seq += 1
+        seq = state.read_model_seq
+        # Events a handler logs while this update is in flight are not in it.
+        sent_upto = state.next_seq - 1
+        since = 0 if self._rm_resend_events else state.read_model_events
+        handle = workflow.start_activity(
+            record_changes,
+            ReadModelChanges(
+                workflow_id=workflow.info().workflow_id, seq=seq, full=base is None,
+                project=project, obligation_ids=list(rows), changed=changed,
+                new_events=[e for e in state.events if e.seq > since]),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=NOTICE_RETRY,
+            summary=summaries.sync_summary(seq, status),
+        )
+        self._rm_in_flight[seq] = {r.obligation_id for r in changed}
+        self._rm_sent, self._rm_sent_events = compared, sent_upto
+        self._rm_resend_events = False
+
+        def acknowledged(result: str) -> None:
+            del self._rm_in_flight[seq]
+            if result == NEEDS_FULL:  # the project has no row (a rebuilt read model)
+                self._rm_acked, self._rm_resend_events = None, True
+                self._update_read_model(force=True)
+                return
+            # APPLIED or STALE: this update's rows, or a newer one's, are stored.
+            if seq > self._rm_acked_seq:
+                self._rm_acked_seq, self._rm_acked = seq, rows
+            state.read_model_events = max(state.read_model_events, sent_upto)
+
+        self._on_done(handle, acknowledged)
 
     async def _send_notices(self, notices: Sequence[NoticeRecord]) -> None:
         """The notices of this wake: one activity for all of them (one per notice in

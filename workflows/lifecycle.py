@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from calendars.periods import end_of_day
     from calendars.signing import problem as signature_problem
     from workflows import search_attributes as sa
-    from workflows import summaries
+    from workflows import summaries, views
     from workflows.intake import document_size
     from workflows.ledger import Ledger, Refused, business_date
     from workflows.models import (
@@ -186,8 +186,9 @@ class ProjectLifecycleWorkflow:
             finished = ledger.finished(business_date(now))
             if finished:
                 ledger.log(now, "finished", "all obligations are done, waived or cancelled")
-            self._update_read_model()
-            self._publish_search_attributes()
+            summary = self._summary()  # once per wake: the read model and search attributes
+            self._update_read_model(summary)
+            self._publish_search_attributes(summary)
             if finished or self._should_continue_as_new():
                 await workflow.wait_condition(
                     lambda: self._failure is not None
@@ -269,12 +270,15 @@ class ProjectLifecycleWorkflow:
 
         self._on_done(handle, delivered)
 
-    def _update_read_model(self, *, force: bool = False) -> None:
+    def _summary(self) -> StatusView:
+        now = workflow.now()
+        return views.summary(self._ledger, now, business_date(now))
+
+    def _update_read_model(self, status: StatusView, *, force: bool = False) -> None:
         """Schedule `record_changes` when the stored rows would change (or events were
         logged) since the last update sent; it carries the rows that differ from the last
         acknowledged update plus those of updates still in flight (see ReadModelChanges)."""
         state = self._ledger.state
-        status = self._ledger.status(workflow.now())
         project = project_row(status, self._input.project.investment_wan)
         rows = {o.id: obligation_row(o) for o in status.obligations}
         compared = (dataclasses.replace(project, business_date=date.min, as_of=_EPOCH), rows)
@@ -311,7 +315,7 @@ class ProjectLifecycleWorkflow:
             del self._rm_in_flight[seq]
             if result == NEEDS_FULL:  # the project has no row (a rebuilt read model)
                 self._rm_acked, self._rm_resend_events = None, True
-                self._update_read_model(force=True)
+                self._update_read_model(self._summary(), force=True)
                 return
             # APPLIED or STALE: this update's rows, or a newer one's, are stored.
             if seq > self._rm_acked_seq:
@@ -430,9 +434,9 @@ class ProjectLifecycleWorkflow:
         state.read_model_events = sent_upto
         self._synced = view
 
-    def _publish_search_attributes(self) -> None:
+    def _publish_search_attributes(self, status: StatusView | None = None) -> None:
         """Upsert only what changed: every upsert is a history event."""
-        status = self._ledger.status(workflow.now())
+        status = status or self._ledger.status(workflow.now())
         next_due = end_of_day(status.next_due_on) if status.next_due_on else None
         values = (status.stage, status.overdue, status.escalation_level, next_due)
         if values == self._published:

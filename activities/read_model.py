@@ -1,5 +1,5 @@
-"""`record_changes` (`record_status`): keep the read model's rows for one project in step
-with its workflow.
+"""`record_changes` (in `record_wake`; `record_status`): keep the read model's rows for
+one project in step with its workflow.
 
 Idempotent and monotonic: each update carries the workflow's sequence number, an update
 not newer than what is stored changes nothing (a retried or replayed activity never
@@ -245,7 +245,6 @@ def apply_changes(conn: Connection, c: ReadModelChanges) -> str:
     return APPLIED
 
 
-@activity.defn
 def record_changes(c: ReadModelChanges) -> str:
     """APPLIED, STALE (this or a newer update was already in) or NEEDS_FULL (the project
     has no row: the workflow sends a full update)."""

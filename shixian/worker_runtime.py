@@ -24,7 +24,8 @@ from temporalio.worker import Worker
 from activities.cycle import plan_cycle_year
 from activities.delivery import channel_queue, deliver, delivery_queue, mark_delivery
 from activities.notices import send_notice, send_notices
-from activities.read_model import record_changes, record_status
+from activities.read_model import record_status
+from activities.wake import record_wake
 from delivery import contacts as contacts_mod
 from shixian import config
 from workflows.cycle import JurisdictionCycleWorkflow
@@ -38,7 +39,7 @@ log = structlog.get_logger("shixian.worker")
 # JurisdictionCycleWorkflow: each jurisdiction's yearly duties (workflows/cycle.py).
 WORKFLOWS = [ProjectLifecycleWorkflow, ProjectLifecycleWorkflowV1, JurisdictionCycleWorkflow]
 ACTIVITIES: list[Callable[..., Any]] = [send_notice, send_notices, record_status,
-                                        record_changes, plan_cycle_year]
+                                        record_wake, plan_cycle_year]
 
 
 CHANNEL_KINDS = ("email", "dingtalk", "wecom", "feishu", "webhook")

@@ -33,9 +33,9 @@ with workflow.unsafe.imports_passed_through():
         ReadModelUpdate,
         obligation_row,
         project_row,
-        record_changes,
         record_status,
     )
+    from activities.wake import WakeInput, WakeResult, record_wake
     from calendars.engine import WorkCalendar
     from calendars.model import CalendarError
     from calendars.periods import end_of_day
@@ -105,16 +105,16 @@ class ProjectLifecycleWorkflow:
         self._wakeup = False
         self._published: tuple[object, ...] | None = None
         self._synced: dict[str, object] | None = None
-        # wake_in_one_task: notices and read-model updates in flight, not awaited by the loop
-        self._outbox: list[NoticeRecord] = []  # raised, waiting for the batch in flight
+        # wake_in_one_task: one record_wake in flight at a time, not awaited by the loop
+        self._in_flight = False
+        self._outbox: list[NoticeRecord] = []  # raised, waiting for the next record_wake
         self._queued: set[str] = set()  # keys of operator notices queued or in flight
-        self._notices_in_flight = False
         self._rm_sent: tuple[ProjectRow, dict[str, ObligationRow]] | None = None
         self._rm_sent_events = 0
         self._rm_acked_seq = 0
         self._rm_acked: dict[str, ObligationRow] | None = None  # None: the next one is full
-        self._rm_in_flight: dict[int, set[str]] = {}  # seq → obligation ids it carries
         self._rm_resend_events = False
+        self._rm_force = False
         self._failure: ActivityError | None = None
         if state.documents and not state.document_bytes:  # carried from before the bound
             state.document_bytes = sum(document_size(d) for d in state.documents)
@@ -170,11 +170,11 @@ class ProjectLifecycleWorkflow:
         return ledger.status(workflow.now())
 
     async def _run_in_one_task(self, inp: LifecycleInput) -> StatusView:
-        """The main loop of runs started with `wake_in_one_task`: a wake schedules its
-        notices and its read-model update and sets its timer in one workflow task; their
-        results are taken as they come (`_on_done`). Nothing ends or continues as new
-        while one is in flight, and an activity that fails for good fails the workflow,
-        as an awaited one did."""
+        """The main loop of runs started with `wake_in_one_task`: a wake schedules one
+        `record_wake` (its notices and its read-model update) and sets its timer in one
+        workflow task; the result is taken when it comes (`_on_done`). Nothing ends or
+        continues as new while one is in flight, and an activity that fails for good
+        fails the workflow, as an awaited one did."""
         ledger = self._ledger
         while True:
             self._wakeup = False
@@ -187,7 +187,7 @@ class ProjectLifecycleWorkflow:
             if finished:
                 ledger.log(now, "finished", "all obligations are done, waived or cancelled")
             summary = self._summary()  # once per wake: the read model and search attributes
-            self._update_read_model(summary)
+            self._record_wake(summary)
             self._publish_search_attributes(summary)
             if finished or self._should_continue_as_new():
                 await workflow.wait_condition(
@@ -219,7 +219,7 @@ class ProjectLifecycleWorkflow:
         return ledger.status(workflow.now())
 
     def _settled(self) -> bool:
-        return not (self._notices_in_flight or self._outbox or self._rm_in_flight)
+        return not (self._in_flight or self._outbox)
 
     def _raise_failure(self) -> None:
         if self._failure is not None:
@@ -242,87 +242,90 @@ class ProjectLifecycleWorkflow:
         asyncio.create_task(wait())  # noqa: RUF006 -- the workflow's loop keeps it
 
     def _queue_notices(self, notices: Sequence[NoticeRecord]) -> None:
-        """Notices go one batch at a time, in the order raised: a batch raised while
-        another is in flight goes when it is in the outbox."""
         self._outbox.extend(notices)
         self._queued.update(n.key for n in notices if n.kind is NoticeKind.OPERATOR)
-        self._pump_notices()
-
-    def _pump_notices(self) -> None:
-        if self._notices_in_flight or not self._outbox:
-            return
-        batch, self._outbox = self._outbox, []
-        more = f" (+{len(batch) - 1} more)" if len(batch) > 1 else ""
-        handle = workflow.start_activity(
-            send_notices,
-            NoticesInput(workflow.info().workflow_id, self._input.project.id,
-                         self._input.pack.jurisdiction, batch),
-            start_to_close_timeout=timedelta(seconds=30 + 5 * len(batch)),
-            retry_policy=NOTICE_RETRY,
-            summary=summaries.notice_summary(batch[0]) + more)
-        self._notices_in_flight = True
-
-        def delivered(_: list[bool]) -> None:
-            for notice in batch:
-                notice.delivered = True
-            self._notices_in_flight = False
-            self._pump_notices()
-
-        self._on_done(handle, delivered)
 
     def _summary(self) -> StatusView:
         now = workflow.now()
         return views.summary(self._ledger, now, business_date(now))
 
-    def _update_read_model(self, status: StatusView, *, force: bool = False) -> None:
-        """Schedule `record_changes` when the stored rows would change (or events were
-        logged) since the last update sent; it carries the rows that differ from the last
-        acknowledged update plus those of updates still in flight (see ReadModelChanges)."""
+    def _record_wake(self, status: StatusView | None = None) -> None:
+        """Schedule `record_wake` with the notices raised and the read-model changes since
+        the last one — unless one is in flight: its completion sends what came meanwhile,
+        so notices go in the order raised and updates never overtake each other."""
+        if self._in_flight:
+            return
+        changes, acknowledge = self._read_model_changes(status or self._summary())
+        notices, self._outbox = self._outbox, []
+        if changes is None and not notices:
+            return
+        if notices:
+            more = f" (+{len(notices) - 1} more)" if len(notices) > 1 else ""
+            what = summaries.notice_summary(notices[0]) + more
+        else:
+            what = summaries.sync_summary(self._ledger.state.read_model_seq,
+                                          status or self._summary())
+        handle = workflow.start_activity(
+            record_wake,
+            WakeInput(workflow_id=workflow.info().workflow_id,
+                      project_id=self._input.project.id,
+                      jurisdiction=self._input.pack.jurisdiction,
+                      notices=notices, changes=changes),
+            start_to_close_timeout=timedelta(seconds=30 + 5 * len(notices)),
+            retry_policy=NOTICE_RETRY,
+            summary=what,
+        )
+        self._in_flight = True
+
+        def done(result: WakeResult) -> None:
+            self._in_flight = False
+            for notice in notices:
+                notice.delivered = True
+            acknowledge(result.read_model)
+            self._record_wake()  # what was raised or changed while this was in flight
+
+        self._on_done(handle, done)
+
+    def _read_model_changes(
+        self, status: StatusView,
+    ) -> tuple[ReadModelChanges | None, Callable[[str], None]]:
+        """The read-model update when the stored rows would change (or events were logged)
+        since the last one sent: the rows that differ from the last acknowledged update
+        (all of them at a run's first update or after NEEDS_FULL), and what to do with the
+        activity's answer."""
         state = self._ledger.state
         project = project_row(status, self._input.project.investment_wan)
         rows = {o.id: obligation_row(o) for o in status.obligations}
         compared = (dataclasses.replace(project, business_date=date.min, as_of=_EPOCH), rows)
-        if (not force and compared == self._rm_sent
+        if (not self._rm_force and compared == self._rm_sent
                 and self._rm_sent_events == state.next_seq - 1):
-            return
+            return None, lambda _: None
         workflow.set_current_details(summaries.current_details(status))
         base = self._rm_acked
-        if base is None:
-            changed = list(rows.values())
-        else:
-            carried = set().union(*self._rm_in_flight.values())
-            changed = [r for oid, r in rows.items() if oid in carried or base.get(oid) != r]
+        changed = [r for oid, r in rows.items() if base is None or base.get(oid) != r]
         state.read_model_seq += 1
         seq = state.read_model_seq
         # Events a handler logs while this update is in flight are not in it.
         sent_upto = state.next_seq - 1
         since = 0 if self._rm_resend_events else state.read_model_events
-        handle = workflow.start_activity(
-            record_changes,
-            ReadModelChanges(
-                workflow_id=workflow.info().workflow_id, seq=seq, full=base is None,
-                project=project, obligation_ids=list(rows), changed=changed,
-                new_events=[e for e in state.events if e.seq > since]),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=NOTICE_RETRY,
-            summary=summaries.sync_summary(seq, status),
-        )
-        self._rm_in_flight[seq] = {r.obligation_id for r in changed}
+        changes = ReadModelChanges(
+            workflow_id=workflow.info().workflow_id, seq=seq, full=base is None,
+            project=project, obligation_ids=list(rows), changed=changed,
+            new_events=[e for e in state.events if e.seq > since])
         self._rm_sent, self._rm_sent_events = compared, sent_upto
-        self._rm_resend_events = False
+        self._rm_resend_events = self._rm_force = False
 
-        def acknowledged(result: str) -> None:
-            del self._rm_in_flight[seq]
+        def acknowledge(result: str) -> None:
             if result == NEEDS_FULL:  # the project has no row (a rebuilt read model)
-                self._rm_acked, self._rm_resend_events = None, True
-                self._update_read_model(self._summary(), force=True)
+                self._rm_acked = None
+                self._rm_resend_events = self._rm_force = True
                 return
             # APPLIED or STALE: this update's rows, or a newer one's, are stored.
             if seq > self._rm_acked_seq:
                 self._rm_acked_seq, self._rm_acked = seq, rows
             state.read_model_events = max(state.read_model_events, sent_upto)
 
-        self._on_done(handle, acknowledged)
+        return changes, acknowledge
 
     async def _send_notices(self, notices: Sequence[NoticeRecord]) -> None:
         """The notices of this wake: one activity for all of them (one per notice in

@@ -280,10 +280,10 @@ class LifecycleInput(Model):
                     "commands (one `send_notice` per notice)")
     wake_in_one_task: bool = Field(
         default=False,
-        description="a wake schedules its notices (`send_notices`) and its read-model update "
-                    "(`record_changes`, only what changed) without awaiting them, in the same "
-                    "workflow task as its timer; False in inputs recorded before it existed, "
-                    "so their histories replay on the old commands")
+        description="a wake schedules one `record_wake` (its notices, and its read-model "
+                    "update with only what changed) without awaiting it, in the same workflow "
+                    "task as its timer; False in inputs recorded before it existed, so their "
+                    "histories replay on the old commands")
 
 
 class RecordOutcome(StrEnum):

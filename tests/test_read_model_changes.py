@@ -299,3 +299,4 @@ async def test_the_first_task_sets_the_timer_with_notices_and_update_scheduled(
             await asyncio.sleep(0.1)
         assert_same("WAKE-1", status, SMALL_BUILD.project.investment_wan)
         await handle.terminate("test over")
+

@@ -156,7 +156,9 @@ class ProjectLifecycleWorkflow:
                         calendar=ledger.state.calendar,
                         carried=ledger.state,
                         calendar_keys=inp.calendar_keys,
-                        one_task_wake=True,  # a new run: a new history, the new commands
+                        # a new run: a new history, the new commands
+                        one_task_wake=True,
+                        wake_in_one_task=True,
                     )
                 )
             wake = ledger.next_wake(now)

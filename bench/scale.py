@@ -336,7 +336,8 @@ async def replay_ms(history: Any, runs: int = 7) -> float:
 
 
 def history_sizes(history: Any) -> tuple[int, int, int, int, int]:
-    """Events, bytes, activity-input bytes, activity count, largest read-model input."""
+    """Events, bytes, activity-input bytes, activity count, largest read-model input
+    (`record_wake` carries a wake's notices too)."""
     from temporalio.api.enums.v1 import EventType
 
     total = len(history.to_json())
@@ -347,7 +348,7 @@ def history_sizes(history: Any) -> tuple[int, int, int, int, int]:
             size = sum(len(p.data) for p in a.input.payloads)
             inputs += size
             count += 1
-            if a.activity_type.name == "record_status":
+            if a.activity_type.name in ("record_status", "record_wake"):  # old, new form
                 biggest = max(biggest, size)
         elif e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
             a = e.marker_recorded_event_attributes

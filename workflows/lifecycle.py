@@ -257,7 +257,8 @@ class ProjectLifecycleWorkflow:
         so notices go in the order raised and updates never overtake each other."""
         if self._in_flight:
             return
-        changes, acknowledge = self._read_model_changes(status or self._summary())
+        status = status or self._summary()
+        changes, acknowledge = self._read_model_changes(status)
         notices, self._outbox = self._outbox, []
         if changes is None and not notices:
             return
@@ -265,8 +266,7 @@ class ProjectLifecycleWorkflow:
             more = f" (+{len(notices) - 1} more)" if len(notices) > 1 else ""
             what = summaries.notice_summary(notices[0]) + more
         else:
-            what = summaries.sync_summary(self._ledger.state.read_model_seq,
-                                          status or self._summary())
+            what = summaries.sync_summary(self._ledger.state.read_model_seq, status)
         handle = workflow.start_activity(
             record_wake,
             WakeInput(workflow_id=workflow.info().workflow_id,

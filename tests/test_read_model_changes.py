@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import delete, select
+from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
-from activities.db import engine, events, obligations, projects
+from activities.db import engine, events, notice_outbox, obligations, projects
+from activities.notices import NoticeInput, write_outbox
 from activities.read_model import (
     APPLIED,
     NEEDS_FULL,
@@ -32,14 +37,20 @@ from activities.read_model import (
     record_changes,
     record_status,
 )
+from activities.wake import WakeInput, WakeResult
 from calendars import WorkCalendar
 from policies.loader import load_pack
+from shixian.worker_runtime import WORKFLOWS
 from tests.conftest import new_queue, running_worker
 from tests.jiujiang_cases import SMALL_BUILD, doc, project
+from tests.language_packs import calendar as lang_calendar
+from tests.language_packs import pack
+from tests.language_packs import project as lang_project
 from tests.lifecycle_helpers import business_today, lifecycle_input, start
+from tests.test_language_time_skipping import HISTORY, backfill_pack, wait_until, withdrawn
 from workflows.ledger import Ledger, business_date
-from workflows.lifecycle import ProjectLifecycleWorkflow
-from workflows.models import LedgerState, LifecycleInput, StatusView
+from workflows.lifecycle import DOCUMENT_SIGNAL, ProjectLifecycleWorkflow
+from workflows.models import LedgerState, LifecycleInput, NoticeKind, StatusView
 
 NOW = datetime(2026, 11, 23, 4, tzinfo=UTC)
 BEIJING = timezone(timedelta(hours=8))
@@ -300,3 +311,66 @@ async def test_the_first_task_sets_the_timer_with_notices_and_update_scheduled(
         assert_same("WAKE-1", status, SMALL_BUILD.project.investment_wan)
         await handle.terminate("test over")
 
+
+
+# ---- documents while a record_wake is in flight ----------------------------------------------
+
+HELD = threading.Event()
+HELD.set()
+
+
+@activity.defn(name="record_wake")
+async def held_record_wake(inp: WakeInput) -> WakeResult:
+    """The outbox and the read model (a test pack has no contacts to deliver through),
+    held while the test records documents mid-send."""
+    await asyncio.to_thread(HELD.wait, 60)
+    sent = [write_outbox(NoticeInput(inp.workflow_id, inp.project_id, inp.jurisdiction, n))
+            for n in inp.notices]
+    rm = "" if inp.changes is None else record_changes(inp.changes)
+    return WakeResult(sent=sent, read_model=rm)
+
+
+async def test_documents_while_a_wake_is_in_flight_go_in_the_next_one_in_order(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    """The new-commands twin of test_document_during_sending_still_gets_its_corrections:
+    documents arrive while a record_wake is held; what they raise goes in the next
+    record_wake, after it, so every wrong notice is withdrawn, each notice is in the
+    outbox once, and the read model ends equal to the status."""
+    env = time_skipping_env
+    queue = new_queue()
+    t0 = business_today(await env.get_current_time())
+    proj = lang_project("2025-09-26", policy="lang-backfill", id="WAKE-RACE")
+    inp = LifecycleInput(project=proj, pack=pack(backfill_pack()),
+                         calendar=dict(lang_calendar().snapshot(2025, t0.year + 1)),
+                         one_task_wake=True, wake_in_one_task=True)
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with Worker(env.client, task_queue=queue, workflows=WORKFLOWS,
+                          activities=[held_record_wake], activity_executor=executor):
+            handle = await env.client.start_workflow(
+                ProjectLifecycleWorkflow.run, inp, id="project-WAKE-RACE", task_queue=queue)
+            await wait_until(handle, "the first notices, delivered",
+                             lambda s: len(s.notices) >= 2 and all(n.delivered
+                                                                   for n in s.notices))
+            HELD.clear()
+            try:
+                await handle.signal(DOCUMENT_SIGNAL, HISTORY[0])
+                await wait_until(handle, "the plan's correction", lambda s: len(s.notices) >= 4)
+                await handle.signal(DOCUMENT_SIGNAL, HISTORY[1])
+                held = await wait_until(handle, "the approval", lambda s: len(s.documents) == 2)
+                assert not all(n.delivered for n in held.notices), "one is held in flight"
+            finally:
+                HELD.set()
+            final: StatusView = await handle.result()
+            history = (await handle.fetch_history()).events
+    wrong = {n.key for n in final.notices if n.kind is not NoticeKind.CORRECTION}
+    assert withdrawn(final) == wrong
+    assert all(n.delivered for n in final.notices)
+    with engine().connect() as conn:
+        keys = conn.execute(select(notice_outbox.c.notice_key).where(
+            notice_outbox.c.workflow_id == "project-WAKE-RACE")).scalars().all()
+    assert sorted(keys) == sorted(n.key for n in final.notices)
+    assert_same("WAKE-RACE", final, 500)
+    names = {e.activity_task_scheduled_event_attributes.activity_type.name for e in history
+             if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED}
+    assert names == {"record_wake"}

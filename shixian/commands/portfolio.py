@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 from activities.db import upgrade
 from calendars.engine import WorkCalendar
 from shixian import config, export, readmodel, vocabulary
+from shixian.clock import today
 from shixian.errors import UserError
 from shixian.home_check import check_not_stale_home
 from shixian.ladder import rag
@@ -45,18 +45,6 @@ EXPORT_FIELDS = ("project_id", "name", "policy", "jurisdiction", "owner", "stage
 XLSX_HEADERS = ("项目编号", "项目名称", "适用办法", "辖区", "业主单位", "阶段", "阶段名称",
                 "下一截止日", "待办事项", "责任单位", "是否逾期", "逾期工作日", "升级级别",
                 "暂定截止日", "已结束", "逾期事项", "已终止（日期：原因）")
-
-
-def today() -> date:
-    """Today in Beijing: `operations.today` when it is loaded (the one clock seam, which
-    tests pin), else the same computation without importing Temporal's client for it."""
-    operations = sys.modules.get("shixian.operations")
-    if operations is not None:
-        found: date = operations.today()
-        return found
-    from calendars.periods import SHANGHAI
-
-    return datetime.now(UTC).astimezone(SHANGHAI).date()
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

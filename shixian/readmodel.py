@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from activities.reader import ReadConnection, day, flag, moment, reading, sqlite_path
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
-from shixian import config, vocabulary
+from shixian import config
 from shixian.errors import UserError
 
 if TYPE_CHECKING:
@@ -220,6 +220,10 @@ class Filters:
                                 frozenset[str] | None]:
         """(policy ids, stage ids, actor ids) selected; None = not filtered. Raises
         `vocabulary.UnknownValue` for a word no pack knows."""
+        if not (self.jurisdiction or self.stage or self.actor):
+            return None, None, None  # no words to resolve: the packs are not loaded
+        from shixian import vocabulary
+
         return (vocabulary.resolve_jurisdiction(self.jurisdiction) if self.jurisdiction
                 else None,
                 vocabulary.resolve_stage(self.stage) if self.stage else None,
@@ -427,7 +431,7 @@ def deadlines(project_ids: Sequence[str] = (), owner: str | None = None,
               include_done: bool = False) -> list[ics.Deadline]:
     """The selected obligations that have a due day, soonest first, with the warning rungs
     of their pack's ladder (the feed's alarms)."""
-    from shixian import ics
+    from shixian import ics, vocabulary
     from shixian.ladder import ladder
 
     policies = vocabulary.resolve_jurisdiction(jurisdiction) if jurisdiction else None
@@ -507,6 +511,8 @@ def statistics(period: str | None, today: date, calendar: WorkCalendar,
 
     span = (statistics_model.parse_period(period) if period
             else statistics_model.current_month(today))
+    from shixian import vocabulary
+
     policies = vocabulary.resolve_jurisdiction(jurisdiction) if jurisdiction else None
     actors = vocabulary.resolve_actor(actor) if actor else None
     p = projects.c

@@ -3,13 +3,15 @@
 A `shixian list` row shows its place (`玉山县 (征求意见稿)` under a draft pack) and, on a
 terminal, the colour of the rung reached (the pack's ladder). Reading that from the packs
 means importing their pydantic models and parsing five YAML files in pure Python: ~0.2 s of
-every fresh process (issue #12). So the facts derived from them — each pack's status and
-its ladder's (level, colour) — are kept in a small JSON file in the user's cache directory
-(`$XDG_CACHE_HOME/shixian`, else `~/.cache/shixian`), keyed by a hash of the pack files and
-of the code that derives them: any change to either recomputes them. A cache that cannot be
-read or written is ignored (the facts are then computed in the process, as before).
+every fresh process (issue #12). So the facts derived from them — each pack's status, its
+ladder's (level, colour) and its warning rungs — are kept in a small JSON file in the
+user's cache directory (`$XDG_CACHE_HOME/shixian`, else `~/.cache/shixian`), keyed by a hash
+of the pack files and of the code that derives them: any change to either recomputes them.
+A cache that cannot be read or written is ignored (the facts are then computed in the
+process, as before).
 
-`place` and `rag` give what `shixian.vocabulary.place` and `shixian.ladder.rag` give;
+`place`, `rag` and `warnings` give what `shixian.vocabulary.place`, `shixian.ladder.rag`
+and `ics.warning_rungs` of the pack's ladder give;
 tests/test_cli_imports.py checks that for every shipped pack and level.
 """
 
@@ -22,15 +24,18 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from shixian import ics
 
 Rag = Literal["red", "amber", "green"]
 
-CACHE_NAME = "pack-facts-1.json"
+CACHE_NAME = "pack-facts-2.json"
 HERE = Path(__file__).parent
 PACK_DIR = HERE.parent / "policies"  # policies.loader.PACK_DIR, without importing it
 # The code that turns packs into these facts: a change to it is a change of the facts.
-DERIVING = (Path(__file__), HERE / "vocabulary.py", HERE / "ladder.py",
+DERIVING = (Path(__file__), HERE / "vocabulary.py", HERE / "ladder.py", HERE / "ics.py",
             PACK_DIR / "loader.py", PACK_DIR / "model.py")
 
 
@@ -52,8 +57,9 @@ def fingerprint() -> str:
 
 
 def compute() -> dict[str, dict[str, Any]]:
-    """From the packs themselves: {pack id: {"status": …, "ladder": [[level, colour], …]}}."""
-    from shixian import ladder, vocabulary
+    """From the packs themselves: {pack id: {"status": …, "ladder": [[level, colour], …],
+    "warnings": [[rung name, offset], …]}}."""
+    from shixian import ics, ladder, vocabulary
 
     out: dict[str, dict[str, Any]] = {}
     for pack in vocabulary.packs():
@@ -62,7 +68,8 @@ def compute() -> dict[str, dict[str, Any]]:
             look = ladder.rung_look(pack.id, r.level)
             assert look is not None  # r itself is reached at its own level
             rungs.append([r.level, look.colour])
-        out[pack.id] = {"status": pack.status, "ladder": rungs}
+        out[pack.id] = {"status": pack.status, "ladder": rungs,
+                        "warnings": [list(w) for w in ics.warning_rungs(ladder.ladder(pack.id))]}
     return out
 
 
@@ -107,3 +114,12 @@ def rag(policy: str, overdue: bool, level: int) -> Rag:
         colour: Rag = reached[-1]
         return "amber" if overdue and colour == "green" else colour
     return "amber" if overdue else "green"
+
+
+def warnings(policy: str) -> tuple[ics.Alarm, ...]:
+    """`shixian.ics.warning_rungs` of the pack's ladder: the alarms of its deadlines."""
+    from shixian import ics
+
+    pack = facts().get(policy)
+    return tuple(ics.Alarm(name, offset) for name, offset in (pack["warnings"] if pack
+                                                                 else ()))

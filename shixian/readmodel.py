@@ -431,8 +431,7 @@ def deadlines(project_ids: Sequence[str] = (), owner: str | None = None,
               include_done: bool = False) -> list[ics.Deadline]:
     """The selected obligations that have a due day, soonest first, with the warning rungs
     of their pack's ladder (the feed's alarms)."""
-    from shixian import ics, vocabulary
-    from shixian.ladder import ladder
+    from shixian import ics, pack_facts, vocabulary
 
     policies = vocabulary.resolve_jurisdiction(jurisdiction) if jurisdiction else None
     actors = vocabulary.resolve_actor(actor) if actor else None
@@ -472,7 +471,7 @@ def deadlines(project_ids: Sequence[str] = (), owner: str | None = None,
         if owner and owner not in project_owner:
             continue
         if policy not in warnings:
-            warnings[policy] = ics.warning_rungs(ladder(policy))
+            warnings[policy] = pack_facts.warnings(policy)
         due = day(due_on)
         assert due is not None
         out.append(ics.Deadline(

@@ -453,10 +453,14 @@ def deadlines(project_ids: Sequence[str] = (), owner: str | None = None,
               include_done: bool = False) -> list[ics.Deadline]:
     """The selected obligations that have a due day, soonest first, with the warning rungs
     of their pack's ladder (the feed's alarms)."""
-    from shixian import ics, pack_facts, vocabulary
+    from shixian import ics, pack_facts
 
-    policies = vocabulary.resolve_jurisdiction(jurisdiction) if jurisdiction else None
-    actors = vocabulary.resolve_actor(actor) if actor else None
+    policies = actors = None
+    if jurisdiction or actor:  # words to resolve: the packs are loaded for them
+        from shixian import vocabulary
+
+        policies = vocabulary.resolve_jurisdiction(jurisdiction) if jurisdiction else None
+        actors = vocabulary.resolve_actor(actor) if actor else None
     states = frozenset(ics.LIVE_STATES) | (ics.FINISHED_STATES if include_done else frozenset())
     with reader() as conn:
         where: list[tuple[str, Sequence[object]]] = [("o.due_on IS NOT NULL", ()),

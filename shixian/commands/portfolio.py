@@ -33,9 +33,10 @@ live duty in it, and due day and lateness are that body's. Stages, jurisdictions
 actors are those of the shipped policy packs (`shixian policy show ID`); a word none of
 them knows is an error that lists the known ones.
 
-The table shows the most urgent page (--limit rows, default 50; overdue and soonest due
-first) and says how many match; `--page 2` shows the next, `--limit 0` every row. --json,
---jsonl, --csv and --xlsx write every matching row unless --limit/--page are given:
+The table shows the most urgent page (--limit rows, default 50, soonest due day first, so
+overdue duties lead) and says how many match; `--page 2` shows the next, `--limit 0` every
+row. --json, --jsonl, --csv and --xlsx write every matching row unless --limit/--page are
+given:
   shixian list --json                           a JSON array, one project object per line
   shixian list --jsonl | jq -c 'select(.overdue)'   JSON Lines: one object per line, no array
   shixian list --json --limit 500 --page 3      rows 1001–1500 of the same order

@@ -24,7 +24,7 @@ from shixian.updates import DOCUMENT_SIGNAL, RECORD_DOCUMENT, RECORD_DOCUMENTS, 
 
 ROOT = Path(__file__).parents[1]
 CHILD = """
-import json, sys
+import json, os, sys
 from shixian.cli import block_optional_grpc, main
 block_optional_grpc()
 try:
@@ -33,6 +33,8 @@ except SystemExit:
     pass
 loaded = sorted(k for k, v in sys.modules.items() if v is not None)  # None: blocked
 sys.stderr.write("\\nMODULES:" + json.dumps(loaded) + "\\n")
+sys.stderr.flush()
+os._exit(0)  # as `shixian` leaves: Temporal's core threads can abort a finalizing interpreter
 """
 # Never in these commands: the writers' and migrations' libraries, the worker's logging,
 # the workflow itself, the calendar-feed and spreadsheet libraries, grpcio (not a dependency).
@@ -47,7 +49,7 @@ def imported(*args: str, env: dict[str, str]) -> set[str]:
                           capture_output=True, text=True, timeout=120)
     line = proc.stderr.rsplit("MODULES:", 1)
     assert len(line) == 2, proc.stderr[-2000:]
-    return set(json.loads(line[1]))
+    return set(json.loads(line[1].splitlines()[0]))
 
 
 def under(modules: set[str], packages: tuple[str, ...]) -> list[str]:
@@ -156,3 +158,34 @@ def test_a_changed_pack_file_is_not_read_from_the_cache(tmp_path: Path,
     pack_facts.facts.cache_clear()
     assert pack_facts.place("jiujiang-2024", "九江市") == "九江市"  # recomputed
     pack_facts.facts.cache_clear()
+
+
+@pytest.mark.parametrize(("url", "path"), [
+    ("sqlite:////abs/dir/rm.db", Path("/abs/dir/rm.db")),
+    ("sqlite:///relative/rm.db", Path("relative/rm.db")),
+    ("sqlite+pysqlite:////abs/rm.db", Path("/abs/rm.db")),
+    ("sqlite://", None), ("sqlite:///:memory:", None),
+    ("sqlite:////abs/rm.db?timeout=5", None),  # a query string: SQLAlchemy reads it
+    ("postgresql+psycopg2://u@h:5432/db", None),
+])
+def test_sqlite_urls_read_as_sqlalchemy_reads_them(url: str, path: Path | None) -> None:
+    from sqlalchemy import make_url
+
+    from activities.reader import sqlite_path
+
+    assert sqlite_path(url) == path
+    if path is not None:
+        assert Path(str(make_url(url).database)) == path
+
+
+def test_an_unusual_url_is_read_through_sqlalchemy(child_env: dict[str, str]) -> None:
+    """A URL the reader does not parse itself still reads, through the engine's driver."""
+    from activities.reader import day, flag, reading
+
+    url = child_env["SHIXIAN_DATABASE_URL"] + "?timeout=5"
+    with reading(url) as conn:
+        assert conn.marker == "?"
+        [row] = conn.rows("SELECT project_id, next_due_on, finished FROM projects "
+                          "WHERE project_id = ?", ("IMP-1",))
+    assert (row["project_id"], day(row["next_due_on"]), flag(row["finished"])) == (
+        "IMP-1", date(2026, 12, 1), False)

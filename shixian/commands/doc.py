@@ -21,7 +21,7 @@ from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from shixian import liveness, updates
-from shixian.client import connect, project_handle
+from shixian.client import connect, project_handle, workflow_id
 from shixian.errors import UserError
 from shixian.updates import DOCUMENT_SIGNAL, one_line
 from workflows.models import DocumentArrival, RecordOutcome
@@ -162,7 +162,7 @@ class Sender:
         self.announced: set[str] = set()
 
     def handle(self, project_id: str) -> Any:
-        return self.client.get_workflow_handle(f"project-{project_id}")
+        return self.client.get_workflow_handle(workflow_id(project_id))
 
     async def send(self, project_id: str, doc: DocumentArrival) -> tuple[str, str, str]:
         """(outcome, reason, stage); outcome accepted|duplicate|refused|queued|failed."""

@@ -31,6 +31,7 @@ from activities.cycle import plan_cycle_year
 from activities.delivery import channel_queue, deliver, delivery_queue, mark_delivery
 from activities.notices import send_notice, send_notices
 from activities.read_model import record_status
+from activities.wake import record_wake
 from delivery import contacts as contacts_mod
 from shixian import config
 from workflows.cycle import JurisdictionCycleWorkflow
@@ -44,7 +45,7 @@ log = structlog.get_logger("shixian.worker")
 # JurisdictionCycleWorkflow: each jurisdiction's yearly duties (workflows/cycle.py).
 WORKFLOWS = [ProjectLifecycleWorkflow, ProjectLifecycleWorkflowV1, JurisdictionCycleWorkflow]
 ACTIVITIES: list[Callable[..., Any]] = [send_notice, send_notices, record_status,
-                                        plan_cycle_year]
+                                        record_wake, plan_cycle_year]
 
 
 # The project's pure modules, passed through the workflow sandbox: each workflow run

@@ -278,6 +278,12 @@ class LifecycleInput(Model):
         description="the notices of one wake in one activity (`send_notices`); False in "
                     "inputs recorded before it existed, so their histories replay on the old "
                     "commands (one `send_notice` per notice)")
+    wake_in_one_task: bool = Field(
+        default=False,
+        description="a wake schedules one `record_wake` (its notices, and its read-model "
+                    "update with only what changed) without awaiting it, in the same workflow "
+                    "task as its timer; False in inputs recorded before it existed, so their "
+                    "histories replay on the old commands")
 
 
 class RecordOutcome(StrEnum):

@@ -207,16 +207,38 @@ async def settle(client: Any, wp: WorkerProc | WorkerPair, ids: list[str]) -> fl
             raise SystemExit(f"{wp.kind}: workflows did not settle in 30 minutes")
 
 
-async def events_to_first_timer(client: Any, ids: list[str]) -> float:
+def first_wake_events(events: list[Any]) -> int:
+    """Events up to the first timer; for a project with nothing that changes by itself
+    (it waits only for documents: no timer to set), up to the last command of its first
+    workflow task. Events after the timer (an activity completing) are not counted for
+    either kind."""
     from temporalio.api.enums.v1 import EventType
 
-    counts = []
+    commands = {EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+                EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+                EventType.EVENT_TYPE_MARKER_RECORDED, EventType.EVENT_TYPE_TIMER_STARTED}
+    for k, e in enumerate(events):
+        if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+            return k + 1
+    first_done = next((k for k, e in enumerate(events)
+                       if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+                      len(events) - 1)
+    k = first_done + 1
+    while k < len(events) and events[k].event_type in commands:
+        k += 1
+    return k
+
+
+async def events_to_first_timer(client: Any, ids: list[str]) -> tuple[float, int]:
+    """Mean events of the first wake over a sample, and how many had no timer to set."""
+    from temporalio.api.enums.v1 import EventType
+
+    counts, untimed = [], 0
     for wid in ids[:: max(1, len(ids) // SAMPLE)][:SAMPLE]:
         events = (await client.get_workflow_handle(wid).fetch_history()).events
-        n = next((k + 1 for k, e in enumerate(events)
-                  if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED), len(events))
-        counts.append(n)
-    return statistics.mean(counts)
+        untimed += not any(e.event_type == EventType.EVENT_TYPE_TIMER_STARTED for e in events)
+        counts.append(first_wake_events(events))
+    return statistics.mean(counts), untimed
 
 
 def cli(*args: str, env: dict[str, str], runs: int = 3, expect: tuple[int, ...] = (0, 1)
@@ -527,7 +549,7 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
                     m["kb"] = (wp.rss_kb() - rss0) / n
                     m["cpu_ms"] = (wp.cpu_s() - cpu0) * 1000 / n
                     m["wf_cpu_ms"] = (wp.workflow_cpu_s() - wf0) * 1000 / n
-                    m["events"] = await events_to_first_timer(client, ids)
+                    m["events"], m["untimed"] = await events_to_first_timer(client, ids)
                 all_ids[kind] += ids
         s, b = measured["shixian"], measured["bare"]
         print(f"## {n} workflows per kind and phase\n")
@@ -568,8 +590,10 @@ def cost_rows(n: int, conc: int, s: dict[str, float], b: dict[str, float]) -> No
         f"{b['rate_seq']:.1f}", ratio(s["rate_seq"], b["rate_seq"]))
     row(f"starts/s, {conc} concurrent from a client ({n})", f"{s['rate_conc']:.1f}",
         f"{b['rate_conc']:.1f}", ratio(s["rate_conc"], b["rate_conc"]))
-    row("history events until the first timer (mean of a sample)", f"{s['events']:.1f}",
-        f"{b['events']:.1f}", ratio(s["events"], b["events"]))
+    row(f"history events until the first timer (mean of a sample; {s['untimed']:.0f} of "
+        f"{SAMPLE} shixian projects wait only for documents, no timer: counted to their first "
+        "task's last command)", f"{s['events']:.1f}", f"{b['events']:.1f}",
+        ratio(s["events"], b["events"]))
 
 
 async def start_cli(n: int, tmp: Path, cli_env: dict[str, str], client: Any,

@@ -262,11 +262,8 @@ class ProjectLifecycleWorkflow:
         notices, self._outbox = self._outbox, []
         if changes is None and not notices:
             return
-        if notices:
-            more = f" (+{len(notices) - 1} more)" if len(notices) > 1 else ""
-            what = summaries.notice_summary(notices[0]) + more
-        else:
-            what = summaries.sync_summary(self._ledger.state.read_model_seq, status)
+        what = summaries.wake_record_summary(
+            notices, None if changes is None else self._ledger.state.read_model_seq, status)
         handle = workflow.start_activity(
             record_wake,
             WakeInput(workflow_id=workflow.info().workflow_id,

@@ -8,7 +8,6 @@ schema is owned by Alembic migrations (`activities/migrations`, `shixian db upgr
 from __future__ import annotations
 
 import fcntl
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,11 +36,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from activities import settings
+from activities.reader import MIGRATIONS, head_revision
 
 if TYPE_CHECKING:
     from alembic.config import Config
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 metadata = MetaData()
 
@@ -201,22 +199,6 @@ def _migration_lock(url: str) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def head_revision() -> str | None:
-    """The newest migration's revision id, read from the files (None if not one head)."""
-    revisions: set[str] = set()
-    downs: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        rev = re.search(r"^revision\s*=\s*[\"']([^\"']+)", source, re.M)
-        down = re.search(r"^down_revision\s*=\s*[\"']([^\"']+)", source, re.M)
-        if rev:
-            revisions.add(rev.group(1))
-        if down:
-            downs.add(down.group(1))
-    heads = revisions - downs
-    return heads.pop() if len(heads) == 1 else None
-
-
 def at_head(eng: Engine) -> bool:
     """Whether the schema is already at the newest migration: then a reader (`shixian
     list`, the dashboard) skips Alembic, whose import and run cost most of a second."""
@@ -249,3 +231,4 @@ def dispose_all() -> None:
         for eng in _engines.values():
             eng.dispose()
         _engines.clear()
+

@@ -83,18 +83,18 @@ def write_outbox(inp: NoticeInput) -> bool:
 @activity.defn
 async def send_notice(inp: NoticeInput) -> bool:
     """One notice (histories recorded before `send_notices` still schedule it)."""
-    return await _send(inp)
+    return await send_one(inp)
 
 
 @activity.defn
 async def send_notices(inp: NoticesInput) -> list[bool]:
     """Each notice in turn; a retry after a failure part-way re-sends only what is not in
     the outbox and finds the delivery workflows already started."""
-    return [await _send(NoticeInput(inp.workflow_id, inp.project_id, inp.jurisdiction, n))
+    return [await send_one(NoticeInput(inp.workflow_id, inp.project_id, inp.jurisdiction, n))
             for n in inp.notices]
 
 
-async def _send(inp: NoticeInput) -> bool:
+async def send_one(inp: NoticeInput) -> bool:
     """Outbox row, delivery rows, delivery workflow; True when the notice was new."""
     n = inp.notice
     new = await asyncio.to_thread(write_outbox, inp)

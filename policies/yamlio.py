@@ -27,5 +27,13 @@ Loader.add_implicit_resolver(
 )
 
 
+class _FastLoader(getattr(yaml, "CSafeLoader", Loader)):  # type: ignore[misc]
+    """libyaml's parser (PyYAML's wheels ship it) with the same resolvers: a 10,000-project
+    file parses ~5× faster than in pure Python (`shixian start`'s checks, issue #12)."""
+
+
+_FastLoader.yaml_implicit_resolvers = Loader.yaml_implicit_resolvers
+
+
 def load(text: str) -> Any:
-    return yaml.load(text, Loader=Loader)
+    return yaml.load(text, Loader=_FastLoader)

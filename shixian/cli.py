@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
-from delivery.contacts import ContactsError
-from policies.errors import PolicyError
-from shixian import logs
 from shixian.errors import UserError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -46,7 +44,9 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "up": ("up",),
     "server": ("server",),
     "worker": ("worker",),
-    "projects": ("start", "doc", "status", "clock", "extend", "terminate"),
+    "projects": ("start", "clock", "extend", "terminate"),
+    "doc": ("doc",),
+    "status": ("status",),
     "portfolio": ("list", "db"),
     "stats": ("stats",),
     "dashboard": ("dashboard",),
@@ -82,17 +82,28 @@ def build_parser(argv: Sequence[str] | None = ()) -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that log nothing through structlog (they print their results and errors): they
+# skip importing it (~40 ms). Python's own logging still goes to stderr (WARNING and up).
+# tests/test_cli_imports.py checks that these commands do not import structlog at all.
+PLAIN_LOGGING = frozenset({"list", "status", "doc", "ics"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
-    logs.configure()  # stderr: stdout is for results that scripts read
+    if getattr(args, "command", None) in PLAIN_LOGGING:
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    else:
+        from shixian import logs
+
+        logs.configure()  # stderr: stdout is for results that scripts read
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
         return 2
     try:
         return handler(args)
-    except (UserError, PolicyError, ContactsError) as exc:  # the lower layers' own errors
+    except UserError as exc:
         print(f"shixian: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -100,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return closed_pipe()
     except Exception as exc:
+        if _lower_layer_error(exc):  # policies' and contacts' own errors: one line
+            print(f"shixian: error: {exc}", file=sys.stderr)
+            return 2
         rpc_error = _rpc_error_type()
         if rpc_error is None or not isinstance(exc, rpc_error):
             raise
@@ -110,6 +124,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"shixian: error: Temporal {status}: {message}; is the server at "
               "TEMPORAL_ADDRESS up and are the TLS/API key settings right?", file=sys.stderr)
         return 2
+
+
+# The lower layers' error types, by module: an error of a module the command never imported
+# cannot have been raised, so `shixian list` does not import them to catch them.
+LOWER_LAYER_ERRORS = (("policies.errors", "PolicyError"), ("delivery.contacts", "ContactsError"))
+
+
+def _lower_layer_error(exc: Exception) -> bool:
+    for module_name, name in LOWER_LAYER_ERRORS:
+        module = sys.modules.get(module_name)
+        if module is not None and isinstance(exc, getattr(module, name)):
+            return True
+    return False
 
 
 def _rpc_error_type() -> type[Exception] | None:
@@ -132,6 +159,19 @@ def closed_pipe() -> int:
     return CLOSED_PIPE
 
 
+def block_optional_grpc() -> None:
+    """Keep Temporal's generated API modules from importing grpcio in a CLI process.
+
+    shixian does not depend on grpcio (only its tests do); where it is installed anyway,
+    each `temporalio.api.*service.v1` package imports it (~60 ms) to offer gRPC stubs that
+    neither Temporal's client (its core is Rust) nor shixian uses, inside `try: ... except
+    ImportError`. Marking it missing gives the CLI the import cost it has where grpcio is
+    not installed. Only the console entry point does this, never an importing process.
+    """
+    if "grpc" not in sys.modules:
+        sys.modules["grpc"] = None  # type: ignore[assignment]  # Python's "not installed"
+
+
 def run() -> None:
     """Console entry point: `main()`, then exit without interpreter finalization.
 
@@ -140,6 +180,7 @@ def run() -> None:
     the work is done. Everything is flushed and shut down by then, so the process leaves
     directly with main()'s status.
     """
+    block_optional_grpc()
     code = main()
     try:
         sys.stdout.flush()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -12,22 +11,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from calendars.periods import SHANGHAI
+from shixian.tables import pad, table, width
 from workflows.models import ObligationState, StatusView
 
-
-def width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def pad(text: str, cols: int) -> str:
-    return text + " " * max(0, cols - width(text))
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    cols = [max([width(h), *(width(r[i]) for r in rows)]) for i, h in enumerate(headers)]
-    lines = ["  ".join(pad(h, c) for h, c in zip(headers, cols, strict=True)).rstrip()]
-    lines += ["  ".join(pad(v, c) for v, c in zip(r, cols, strict=True)).rstrip() for r in rows]
-    return "\n".join(lines)
+__all__ = ["dump_json", "pad", "status_text", "table", "termination", "width"]
 
 
 def dump_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any] | list[Any]) -> str:

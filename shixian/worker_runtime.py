@@ -10,21 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
 import socket
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from types import CodeType, ModuleType
+from typing import Any, ClassVar
 
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.cycle import plan_cycle_year
 from activities.delivery import channel_queue, deliver, delivery_queue, mark_delivery
 from activities.notices import send_notice, send_notices
 from activities.read_model import record_status
+from activities.wake import record_wake
 from delivery import contacts as contacts_mod
 from shixian import config
 from workflows.cycle import JurisdictionCycleWorkflow
@@ -38,7 +45,84 @@ log = structlog.get_logger("shixian.worker")
 # JurisdictionCycleWorkflow: each jurisdiction's yearly duties (workflows/cycle.py).
 WORKFLOWS = [ProjectLifecycleWorkflow, ProjectLifecycleWorkflowV1, JurisdictionCycleWorkflow]
 ACTIVITIES: list[Callable[..., Any]] = [send_notice, send_notices, record_status,
-                                        plan_cycle_year]
+                                        record_wake, plan_cycle_year]
+
+
+# The project's pure modules, passed through the workflow sandbox: each workflow run
+# re-imports only its own workflow module (what the sandbox isolates), not these. Without
+# the list, `from workflows import summaries` inside a workflow module re-executed
+# summaries (and search_attributes…) in every run: its passthrough block does not cover a
+# submodule of a package the sandbox imported afresh (issue #12: 55 KB and ~3 ms per run).
+# The workflow modules themselves (lifecycle, cycle, delivery, v1.lifecycle) stay sandboxed.
+PASSED_THROUGH = (
+    "activities", "calendars", "delivery", "policies",
+    "workflows.base", "workflows.escalation", "workflows.intake", "workflows.ledger",
+    "workflows.models", "workflows.plan", "workflows.schedule", "workflows.search_attributes",
+    "workflows.shared", "workflows.summaries", "workflows.upgrade", "workflows.views",
+    "workflows.v1.ledger", "workflows.v1.models", "workflows.v1.policy_model",
+)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox every shixian worker and replayer runs workflows in (see PASSED_THROUGH);
+    each run's fresh import of its workflow module reuses one compiled code object."""
+    share_workflow_code()
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH))
+
+
+class _SharedCodeLoader(importlib.machinery.SourceFileLoader):
+    """Compiles (or unmarshals) a workflow module once per process. Code objects are
+    immutable, so runs sharing one still get their own module, globals and classes."""
+
+    _code: ClassVar[dict[str, CodeType]] = {}
+
+    def get_code(self, fullname: str) -> CodeType | None:
+        path = self.get_filename(fullname)
+        code = self._code.get(path) or super().get_code(fullname)
+        if code is not None:
+            self._code[path] = code
+        return code
+
+
+class _SharedCodeFinder(importlib.abc.MetaPathFinder):
+    """Finds the workflow modules (and their packages) with `_SharedCodeLoader`.
+
+    The sandbox imports a workflow's module afresh for every run: that unmarshalled its
+    .pyc each time (~55 KB of code objects per cached project) or, with no .pyc
+    (PYTHONDONTWRITEBYTECODE, an editable install), compiled the source each time
+    (~8 ms of a project's first workflow task; issue #12)."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+        # where each module was found (file, package directories): no stat per run either
+        self._found: dict[str, tuple[str, list[str] | None]] = {}
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in self.names:
+            return None
+        found = self._found.get(fullname)
+        if found is None:
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+            if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+                return spec
+            found = self._found[fullname] = (spec.loader.path,
+                                             spec.submodule_search_locations)
+        origin, locations = found
+        return importlib.util.spec_from_file_location(
+            fullname, origin, loader=_SharedCodeLoader(fullname, origin),
+            submodule_search_locations=None if locations is None else list(locations))
+
+
+def share_workflow_code() -> None:
+    """Put `_SharedCodeFinder` first on `sys.meta_path` for this worker's workflow
+    modules (once per process)."""
+    if any(isinstance(f, _SharedCodeFinder) for f in sys.meta_path):
+        return
+    names = {cls.__module__ for cls in (*WORKFLOWS, NoticeDeliveryWorkflow)}
+    parents = {".".join(n.split(".")[:k]) for n in names for k in range(1, n.count(".") + 1)}
+    sys.meta_path.insert(0, _SharedCodeFinder(frozenset(names | parents)))
 
 
 CHANNEL_KINDS = ("email", "dingtalk", "wecom", "feishu", "webhook")
@@ -61,6 +145,7 @@ def delivery_workers(client: Client, task_queue: str, executor: ThreadPoolExecut
     queue = delivery_queue(task_queue)
     extra: dict[str, Any] = {"identity": identity} if identity else {}
     workers = [Worker(client, task_queue=queue, workflows=[NoticeDeliveryWorkflow],
+                      workflow_runner=workflow_runner(),
                       activities=[mark_delivery], activity_executor=executor,
                       max_concurrent_activities=PER_CHANNEL, **extra)]
     for kind in CHANNEL_KINDS:
@@ -85,6 +170,7 @@ def build_worker(
         client,
         task_queue=task_queue or config.task_queue(),
         workflows=WORKFLOWS,
+        workflow_runner=workflow_runner(),
         activities=ACTIVITIES,
         activity_executor=executor,
         identity=identity or default_identity(),

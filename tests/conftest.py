@@ -22,7 +22,13 @@ from temporalio.worker import Worker
 from shixian import logs
 from shixian.converter import DATA_CONVERTER
 from shixian.temporal_env import dev_server_path, test_server_path
-from shixian.worker_runtime import ACTIVITIES, WORKFLOWS, delivery_executor, delivery_workers
+from shixian.worker_runtime import (
+    ACTIVITIES,
+    WORKFLOWS,
+    delivery_executor,
+    delivery_workers,
+    workflow_runner,
+)
 from tests.delivery_servers import Receiver, SmtpServer
 from tests.postgres import TempPostgres
 from workflows import search_attributes
@@ -124,6 +130,7 @@ async def running_worker(
     """
     with ThreadPoolExecutor(max_workers=4) as executor, delivery_executor() as sending:
         worker = Worker(client, task_queue=task_queue, workflows=WORKFLOWS,
+                        workflow_runner=workflow_runner(),
                         activities=ACTIVITIES, activity_executor=executor,
                         max_cached_workflows=100 if cache else 0)
         async with AsyncExitStack() as stack:

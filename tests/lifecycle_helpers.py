@@ -30,7 +30,8 @@ def lifecycle_input(project: Project) -> LifecycleInput:
     last = min(cal.covered_years[1], project.started_on.year + 8)
     return LifecycleInput(project=project, pack=load_pack(project.policy),
                           calendar=dict(cal.snapshot(project.started_on.year, last)),
-                          one_task_wake=True, provisional_years=True)
+                          one_task_wake=True, wake_in_one_task=True,
+                          provisional_years=True)
 
 
 async def start(client: Client, project: Project, task_queue: str,

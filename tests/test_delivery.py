@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from calendars.engine import WorkCalendar
 from shixian.cli import main
-from shixian.commands.projects import delivery_summary
+from shixian.commands.status import delivery_summary
 from shixian.dashboard.data import project_view
 from shixian.dashboard.render import project_page
 from shixian.operations import project_status

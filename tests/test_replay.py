@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from shixian.converter import DATA_CONVERTER
-from shixian.worker_runtime import WORKFLOWS
+from shixian.worker_runtime import WORKFLOWS, workflow_runner
 from tests.conftest import HISTORIES, new_queue, running_worker
 from tests.jiujiang_cases import SMALL_BUILD
 from tests.lifecycle_helpers import start
@@ -31,8 +31,9 @@ RECORDED = sorted(HISTORIES.glob("*.json")) + sorted((HISTORIES / "v1").glob("*.
 
 
 def replayer() -> Replayer:
+    """The production sandbox (`workflow_runner`): its passthrough list must replay too."""
     return Replayer(workflows=[*WORKFLOWS, NoticeDeliveryWorkflow],
-                    data_converter=DATA_CONVERTER)
+                    data_converter=DATA_CONVERTER, workflow_runner=workflow_runner())
 
 
 def test_histories_are_recorded() -> None:

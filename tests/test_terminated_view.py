@@ -80,7 +80,7 @@ def test_list_shows_terminated_with_the_reason(status: StatusView,
     row = next(r for r in json.loads(capsys.readouterr().out) if r["project_id"] == "TERM-1")
     assert row["terminated"] == f"2026-11-20: {REASON}"
     assert row["stage_shown"] == f"已终止（2026-11-20: {REASON}）"
-    assert main(["list", "--all"]) == 0
+    assert main(["list", "--all", "--limit", "0"]) == 0
     line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("TERM-1"))
     assert f"已终止（2026-11-20: {REASON}）" in line
     assert main(["list", "--all", "--csv"]) == 0

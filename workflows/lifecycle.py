@@ -12,24 +12,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
-from datetime import date, timedelta
-from typing import Any
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from activities.notices import NoticeInput, NoticesInput, send_notice, send_notices
-    from activities.read_model import ReadModelUpdate, record_status
+    from activities.read_model import (
+        NEEDS_FULL,
+        ObligationRow,
+        ProjectRow,
+        ReadModelChanges,
+        ReadModelUpdate,
+        obligation_row,
+        project_row,
+        record_status,
+    )
+    from activities.wake import WakeInput, WakeResult, record_wake
     from calendars.engine import WorkCalendar
     from calendars.model import CalendarError
     from calendars.periods import end_of_day
     from calendars.signing import problem as signature_problem
     from workflows import search_attributes as sa
-    from workflows import summaries
+    from workflows import summaries, views
     from workflows.intake import document_size
     from workflows.ledger import Ledger, Refused, business_date
     from workflows.models import (
@@ -67,6 +79,9 @@ DOCUMENT_SIGNAL = "document_arrived"
 OPERATORS = "operators"  # the contacts entry (actor id) that reaches shixian's operators
 OPERATORS_LABEL = "运维值班 (shixian operators)"
 
+_T = TypeVar("_T")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 NOTICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
@@ -90,6 +105,17 @@ class ProjectLifecycleWorkflow:
         self._wakeup = False
         self._published: tuple[object, ...] | None = None
         self._synced: dict[str, object] | None = None
+        # wake_in_one_task: one record_wake in flight at a time, not awaited by the loop
+        self._in_flight = False
+        self._outbox: list[NoticeRecord] = []  # raised, waiting for the next record_wake
+        self._queued: set[str] = set()  # keys of operator notices queued or in flight
+        self._rm_sent: tuple[ProjectRow, dict[str, ObligationRow]] | None = None
+        self._rm_sent_events = 0
+        self._rm_acked_seq = 0
+        self._rm_acked: dict[str, ObligationRow] | None = None  # None: the next one is full
+        self._rm_resend_events = False
+        self._rm_force = False
+        self._failure: ActivityError | None = None
         if state.documents and not state.document_bytes:  # carried from before the bound
             state.document_bytes = sum(document_size(d) for d in state.documents)
         if inp.carried is None:
@@ -100,6 +126,8 @@ class ProjectLifecycleWorkflow:
     # ---- main loop -----------------------------------------------------------------------
     @workflow.run
     async def run(self, inp: LifecycleInput) -> StatusView:
+        if inp.wake_in_one_task:
+            return await self._run_in_one_task(inp)
         ledger = self._ledger
         while True:
             # Cleared before any await: a handler that runs while this iteration awaits an
@@ -128,8 +156,12 @@ class ProjectLifecycleWorkflow:
                         calendar=ledger.state.calendar,
                         carried=ledger.state,
                         calendar_keys=inp.calendar_keys,
-                        one_task_wake=True,  # a new run: a new history, the new commands
-                        provisional_years=True,
+                        # a new run: a new history, the new commands
+                        one_task_wake=True,
+                        wake_in_one_task=True,
+                        # carried, not turned on: a cluster not told about the attribute
+                        # would fail the new run's upsert (shixian start refuses instead)
+                        provisional_years=inp.provisional_years,
                     )
                 )
             wake = ledger.next_wake(now)
@@ -141,6 +173,162 @@ class ProjectLifecycleWorkflow:
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ledger.status(workflow.now())
+
+    async def _run_in_one_task(self, inp: LifecycleInput) -> StatusView:
+        """The main loop of runs started with `wake_in_one_task`: a wake schedules one
+        `record_wake` (its notices and its read-model update) and sets its timer in one
+        workflow task; the result is taken when it comes (`_on_done`). Nothing ends or
+        continues as new while one is in flight, and an activity that fails for good
+        fails the workflow, as an awaited one did."""
+        ledger = self._ledger
+        while True:
+            self._wakeup = False
+            self._raise_failure()
+            now = workflow.now()
+            self._queue_notices(ledger.escalate(now))
+            self._queue_notices([n for n in ledger.state.operator_notices
+                                 if not n.delivered and n.key not in self._queued])
+            finished = ledger.finished(business_date(now))
+            if finished:
+                ledger.log(now, "finished", "all obligations are done, waived or cancelled")
+            summary = self._summary()  # once per wake: the read model and search attributes
+            self._record_wake(summary)
+            self._publish_search_attributes(summary)
+            if finished or self._should_continue_as_new():
+                await workflow.wait_condition(
+                    lambda: self._failure is not None
+                    or (self._settled() and workflow.all_handlers_finished()))
+                self._raise_failure()
+                if self._wakeup:
+                    continue  # a handler ran meanwhile: judge again first
+                if finished:
+                    break
+                workflow.continue_as_new(
+                    LifecycleInput(
+                        project=inp.project,
+                        pack=inp.pack,
+                        calendar=ledger.state.calendar,
+                        carried=ledger.state,
+                        calendar_keys=inp.calendar_keys,
+                        one_task_wake=True,
+                        wake_in_one_task=True,
+                        provisional_years=inp.provisional_years,
+                    )
+                )
+            wake = ledger.next_wake(now)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._wakeup,
+                    timeout=None if wake is None else max(wake - now, timedelta(seconds=1)),
+                    timeout_summary=summaries.wake_summary(ledger, now, wake),
+                )
+        return ledger.status(workflow.now())
+
+    def _settled(self) -> bool:
+        return not (self._in_flight or self._outbox)
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _on_done(self, handle: workflow.ActivityHandle[_T],
+                 then: Callable[[_T], None]) -> None:
+        """Run `then` with the activity's result when it comes, without holding up the loop.
+        A failure for good (retries are unlimited: a non-retryable error) is raised by the
+        main loop, which it wakes."""
+        async def wait() -> None:
+            try:
+                result = await handle
+            except ActivityError as exc:
+                self._failure = exc
+                self._wake()
+                return
+            then(result)
+
+        asyncio.create_task(wait())  # noqa: RUF006 -- the workflow's loop keeps it
+
+    def _queue_notices(self, notices: Sequence[NoticeRecord]) -> None:
+        self._outbox.extend(notices)
+        self._queued.update(n.key for n in notices if n.kind is NoticeKind.OPERATOR)
+
+    def _summary(self) -> StatusView:
+        now = workflow.now()
+        return views.summary(self._ledger, now, business_date(now))
+
+    def _record_wake(self, status: StatusView | None = None) -> None:
+        """Schedule `record_wake` with the notices raised and the read-model changes since
+        the last one — unless one is in flight: its completion sends what came meanwhile,
+        so notices go in the order raised and updates never overtake each other."""
+        if self._in_flight:
+            return
+        status = status or self._summary()
+        changes, acknowledge = self._read_model_changes(status)
+        notices, self._outbox = self._outbox, []
+        if changes is None and not notices:
+            return
+        what = summaries.wake_record_summary(
+            notices, None if changes is None else self._ledger.state.read_model_seq, status)
+        handle = workflow.start_activity(
+            record_wake,
+            WakeInput(workflow_id=workflow.info().workflow_id,
+                      project_id=self._input.project.id,
+                      jurisdiction=self._input.pack.jurisdiction,
+                      notices=notices, changes=changes),
+            start_to_close_timeout=timedelta(seconds=30 + 5 * len(notices)),
+            retry_policy=NOTICE_RETRY,
+            summary=what,
+        )
+        self._in_flight = True
+
+        def done(result: WakeResult) -> None:
+            self._in_flight = False
+            for notice in notices:
+                notice.delivered = True
+            acknowledge(result.read_model)
+            self._record_wake()  # what was raised or changed while this was in flight
+
+        self._on_done(handle, done)
+
+    def _read_model_changes(
+        self, status: StatusView,
+    ) -> tuple[ReadModelChanges | None, Callable[[str], None]]:
+        """The read-model update when the stored rows would change (or events were logged)
+        since the last one sent: the rows that differ from the last acknowledged update
+        (all of them at a run's first update or after NEEDS_FULL), and what to do with the
+        activity's answer."""
+        state = self._ledger.state
+        project = project_row(status, self._input.project.investment_wan)
+        rows = {o.id: obligation_row(o) for o in status.obligations}
+        compared = (dataclasses.replace(project, business_date=date.min, as_of=_EPOCH), rows)
+        if (not self._rm_force and compared == self._rm_sent
+                and self._rm_sent_events == state.next_seq - 1):
+            return None, lambda _: None
+        workflow.set_current_details(summaries.current_details(status))
+        base = self._rm_acked
+        changed = [r for oid, r in rows.items() if base is None or base.get(oid) != r]
+        state.read_model_seq += 1
+        seq = state.read_model_seq
+        # Events a handler logs while this update is in flight are not in it.
+        sent_upto = state.next_seq - 1
+        since = 0 if self._rm_resend_events else state.read_model_events
+        changes = ReadModelChanges(
+            workflow_id=workflow.info().workflow_id, seq=seq, full=base is None,
+            project=project, obligation_ids=list(rows), changed=changed,
+            new_events=[e for e in state.events if e.seq > since])
+        self._rm_sent, self._rm_sent_events = compared, sent_upto
+        self._rm_resend_events = self._rm_force = False
+
+        def acknowledge(result: str) -> None:
+            if result == NEEDS_FULL:  # the project has no row (a rebuilt read model)
+                self._rm_acked = None
+                self._rm_resend_events = self._rm_force = True
+                return
+            # APPLIED or STALE: this update's rows, or a newer one's, are stored.
+            if seq > self._rm_acked_seq:
+                self._rm_acked_seq, self._rm_acked = seq, rows
+            state.read_model_events = max(state.read_model_events, sent_upto)
+
+        return changes, acknowledge
 
     async def _send_notices(self, notices: Sequence[NoticeRecord]) -> None:
         """The notices of this wake: one activity for all of them (one per notice in
@@ -252,9 +440,9 @@ class ProjectLifecycleWorkflow:
         state.read_model_events = sent_upto
         self._synced = view
 
-    def _publish_search_attributes(self) -> None:
+    def _publish_search_attributes(self, status: StatusView | None = None) -> None:
         """Upsert only what changed: every upsert is a history event."""
-        status = self._ledger.status(workflow.now())
+        status = status or self._ledger.status(workflow.now())
         next_due = end_of_day(status.next_due_on) if status.next_due_on else None
         years = self._provisional_years() if self._input.provisional_years else None
         values = (status.stage, status.overdue, status.escalation_level, next_due, years)

@@ -283,6 +283,12 @@ class LifecycleInput(Model):
         description="keep the ShixianProvisionalYears search attribute (what `calendar "
                     "publish` finds projects by); False in inputs recorded before it existed, "
                     "so their histories replay on the upserts they had")
+    wake_in_one_task: bool = Field(
+        default=False,
+        description="a wake schedules one `record_wake` (its notices, and its read-model "
+                    "update with only what changed) without awaiting it, in the same workflow "
+                    "task as its timer; False in inputs recorded before it existed, so their "
+                    "histories replay on the old commands")
 
 
 class RecordOutcome(StrEnum):

@@ -44,7 +44,28 @@ def shared_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
 def share_immutable(inp: LifecycleInput) -> None:
     """Point `inp`'s pack and calendar snapshots at the shared instances, in place (the
     decoded input object is the one the workflow's run method holds as well)."""
-    inp.pack = _intern(_packs, inp.pack.model_dump_json(), inp.pack)
+    if not any(shared is inp.pack for shared in _packs.values()):  # the converter's already
+        inp.pack = _intern(_packs, inp.pack.model_dump_json(), inp.pack)
     inp.calendar = shared_snapshot(inp.calendar)
     if inp.carried is not None and inp.carried.calendar:
         inp.carried.calendar = shared_snapshot(inp.carried.calendar)
+
+
+def pack_json(pack: PolicyPack) -> bytes:
+    """The pack's JSON (pydantic's), written once per shared pack object."""
+    for key, shared in _packs.items():
+        if shared is pack:
+            return key.encode()
+    key = pack.model_dump_json()
+    _intern(_packs, key, pack)
+    return key.encode()
+
+
+def shared_pack_json(data: bytes) -> PolicyPack:
+    """The shared pack whose JSON is exactly `data`, decoded the first time it is seen
+    (by the payload converter: `shixian.converter.LifecycleJSONConverter`)."""
+    key = data.decode()
+    found = _packs.get(key)
+    if found is None:
+        found = _intern(_packs, key, PolicyPack.model_validate_json(data))
+    return found

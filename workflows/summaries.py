@@ -6,6 +6,7 @@ summaries are metadata on commands, never inputs to a decision.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from calendars.periods import SHANGHAI
@@ -69,6 +70,19 @@ def notice_summary(notice: NoticeRecord) -> str:
 def sync_summary(seq: int, status: StatusView) -> str:
     return _cut(f"read model #{seq} · {status.stage_title} · next due "
                 f"{status.next_due_on or '-'}" + (" · overdue" if status.overdue else ""))
+
+
+def wake_record_summary(notices: Sequence[NoticeRecord], seq: int | None,
+                        status: StatusView) -> str:
+    """One `record_wake`: its first notice (and how many more), then the read-model update
+    it carries, if any — what the Web UI shows on the activity."""
+    parts = []
+    if notices:
+        more = f" (+{len(notices) - 1} more)" if len(notices) > 1 else ""
+        parts.append(notice_summary(notices[0]) + more)
+    if seq is not None:
+        parts.append(sync_summary(seq, status))
+    return _cut(" + ".join(parts))
 
 
 def current_details(status: StatusView) -> str:

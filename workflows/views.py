@@ -84,6 +84,27 @@ def _end_of_day(day: date | None) -> datetime | None:
 
 def status(ledger: Ledger, now: datetime, today: date) -> StatusView:
     """The status as of `today` (the caller's Beijing date); `now` only stamps it."""
+    base = summary(ledger, now, today)
+    total, _ = delay_total(ledger, today)
+    return base.model_copy(update={
+        "documents": sorted(ledger.state.documents, key=lambda d: d.on),
+        "events": list(ledger.state.events),
+        "notices": list(ledger.state.notices),
+        "policy_status": policy_status(ledger),
+        "policy_note": ledger.pack.validity_on(ledger.project.started_on),
+        "breaches": [BreachView(id=b.id, rule=b.rule, title=b.title, citation=b.citation,
+                                document=b.document, on=b.on, detail=b.detail)
+                     for b in breaches(ledger, today)],
+        "delay_working_days": total,
+        "withdrawn_notices": len(ledger.state.withdrawn),
+        "facts": status_facts(ledger),
+    })
+
+
+def summary(ledger: Ledger, now: datetime, today: date) -> StatusView:
+    """The status without documents, events, notices, breaches and facts: what the read
+    model, the search attributes and the Web UI's details take, computed at every wake
+    (and every replayed one) of the lifecycle workflow."""
     views = obligation_views(ledger, today)
     live = [v for v in views if v.state in OPEN_STATES]
     dues = [v.due_on for v in live if v.due_on is not None]
@@ -91,8 +112,6 @@ def status(ledger: Ledger, now: datetime, today: date) -> StatusView:
     pack = ledger.pack
     level = max((v.escalation_level for v in live), default=0)
     rung = pack.rung(level)
-    total, _ = delay_total(ledger, today)
-    note = pack.validity_on(ledger.project.started_on)
     return StatusView(
         project_id=ledger.project.id,
         name=ledger.project.name,
@@ -110,17 +129,9 @@ def status(ledger: Ledger, now: datetime, today: date) -> StatusView:
         escalation_label=(rung.label or rung.name) if rung else None,
         escalation_colour=rung.colour if rung else COLOUR_OK,
         obligations=views,
-        documents=sorted(ledger.state.documents, key=lambda d: d.on),
-        events=list(ledger.state.events),
-        notices=list(ledger.state.notices),
-        policy_status=policy_status(ledger),
-        policy_note=note,
-        breaches=[BreachView(id=b.id, rule=b.rule, title=b.title, citation=b.citation,
-                             document=b.document, on=b.on, detail=b.detail)
-                  for b in breaches(ledger, today)],
-        delay_working_days=total,
-        withdrawn_notices=len(ledger.state.withdrawn),
-        facts=status_facts(ledger),
+        documents=[],
+        events=[],
+        notices=[],
     )
 
 

@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from calendars.engine import WorkCalendar
-from shixian import operations
+from shixian.clock import today
 from shixian.errors import UserError
-from shixian.home_check import check_not_stale_home
 from shixian.ics import feed
 from shixian.readmodel import deadlines
 
@@ -83,9 +82,11 @@ def run_ics(args: argparse.Namespace) -> int:
     selected = deadlines(args.projects or (), owner=args.owner, actor=args.actor,
                          jurisdiction=args.jurisdiction, include_done=args.include_done)
     if not selected:
+        from shixian.home_check import check_not_stale_home  # asks Temporal: only when empty
+
         check_not_stale_home()
     data = feed(selected, name=args.name or default_name(args),
-                calendar=WorkCalendar.default(), today=operations.today(),
+                calendar=WorkCalendar.default(), today=today(),
                 now=datetime.now(UTC))
     if args.output:
         path = Path(args.output)

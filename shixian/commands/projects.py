@@ -4,37 +4,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import sys
-from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
-from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError, RPCStatusCode
-
 from calendars.engine import WorkCalendar
-from shixian import liveness, operations, restart
-from shixian.client import connect, project_handle, workflow_id
-from shixian.documents_file import DocLine, load_document_lines
+from shixian import operations, restart
+from shixian.client import connect, workflow_id
+from shixian.commands.doc import Sender, parse_day
 from shixian.errors import UserError
 from shixian.projects_file import Entry, Problem, load_all, report
-from shixian.render import dump_json, status_text, table, termination
+from shixian.render import dump_json, table
 from workflows import views
 from workflows.ledger import Ledger
-from workflows.lifecycle import DOCUMENT_SIGNAL, ProjectLifecycleWorkflow
+from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.models import (
     ClockChange,
-    DocumentArrival,
     ExtensionRequest,
     LedgerState,
     LifecycleInput,
     ObligationState,
     RecordOutcome,
-    StatusView,
     Termination,
 )
 
@@ -89,32 +81,6 @@ has not recorded are named with the `shixian doc` line that records each — or 
 On a terminal a progress bar shows on stderr; otherwise one line per project.
 """
 
-DOC_EPILOG = """\
-examples:
-  shixian doc JJ-2026-001 proposal_submitted --on 2026-10-15 --ref JJ-FGW-2026-88
-  shixian doc JJ-2026-001 extension_granted --on 2027-05-06 --until 2027-06-30
-  shixian doc --file inbox-2026-11-23.csv          a batch, one result line per entry
-  tail -n 5 arrivals.jsonl | shixian doc --file - --json
-  shixian policy show jiujiang-2024     lists the document types of a policy
-
-batch file (--file): CSV with a header (project_id,type,on,ref,by,until,period or
-项目编号,文件类型,日期,文号,报送单位,延期至,所属期), JSON lines (.jsonl/.json, `-` = stdin), or a
-YAML list (.yaml/.yml) of {project_id, type, on, ref?, by?, until?, period?}. Entries are
-recorded in file order; each prints `line N: accepted|duplicate|refused|malformed: …` (CSV: the
-spreadsheet row). A malformed entry, an unknown project, or a project that does not answer
-does not stop the others; a summary line goes to stderr.
-
-Outcomes: accepted, duplicate, refused (the workflow said no, with the reason), malformed
-(the entry could not be read), queued (no worker polls the project's task queue, the
-project did not answer within --wait, or Ctrl-C: the document was sent as a durable
-`document_arrived` signal, kept in the project's history and applied when a worker runs
-it — a refusal then shows in `shixian status`), failed (not sent: Temporal unreachable —
-send it again; a second copy is reported as a duplicate).
-
-exit status: 0 accepted, duplicate or queued (every entry, with --file); 3 if any failed;
-otherwise 2 if any was refused or malformed.
-"""
-
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
@@ -142,50 +108,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                             "has not recorded yet (each is accepted, a duplicate or refused)")
     start.set_defaults(handler=run_start)
 
-    doc = sub.add_parser(
-        "doc", help="record a document that arrived for a project",
-        description="Record a document (by its policy's type id) on the project's workflow. "
-                    "The workflow checks it: unknown type, not expected now, dated in the "
-                    "future or before the launch notice → refused with reason. A document "
-                    "that breaks an order, a minimum or a window is recorded and flagged as "
-                    "a breach (违规). --file records each project's lines as one batch.",
-        epilog=DOC_EPILOG, formatter_class=fmt,
-    )
-    doc.add_argument("project_id", metavar="PROJECT_ID", nargs="?")
-    doc.add_argument("doc_type", metavar="DOC_TYPE", nargs="?")
-    doc.add_argument("--on", type=_date, help="business date (YYYY-MM-DD); required "
-                     "unless --file")
-    doc.add_argument("--ref", default=None, help="document number, e.g. 九发改字〔2026〕88号")
-    doc.add_argument("--by", default=None, help="who recorded or sent it")
-    doc.add_argument("--until", type=_date, default=None,
-                     help="new due day, for an extension document")
-    doc.add_argument("--period", default=None, metavar="PERIOD",
-                     help="for a periodic report (季度/月度/年度报告): the period it reports "
-                          "on, e.g. 2026Q3, 2026-07 or 2026; without it a report settles the "
-                          "oldest period still open")
-    doc.add_argument("--file", type=Path, metavar="FILE",
-                     help="record a batch of documents from a CSV, JSON-lines or YAML file "
-                          "(`-` = JSON lines on stdin) instead of one")
-    doc.add_argument("--json", action="store_true",
-                     help="print the result as JSON (with --file: one object per line)")
-    doc.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
-                     help="how long to wait for the project's workflow to answer (default "
-                          "30); past it the document is queued as a durable signal")
-    doc.set_defaults(handler=run_doc, doc_parser=doc)
-
-    status = sub.add_parser(
-        "status", help="where a project is, what is due when, what is overdue",
-        description="Query a project's workflow: stage, every obligation with due day, state, "
-                    "overdue working days, escalation rung and the article it comes from; "
-                    "the notices sent.",
-        formatter_class=fmt,
-    )
-    status.add_argument("project_id", metavar="PROJECT_ID")
-    status.add_argument("--json", action="store_true", help="the full status as JSON")
-    status.add_argument("--all", action="store_true",
-                        help="also list obligations waived for this project's path")
-    status.set_defaults(handler=run_status)
-
     clock = sub.add_parser(
         "clock", help="stop or restart an obligation's clock for time a regulation excludes",
         description="Some excluded time has no document that marks it (九江 25(二) "
@@ -198,7 +120,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     clock.add_argument("action", choices=["stop", "restart"])
     clock.add_argument("project_id", metavar="PROJECT_ID")
     clock.add_argument("obligation", metavar="OBLIGATION", help="obligation id from status")
-    clock.add_argument("--on", required=True, type=_date, help="business date")
+    clock.add_argument("--on", required=True, type=parse_day, help="business date")
     clock.add_argument("--reason", default="", help="what the excluded time is")
     clock.add_argument("--json", action="store_true",
                        help="print {\"ok\": …, \"message\": …} as JSON")
@@ -211,8 +133,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     extend.add_argument("project_id", metavar="PROJECT_ID")
     extend.add_argument("obligation", metavar="OBLIGATION")
-    extend.add_argument("--until", required=True, type=_date, help="the new due day")
-    extend.add_argument("--on", required=True, type=_date, help="date the extension was granted")
+    extend.add_argument("--until", required=True, type=parse_day, help="the new due day")
+    extend.add_argument("--on", required=True, type=parse_day,
+                        help="date the extension was granted")
     extend.add_argument("--reason", default="", help="why, with the approval's reference")
     extend.add_argument("--json", action="store_true",
                        help="print {\"ok\": …, \"message\": …} as JSON")
@@ -224,7 +147,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         formatter_class=fmt,
     )
     terminate.add_argument("project_id", metavar="PROJECT_ID")
-    terminate.add_argument("--on", required=True, type=_date, help="business date")
+    terminate.add_argument("--on", required=True, type=parse_day, help="business date")
     terminate.add_argument("--reason", required=True, help="why the project ends")
     terminate.add_argument("--json", action="store_true",
                        help="print {\"ok\": …, \"message\": …} as JSON")
@@ -265,13 +188,6 @@ def run_extend(args: argparse.Namespace) -> int:
 def run_terminate(args: argparse.Namespace) -> int:
     return _update(args.project_id, ProjectLifecycleWorkflow.terminate,
                    Termination(on=args.on, reason=args.reason), args.json)
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _prepare_all(files: list[Path], allow: frozenset[str] = frozenset(),
@@ -504,7 +420,7 @@ def run_start(args: argparse.Namespace) -> int:
                 again = None if is_new else await restart.check(client, wid, inp.project)
                 recorded: list[tuple[str, str, str]] = []
                 if again is not None and again.new_documents and args.record_new_documents:
-                    recorded = await _Sender(client, RESTART_WAIT).send_batch(
+                    recorded = await Sender(client, RESTART_WAIT).send_batch(
                         inp.project.id, again.new_documents)
             results[i] = (is_new, again, recorded)
             show_ready()
@@ -566,262 +482,4 @@ def _restart_text(again: restart.Restart | None, recorded: list[tuple[str, str, 
     return "\n".join(out)
 
 
-def run_doc(args: argparse.Namespace) -> int:
-    parser: argparse.ArgumentParser = args.doc_parser
-    if args.wait <= 0:
-        parser.error("--wait takes a number of seconds > 0")
-    if args.file is not None:
-        if args.project_id or args.doc_type or args.on or args.ref or args.by or args.until \
-                or args.period:
-            parser.error("--file takes no PROJECT_ID, DOC_TYPE, --on, --ref, --by, --until or "
-                         "--period: "
-                         "each entry in the file carries its own")
-        return run_doc_file(args.file, args.json, args.wait)
-    if not (args.project_id and args.doc_type and args.on):
-        parser.error("give PROJECT_ID DOC_TYPE --on DATE (one document) or --file FILE "
-                     "(a batch)")
-    try:
-        doc = DocumentArrival(type=args.doc_type, on=args.on, ref=args.ref, by=args.by,
-                              until=args.until, period=args.period)
-    except ValidationError as exc:  # a 700 KB --ref, a period written wrong: one line
-        if any(e["loc"][:1] == ("period",) for e in exc.errors()):
-            parser.error(f"--period {args.period!r}: write the period as 2026Q3, 2026-07 or "
-                         "2026")
-        parser.error("; ".join(f"--{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                               for e in exc.errors()))
 
-    async def main() -> int:
-        client = await connect()
-        sender = _Sender(client, args.wait)
-        outcome, reason, stage = await sender.send(args.project_id, doc)
-        if args.json:
-            print(json.dumps({"project_id": args.project_id, "type": doc.type,
-                              "on": doc.on.isoformat(), "outcome": outcome, "reason": reason,
-                              "stage": stage}, ensure_ascii=False))
-        elif outcome in (RecordOutcome.REFUSED.value, FAILED):
-            print(f"{outcome}: {reason}", file=sys.stderr)
-        elif outcome == QUEUED:
-            print(f"{outcome}: {reason}")
-        else:
-            print(f"{outcome}: {args.project_id} {doc.type} on {doc.on} (stage {stage})")
-        return EXIT[outcome]
-
-    return asyncio.run(main())
-
-
-SAY_WAITING = 2.0  # seconds before `doc` says it is still waiting for the project
-FAILED = "failed"  # not sent: Temporal errors; send again
-QUEUED = "queued"  # durable in the project's history, applied when a worker runs it
-EXIT = {RecordOutcome.ACCEPTED.value: 0, RecordOutcome.DUPLICATE.value: 0, QUEUED: 0,
-        RecordOutcome.REFUSED.value: 2, "malformed": 2, FAILED: 3}
-
-
-class _Sender:
-    """Records documents with a bounded wait, and never loses one it was given.
-
-    Temporal holds an update until a worker runs it; without a worker it would wait forever,
-    and an update the server merely holds is lost with the caller (Ctrl-C) or a server
-    restart. So when no worker polls the project's task queue, when the answer does not come
-    within `wait` seconds, or when the caller interrupts, the documents are sent as
-    `document_arrived` signals instead: durable in the workflow's history once the server
-    takes them, applied in date order when a worker runs the project (a copy that the update
-    also recorded is a duplicate there, which changes nothing). They are reported as queued.
-    """
-
-    def __init__(self, client: Any, wait: float) -> None:
-        self.client = client
-        self.wait = wait
-        self.announced: set[str] = set()
-
-    async def send(self, project_id: str, doc: DocumentArrival) -> tuple[str, str, str]:
-        """(outcome, reason, stage); outcome accepted|duplicate|refused|queued|failed."""
-        async def one() -> list[tuple[str, str, str]]:
-            result = await operations.record_document(self.client, project_id, doc)
-            return [(result.outcome.value, result.reason, result.stage)]
-
-        return (await self._deliver(project_id, [doc], one))[0]
-
-    async def send_batch(self, project_id: str,
-                         docs: list[DocumentArrival]) -> list[tuple[str, str, str]]:
-        """One update for a project's documents (judged after the whole batch), in order."""
-        async def batch() -> list[tuple[str, str, str]]:
-            outcomes, stage = await operations.record_documents(self.client, project_id, docs)
-            return [(o.outcome.value, o.reason, stage) for o in outcomes]
-
-        return await self._deliver(project_id, docs, batch)
-
-    async def _deliver(self, project_id: str, docs: list[DocumentArrival],
-                       call: Callable[[], Awaitable[list[tuple[str, str, str]]]],
-                       ) -> list[tuple[str, str, str]]:
-        def every(outcome: str, reason: str) -> list[tuple[str, str, str]]:
-            return [(outcome, reason, "")] * len(docs)
-
-        try:
-            handle = await project_handle(self.client, project_id)
-            wf = await liveness.describe(handle)
-        except UserError as exc:  # unknown project
-            return every(RecordOutcome.REFUSED.value, str(exc))
-        except Exception as exc:
-            return every(FAILED, f"{project_id}: {_one_line(exc)}")
-        try:
-            polling = await liveness.live_pollers(self.client, wf.task_queue)
-        except Exception:
-            polling = -1  # unknown: send and let the bounded wait decide
-        if polling == 0:
-            return await self._queue(handle, docs, liveness.no_worker(wf.task_queue),
-                                     "it will apply when one does")
-        pending = asyncio.ensure_future(call())
-        try:
-            done, _ = await asyncio.wait({pending}, timeout=min(SAY_WAITING, self.wait))
-            if not done:
-                print(f"waiting: {project_id} has not answered yet; up to {self.wait:g}s "
-                      "(--wait), then — or on Ctrl-C — the document is queued durably",
-                      file=sys.stderr, flush=True)
-            return await asyncio.wait_for(pending, max(self.wait - SAY_WAITING, 0.1))
-        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            reason = await liveness.why_silent(self.client, handle)
-            return await self._queue(handle, docs, f"not confirmed within {self.wait:g}s: "
-                                     f"{reason}", "it will apply when the project runs again")
-        except asyncio.CancelledError:  # Ctrl-C while the update was in flight
-            pending.cancel()
-            with contextlib.suppress(BaseException):
-                await pending
-            await asyncio.shield(self._queue(handle, docs, "interrupted before the project "
-                                             "answered", "it will apply if the update did not"))
-            raise
-        except UserError as exc:
-            return every(RecordOutcome.REFUSED.value, str(exc))
-        except Exception as exc:  # one project's failure never stops the batch
-            return every(FAILED, f"{project_id}: {_one_line(exc)}")
-
-    async def _queue(self, handle: Any, docs: list[DocumentArrival], why: str,
-                     when: str) -> list[tuple[str, str, str]]:
-        """Send each document as a durable signal, in date order; (queued, reason, "")."""
-        out: list[tuple[str, str, str]] = []
-        project_id = handle.id.removeprefix("project-")
-        for doc in docs:
-            try:
-                await handle.signal(DOCUMENT_SIGNAL, doc, rpc_timeout=liveness.RPC_TIMEOUT)
-            except RPCError as exc:
-                if exc.status is RPCStatusCode.NOT_FOUND:
-                    out.append((RecordOutcome.REFUSED.value,
-                                f"project {project_id}'s lifecycle has ended (finished or "
-                                f"terminated); see `shixian status {project_id}`", ""))
-                else:
-                    out.append((FAILED, f"{project_id} {doc.type} on {doc.on}: not sent: "
-                                f"{_one_line(exc)}; send it again", ""))
-                continue
-            out.append((QUEUED, f"{project_id} {doc.type} on {doc.on} is in {handle.id}'s "
-                        f"history: {when} (then `shixian status {project_id}` shows it, or a "
-                        "refusal)", ""))
-        if any(o == QUEUED for o, _, _ in out) and why not in self.announced:
-            self.announced.add(why)
-            print(f"queued: {why}; {when}", file=sys.stderr, flush=True)
-        return out
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, RPCError) and exc.status is not None:
-        text = f"Temporal {exc.status.name}: {text}"
-    return text[:500]
-
-
-def run_doc_file(path: Path, as_json: bool, wait: float = 30.0) -> int:
-    """Record each project's entries as one batch (escalation is judged after the whole
-    batch, so a history back-filled in date order sends no notice for an on-time step);
-    every entry gets a result line, in file order, whatever the others did.
-
-    Exit 0 when every entry was accepted or a duplicate, 3 when any failed (not confirmed:
-    send those again), else 2 when any was refused or malformed.
-    """
-    entries = load_document_lines(path)
-    by_project: dict[str, list[DocLine]] = {}
-    for entry in entries:
-        if entry.doc is not None and entry.project_id is not None:
-            by_project.setdefault(entry.project_id, []).append(entry)
-
-    async def main() -> int:
-        client = await connect()
-        sender = _Sender(client, wait)
-        results: dict[int, tuple[str, str, str]] = {}
-        for project_id, lines in by_project.items():
-            ordered = sorted(lines, key=lambda e: e.doc.on if e.doc else date.min)
-            docs = [e.doc for e in ordered if e.doc is not None]
-            for entry, res in zip(ordered, await sender.send_batch(project_id, docs),
-                                  strict=True):
-                results[entry.line] = res
-        counts: dict[str, int] = {}
-        for entry in entries:
-            outcome, reason, stage = results.get(entry.line,
-                                                 ("malformed", entry.problem or "", ""))
-            counts[outcome] = counts.get(outcome, 0) + 1
-            if as_json:
-                doc = entry.doc
-                print(json.dumps({
-                    "line": entry.line, "project_id": entry.project_id,
-                    "type": doc.type if doc else None,
-                    "on": doc.on.isoformat() if doc else None,
-                    "outcome": outcome, "reason": reason, "stage": stage,
-                }, ensure_ascii=False), flush=True)
-            elif entry.doc is not None and outcome not in ("refused", FAILED, QUEUED):
-                print(f"line {entry.line}: {outcome}: {entry.project_id} {entry.doc.type} on "
-                      f"{entry.doc.on} (stage {stage})", flush=True)
-            else:
-                print(f"line {entry.line}: {outcome}: {reason}", flush=True)
-        print(f"{len(entries)} entries: " + ", ".join(
-            f"{counts.get(k, 0)} {k}" for k in ("accepted", "duplicate", QUEUED, "refused",
-                                                 "malformed", FAILED)),
-              file=sys.stderr, flush=True)
-        return max((EXIT[k] for k in counts), default=0)
-
-    return asyncio.run(main())
-
-
-STATUS_WAIT = timedelta(seconds=15)
-
-
-def delivery_summary(project_id: str) -> dict[str, str]:
-    """Per notice key: `sent 3, undeliverable 1 (市无人局)` from the delivery rows."""
-    from shixian.notices_view import deliveries
-
-    counts: dict[str, dict[str, list[str]]] = {}
-    for d in deliveries(project_id):
-        counts.setdefault(d.notice_key, {}).setdefault(d.state, []).append(d.recipient)
-    out = {}
-    for key, states in counts.items():
-        parts = []
-        for state, who in states.items():
-            names = f" ({', '.join(dict.fromkeys(who))})" if state != "sent" else ""
-            parts.append(f"{state} {len(who)}{names}")
-        out[key] = ", ".join(parts) + ("  — see `shixian notices`" if set(states) - {"sent"}
-                                       else "")
-    return out
-
-
-def run_status(args: argparse.Namespace) -> int:
-    async def main() -> int:
-        client = await connect()
-        handle = await project_handle(client, args.project_id)
-        wf = await liveness.describe(handle)
-        if await liveness.live_pollers(client, wf.task_queue) == 0:
-            raise UserError(f"no status for {args.project_id}: "
-                            f"{liveness.no_worker(wf.task_queue)}")
-        try:
-            status: StatusView = await handle.query(ProjectLifecycleWorkflow.status,
-                                                    operations.today(),
-                                                    rpc_timeout=STATUS_WAIT)
-        except RPCError:
-            raise UserError(f"no status for {args.project_id}: "
-                            f"{await liveness.why_silent(client, handle)}") from None
-        except WorkflowQueryFailedError as exc:
-            raise UserError(f"no status for {args.project_id}: the status query failed: "
-                            f"{_one_line(exc)}") from None
-        if args.json:
-            print(dump_json(status.model_dump(mode="json")
-                            | {"terminated": termination(status)}))
-        else:
-            print(status_text(status, args.all, delivery_summary(args.project_id)))
-        return 0
-
-    return asyncio.run(main())

@@ -8,6 +8,9 @@ from the pack's escalation ladder (`shixian.ladder`).
 
 from __future__ import annotations
 
+import base64
+import bisect
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -123,9 +126,54 @@ class PortfolioView:
         return {"today": self.today.isoformat(), "filters": self.query.as_params(),
                 "counts": self.counts, "projects": [e.as_dict() for e in self.entries]}
 
+    def page(self, limit: int, cursor: str | None) -> dict[str, object]:
+        """`/api/portfolio.json`'s answer: the rows after `cursor` (all of them when limit
+        is 0), with `total` (rows under the filters), `counts` (all of them) and
+        `next_cursor`, null on the last page. A cursor is the sort key of the page's last
+        row (due day, project id), not an offset: projects that come, go or move before it
+        between two requests do not shift the next page by a row."""
+        keys = [portfolio_key(e.row) for e in self.entries]
+        start = bisect.bisect_right(keys, cursor_key(cursor)) if cursor else 0
+        end = start + limit if limit else len(keys)
+        shown = self.entries[start:end]
+        following = encode_cursor(keys[end - 1]) if end < len(keys) and shown else None
+        return {"today": self.today.isoformat(), "filters": self.query.as_params(),
+                "counts": self.counts, "total": len(keys), "limit": limit,
+                "projects": [e.as_dict() for e in shown], "next_cursor": following}
+
+
+PortfolioKey = tuple[bool, date, str]
+
+
+def portfolio_key(row: PortfolioRow) -> PortfolioKey:
+    """The portfolio's order (`readmodel.portfolio`): due day (none last), project id."""
+    return (row.next_due_on is None, row.next_due_on or date.max, row.project_id)
+
+
+def encode_cursor(key: PortfolioKey) -> str:
+    due = "" if key[0] else key[1].isoformat()
+    raw = json.dumps([due, key[2]], ensure_ascii=False).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def cursor_key(cursor: str) -> PortfolioKey:
+    """A cursor back to its key; BadRequest when it is not one this server made."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        due, project_id = json.loads(raw)
+        if not isinstance(project_id, str) or not isinstance(due, str):
+            raise ValueError(cursor)
+        return (not due, date.fromisoformat(due) if due else date.max, project_id)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise BadRequest(f"cursor={cursor!r} is not a cursor this dashboard gave: use the "
+                         "next_cursor of the previous page, or leave it out for the first"
+                         ) from None
+
 
 def portfolio_view(today: date, calendar: WorkCalendar, query: PortfolioQuery) -> PortfolioView:
-    every = portfolio(today, calendar, Filters(include_finished=query.include_finished))
+    """The filtered rows, once, and the menus' choices from one DISTINCT query (the page
+    built every row twice before, issue #12)."""
+    every = readmodel.portfolio_choices(query.include_finished)
     rows = portfolio(today, calendar, query.filters())
     entries = [PortfolioEntry(r, rag(r.policy, r.overdue, r.escalation_level)) for r in rows]
     counts = {"red": 0, "amber": 0, "green": 0}
@@ -135,12 +183,9 @@ def portfolio_view(today: date, calendar: WorkCalendar, query: PortfolioQuery) -
         entries = [e for e in entries if e.rag == query.rag]
     return PortfolioView(
         today=today, query=query, entries=entries,
-        jurisdictions=sorted({r.jurisdiction for r in every}),
-        stages=sorted({(r.stage, r.stage_title) for r in every}),
-        owners=sorted({r.owner for r in every}),
+        jurisdictions=every.jurisdictions, stages=every.stages, owners=every.owners,
         actors=[(c.id, c.label) for c in vocabulary.known("actor")],
-        rungs=levels(sorted({r.policy for r in every}) or [c.id for c in
-                                                          vocabulary.known("jurisdiction")]),
+        rungs=levels(every.policies or [c.id for c in vocabulary.known("jurisdiction")]),
         counts=counts,
     )
 

@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 
 from activities import settings
 from activities.db import dispose_all, engine, events, notice_outbox, projects
-from activities.read_model import ReadModelUpdate, record_status
+from activities.wake import WakeInput, WakeResult, record_wake
 from shixian.worker_runtime import ACTIVITIES, WORKFLOWS
 from tests.conftest import new_queue, running_worker
 from tests.jiujiang_cases import doc, project
@@ -126,21 +126,22 @@ async def test_postgres_crash_and_restart_loses_nothing(
 async def test_an_event_logged_while_the_read_model_is_written_is_sent_next(
     dev_env: WorkflowEnvironment,
 ) -> None:
-    """A signal handled while `record_status` is still running (a slow or retrying read
+    """A signal handled while `record_wake` is still running (a slow or retrying read
     model) logs an event that update did not carry: it must go with the next one, not be
-    marked as sent."""
+    marked as sent (the loop does not await the update; the next one goes when it is in)."""
     client, queue = dev_env.client, new_queue()
     entered, release = threading.Event(), threading.Event()
 
-    @activity.defn(name="record_status")
-    def slow_record_status(u: ReadModelUpdate) -> bool:
-        if any(e.kind == "document" for e in u.new_events) and not entered.is_set():
+    @activity.defn(name="record_wake")
+    async def slow_record_wake(u: WakeInput) -> WakeResult:
+        if u.changes and any(e.kind == "document" for e in u.changes.new_events) \
+                and not entered.is_set():
             entered.set()  # the update carrying the document: held until the signal is in
-            release.wait(BOUND)
-        return record_status(u)
+            await asyncio.to_thread(release.wait, BOUND)
+        return await record_wake(u)
 
     pid = "RM-RACE-" + queue[-6:]
-    acts = [a for a in ACTIVITIES if a is not record_status] + [slow_record_status]
+    acts = [a for a in ACTIVITIES if a is not record_wake] + [slow_record_wake]
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with Worker(client, task_queue=queue, workflows=WORKFLOWS, activities=acts,
                           activity_executor=executor):

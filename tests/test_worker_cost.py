@@ -1,0 +1,118 @@
+"""What a cached project costs the worker (issue #12), checked as structure: one decoded
+policy pack per distinct content, workflow code compiled once per process, the project's
+pure modules passed through the sandbox. Speed itself is measured by bench/scale.py."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic_core import to_json
+from temporalio.api.common.v1 import Payload
+
+from calendars import WorkCalendar
+from shixian.converter import DATA_CONVERTER, PACK_BYTES
+from shixian.worker_runtime import (
+    PASSED_THROUGH,
+    WORKFLOWS,
+    _SharedCodeFinder,
+    share_workflow_code,
+)
+from tests.lifecycle_helpers import calendar
+from workflows.ledger import Ledger
+from workflows.models import DocumentArrival, LedgerState, LifecycleInput, UnreadablePayload
+from workflows.shared import share_immutable
+
+
+def _inputs() -> tuple[LifecycleInput, LifecycleInput]:
+    from policies.loader import load_pack
+    from tests.jiujiang_cases import SMALL_BUILD
+
+    pack = load_pack(SMALL_BUILD.project.policy)
+    snap = dict(calendar().snapshot(2025, 2027))
+    first = SMALL_BUILD.project.model_copy(update={"id": "COST-A", "documents": []})
+    second = first.model_copy(update={"id": "COST-B", "documents": [
+        DocumentArrival(type=d.type, on=d.on) for d in SMALL_BUILD.documents[:3]]})
+    return (LifecycleInput(project=first, pack=pack, calendar=snap),
+            LifecycleInput(project=second, pack=pack.model_copy(deep=True), calendar=snap))
+
+
+def _decode(payload: Payload) -> LifecycleInput:
+    value = DATA_CONVERTER.payload_converter.from_payloads([payload], [LifecycleInput])[0]
+    assert isinstance(value, LifecycleInput)
+    return value
+
+
+def _status(inp: LifecycleInput) -> object:
+    share_immutable(inp)
+    ledger = Ledger(inp.project, inp.pack, WorkCalendar.from_snapshot(inp.calendar),
+                    LedgerState(calendar=inp.calendar))
+    now = datetime(2026, 3, 2, 4, tzinfo=UTC)
+    for doc in inp.project.documents:
+        ledger.add_document(doc, now)
+    return ledger.status(now).model_dump(exclude={"as_of"})
+
+
+def test_two_projects_with_one_pack_share_its_decoding_and_decide_apart() -> None:
+    a, b = _inputs()
+    pa, pb = DATA_CONVERTER.payload_converter.to_payloads([a, b])
+    for p, inp in ((pa, a), (pb, b)):
+        assert p.data.startswith(b'{"pack":') and PACK_BYTES in p.metadata
+        assert json.loads(p.data) == json.loads(to_json(inp)), "same JSON content"
+    da, db = _decode(pa), _decode(pb)
+    assert da == a and db == b
+    assert da.pack is db.pack, "one decoded pack for equal content"
+    assert _status(da) == _status(a.model_copy(deep=True))
+    assert _status(db) == _status(b.model_copy(deep=True))
+    assert _status(da) != _status(db)
+
+
+def test_inputs_written_before_decode_as_they_did() -> None:
+    """A history's input without the metadata (written before) takes pydantic's path."""
+    a, _ = _inputs()
+    old = Payload(metadata={"encoding": b"json/plain"}, data=to_json(a))
+    assert _decode(old) == a
+
+
+@pytest.mark.parametrize("size", [b"12", b"not a number", b"999999"])
+def test_a_wrong_pack_length_falls_back_to_the_whole_json(size: bytes) -> None:
+    a, _ = _inputs()
+    good = DATA_CONVERTER.payload_converter.to_payloads([a])[0]
+    odd = Payload(metadata={**good.metadata, PACK_BYTES: size}, data=good.data)
+    assert _decode(odd) == a
+
+
+def test_an_unreadable_input_still_says_which_field() -> None:
+    a, _ = _inputs()
+    good = DATA_CONVERTER.payload_converter.to_payloads([a])[0]
+    bad = Payload(metadata=good.metadata,
+                  data=good.data.replace(b'"investment_wan":', b'"investment_wan":"x",'
+                                         b'"_":', 1))
+    with pytest.raises(UnreadablePayload, match="investment_wan"):
+        _decode(bad)
+
+
+def test_workflow_modules_compile_once_per_process() -> None:
+    share_workflow_code()
+    finder = next(f for f in __import__("sys").meta_path if isinstance(f, _SharedCodeFinder))
+    name = WORKFLOWS[0].__module__
+    where = __import__("workflows").__path__
+    one, two = finder.find_spec(name, where), finder.find_spec(name, where)
+    assert one is not None and two is not None and one.loader is not two.loader
+    code = one.loader.get_code(name)  # type: ignore[union-attr]
+    assert code is not None and two.loader.get_code(name) is code  # type: ignore[union-attr]
+    assert finder.find_spec("workflows.ledger", where) is None, "passed through, not re-imported"
+
+
+def test_every_pure_workflows_module_passes_through_the_sandbox() -> None:
+    """A new module under workflows/ is listed, or each run would import it afresh."""
+    root = Path(__file__).resolve().parents[1]
+    sandboxed = {cls.__module__ for cls in WORKFLOWS} | {"workflows.delivery"}
+    for path in [*root.glob("workflows/*.py"), *root.glob("workflows/v1/*.py")]:
+        name = ".".join(path.relative_to(root).with_suffix("").parts)
+        if path.stem == "__init__" or name in sandboxed:
+            continue
+        assert name in PASSED_THROUGH, f"{name}: add it to PASSED_THROUGH"
+    assert not sandboxed & set(PASSED_THROUGH)

@@ -439,3 +439,18 @@ def _parse_snapshot(s: Mapping[str, Any]) -> tuple[dict[int, Provenance], list[D
             raise CalendarError(f"{where}: {row[0]} is outside the years {first}–{last}")
         days.append(DayInfo(d, kind, row[2] or None, prov or years[d.year]))
     return years, days
+
+
+def merge_snapshots(current: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict[str, Any]:
+    """`WorkCalendar.merge` on snapshot data, for years `incoming` holds within `current`'s
+    (a running workflow taking a published year): those years' provenance and exception
+    days are replaced, the rest of `current` is kept. Rebuilding the result through
+    `WorkCalendar.from_snapshot` then shares one index per distinct result in a worker,
+    where merging calendars built a new one per project."""
+    replaced = set(incoming["years"])
+    days = [row for row in current["days"] if row[0][:4] not in replaced]
+    days += incoming["days"]
+    days.sort(key=lambda row: row[0])
+    return {"version": current["version"], "first_year": current["first_year"],
+            "last_year": current["last_year"], "years": {**current["years"], **incoming["years"]},
+            "days": days}

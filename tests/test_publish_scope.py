@@ -257,7 +257,7 @@ async def test_an_interrupted_publish_finishes_the_rest_on_a_re_run(
 
 
 def test_a_published_year_merges_as_data_exactly_as_calendars_merge() -> None:
-    from workflows.lifecycle import _merged_snapshot
+    from calendars.engine import merge_snapshots
 
     project_years = WorkCalendar.default()
     current = dict(project_years.snapshot(2024, 2030))
@@ -266,11 +266,11 @@ def test_a_published_year_merges_as_data_exactly_as_calendars_merge() -> None:
     published["years"] = {**published["years"], "2027": "published"}
     published["days"] = sorted([*published["days"], ["2027-03-01", "holiday", "made up"]])
     for incoming in (update.snapshot, published):
-        merged = WorkCalendar.from_snapshot(_merged_snapshot(current, incoming))
+        merged = WorkCalendar.from_snapshot(merge_snapshots(current, incoming))
         expected = WorkCalendar.from_snapshot(current).merge(incoming)
         assert merged == expected
-        assert _merged_snapshot(current, incoming) == dict(expected.snapshot())
-    assert not WorkCalendar.from_snapshot(_merged_snapshot(current, published)).is_workday(
+        assert merge_snapshots(current, incoming) == dict(expected.snapshot())
+    assert not WorkCalendar.from_snapshot(merge_snapshots(current, published)).is_workday(
         date(2027, 3, 1))
 
 

@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
         record_status,
     )
     from activities.wake import WakeInput, WakeResult, record_wake
-    from calendars.engine import WorkCalendar
+    from calendars.engine import WorkCalendar, merge_snapshots
     from calendars.model import CalendarError
     from calendars.periods import end_of_day
     from calendars.signing import problem as signature_problem
@@ -677,7 +677,7 @@ class ProjectLifecycleWorkflow:
         # a year is published to merges it into the same few snapshots, so the index is
         # built once per distinct result, not once per project (DESIGN §8).
         current = ledger.state.calendar or self._input.calendar
-        snapshot = _merged_snapshot(current, incoming)
+        snapshot = merge_snapshots(current, incoming)
         merged = WorkCalendar.from_snapshot(snapshot)
         if merged is ledger.calendar or merged == ledger.calendar:
             return CalendarApplied(years=applied, moved=[], unchanged=True)
@@ -728,18 +728,6 @@ class ProjectLifecycleWorkflow:
         stops at its last task, so a caller that passes no day gets that task's day)."""
         now = workflow.now()
         return self._ledger.status(now, today)
-
-
-def _merged_snapshot(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
-    """`WorkCalendar.merge` on snapshots: `incoming`'s years (within `current`'s) replace
-    those years' provenance and exception days; the rest of `current` is kept."""
-    replaced = set(incoming["years"])
-    days = [row for row in current["days"] if row[0][:4] not in replaced]
-    days += incoming["days"]
-    days.sort(key=lambda row: row[0])
-    return {"version": current["version"], "first_year": current["first_year"],
-            "last_year": current["last_year"], "years": {**current["years"], **incoming["years"]},
-            "days": days}
 
 
 def _milestone(count: int) -> bool:

@@ -149,28 +149,8 @@ class ProjectLifecycleWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if any(not n.delivered for n in ledger.state.operator_notices):
                     continue  # a signal arrived meanwhile: its notice goes out first
-                workflow.continue_as_new(
-                    LifecycleInput(
-                        project=inp.project,
-                        pack=inp.pack,
-                        calendar=ledger.state.calendar,
-                        carried=ledger.state,
-                        calendar_keys=inp.calendar_keys,
-                        # a new run: a new history, the new commands
-                        one_task_wake=True,
-                        wake_in_one_task=True,
-                        # carried, not turned on: a cluster not told about the attribute
-                        # would fail the new run's upsert (shixian start refuses instead)
-                        provisional_years=inp.provisional_years,
-                    )
-                )
-            wake = ledger.next_wake(now)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await workflow.wait_condition(
-                    lambda: self._wakeup,
-                    timeout=None if wake is None else max(wake - now, timedelta(seconds=1)),
-                    timeout_summary=summaries.wake_summary(ledger, now, wake),
-                )
+                workflow.continue_as_new(self._next_run_input())
+            await self._sleep_until_wake(now)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ledger.status(workflow.now())
 
@@ -203,26 +183,30 @@ class ProjectLifecycleWorkflow:
                     continue  # a handler ran meanwhile: judge again first
                 if finished:
                     break
-                workflow.continue_as_new(
-                    LifecycleInput(
-                        project=inp.project,
-                        pack=inp.pack,
-                        calendar=ledger.state.calendar,
-                        carried=ledger.state,
-                        calendar_keys=inp.calendar_keys,
-                        one_task_wake=True,
-                        wake_in_one_task=True,
-                        provisional_years=inp.provisional_years,
-                    )
-                )
-            wake = ledger.next_wake(now)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await workflow.wait_condition(
-                    lambda: self._wakeup,
-                    timeout=None if wake is None else max(wake - now, timedelta(seconds=1)),
-                    timeout_summary=summaries.wake_summary(ledger, now, wake),
-                )
+                workflow.continue_as_new(self._next_run_input())
+            await self._sleep_until_wake(now)
         return ledger.status(workflow.now())
+
+    def _next_run_input(self) -> LifecycleInput:
+        """The input of the run this one continues as: the state carried, and the newest
+        commands (a new run is a new history)."""
+        inp, state = self._input, self._ledger.state
+        return LifecycleInput(
+            project=inp.project, pack=inp.pack, calendar=state.calendar, carried=state,
+            calendar_keys=inp.calendar_keys, one_task_wake=True, wake_in_one_task=True,
+            # carried, not turned on: a cluster not told about the attribute would fail
+            # the new run's upsert (shixian start refuses instead)
+            provisional_years=inp.provisional_years)
+
+    async def _sleep_until_wake(self, now: datetime) -> None:
+        """Until the next thing that changes by itself, or a handler wakes the loop."""
+        wake = self._ledger.next_wake(now)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._wakeup,
+                timeout=None if wake is None else max(wake - now, timedelta(seconds=1)),
+                timeout_summary=summaries.wake_summary(self._ledger, now, wake),
+            )
 
     def _settled(self) -> bool:
         return not (self._in_flight or self._outbox)

@@ -5,25 +5,23 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from calendars.engine import WorkCalendar
 from calendars.model import CalendarError
 from policies.loader import PolicyError, load_pack
 from policies.model import OWNER_TYPE_TITLES, PolicyPack
-from shixian import config
+from shixian import config, updates
 from shixian.client import project_handle, workflow_id
 from shixian.errors import UserError
 from workflows import search_attributes as sa
 from workflows.ledger import Ledger, Refused, business_date
 from workflows.lifecycle import ProjectLifecycleWorkflow
 from workflows.models import (
-    BatchResult,
     DocumentArrival,
-    DocumentBatch,
     DocumentOutcome,
     LedgerState,
     LifecycleInput,
@@ -36,8 +34,6 @@ from workflows.models import (
 # Years of day data a project carries: its start year and the next eight, enough for the
 # approval chain, a trial run, acceptance and a 12-month self-evaluation window.
 CALENDAR_YEARS_AHEAD = 8
-# Documents per batch update: well under Temporal's payload limit whatever the fields hold.
-MAX_BATCH = 200
 
 
 def today() -> date:
@@ -163,62 +159,20 @@ async def start_project(client: Client, inp: LifecycleInput) -> bool:
     return True
 
 
-def _reason(exc: BaseException) -> str:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ApplicationError):
-            return cause.message
-        cause = cause.__cause__
-    return str(exc)
-
-
 async def record_document(client: Client, project_id: str, doc: DocumentArrival) -> RecordResult:
-    handle = await project_handle(client, project_id)
-    ok, result = await _execute(handle, ProjectLifecycleWorkflow.record_document, doc)
-    if not ok:
-        return RecordResult(outcome=RecordOutcome.REFUSED, reason=str(result))
-    assert isinstance(result, RecordResult)
-    return result
+    return await updates.record_document(await project_handle(client, project_id), doc)
 
 
 async def record_documents(client: Client, project_id: str,
                            docs: list[DocumentArrival]) -> tuple[list[DocumentOutcome], str]:
-    """One batch update per project: each document's outcome (in date order) and the stage.
-
-    The whole batch is refused only when the project cannot take documents at all (an
-    ended lifecycle); a refused document never stops the others."""
-    handle = await project_handle(client, project_id)
-    outcomes: list[DocumentOutcome] = []
-    stage = ""
-    for start in range(0, len(docs), MAX_BATCH):
-        chunk = docs[start:start + MAX_BATCH]
-        ok, result = await _execute(handle, ProjectLifecycleWorkflow.record_documents,
-                                    DocumentBatch(documents=chunk))
-        if not ok:
-            raise UserError(f"project {project_id}: {result}")
-        assert isinstance(result, BatchResult)
-        outcomes += result.outcomes
-        stage = result.stage
-    return outcomes, stage
-
-
-async def _execute(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> tuple[bool, Any]:
-    """(True, result), or (False, reason) when refused or the lifecycle has ended."""
-    try:
-        return True, await handle.execute_update(update, arg)
-    except WorkflowUpdateFailedError as exc:
-        return False, _reason(exc)
-    except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:  # completed, or closing under the update
-            project_id = handle.id.removeprefix("project-")
-            return False, (f"project {project_id}'s lifecycle has ended (finished or "
-                           f"terminated); see `shixian status {project_id}`")
-        raise
+    """One batch update per project (`updates.MAX_BATCH` documents each): each document's
+    outcome (in date order) and the stage."""
+    return await updates.record_documents(await project_handle(client, project_id), docs)
 
 
 async def update_workflow(client: Client, wid: str, update: Any, arg: Any) -> tuple[bool, Any]:
     """`update_project` for a workflow just listed: no describe round trip first."""
-    return await _execute(client.get_workflow_handle(wid), update, arg)
+    return await updates.execute(client.get_workflow_handle(wid), update, arg)
 
 
 async def run_update(client: Client, project_id: str, update: Any, arg: Any) -> tuple[bool, str]:
@@ -230,7 +184,7 @@ async def run_update(client: Client, project_id: str, update: Any, arg: Any) -> 
 async def update_project(client: Client, project_id: str, update: Any,
                          arg: Any) -> tuple[bool, Any]:
     """(True, the update's result), or (False, the reason it was refused)."""
-    return await _execute(await project_handle(client, project_id), update, arg)
+    return await updates.execute(await project_handle(client, project_id), update, arg)
 
 
 async def project_status(client: Client, project_id: str) -> StatusView:

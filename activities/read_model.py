@@ -32,35 +32,6 @@ class ReadModelUpdate:
     new_events: list[EventRecord]
 
 
-def _project_row(u: ReadModelUpdate) -> dict[str, object]:
-    s = u.status
-    live = [o for o in s.obligations if o.state in (ObligationState.OPEN,
-                                                   ObligationState.OVERDUE,
-                                                   ObligationState.PAUSED)]
-    return {
-        "project_id": s.project_id, "workflow_id": u.workflow_id, "name": s.name,
-        "policy": s.policy, "jurisdiction": s.jurisdiction, "owner": s.owner,
-        "investment_wan": u.investment_wan, "stage": s.stage, "stage_title": s.stage_title,
-        "next_due_on": s.next_due_on, "overdue": s.overdue,
-        "escalation_level": s.escalation_level,
-        "provisional": any(o.provisional for o in live), "finished": s.finished,
-        "business_date": s.today, "seq": u.seq, "as_of": s.as_of,
-    }
-
-
-def _obligation_row(project_id: str, position: int, o: ObligationView) -> dict[str, object]:
-    return {
-        "project_id": project_id, "obligation_id": o.id, "position": position,
-        "rule": o.rule, "title": o.title, "actor": o.actor, "actor_name": o.actor_name,
-        "state": o.state.value, "starts_on": o.starts_on, "opens_on": o.opens_on,
-        "due_on": o.due_on, "due_at": o.due_at, "provisional": o.provisional,
-        "overdue_working_days": o.overdue_working_days,
-        "escalation_level": o.escalation_level, "escalation_rung": o.escalation_rung,
-        "citation": o.citation, "done_on": o.done_on,
-        "limit_text": o.limit, "on_time": o.on_time,
-    }
-
-
 def terminated(new_events: list[EventRecord]) -> str | None:
     """"<date>: <reason>" from a `terminated` event among these, else None (kept as stored:
     the event is reported once, later updates leave the column alone)."""
@@ -76,16 +47,11 @@ def apply_update(conn: Connection, u: ReadModelUpdate) -> bool:
                           .with_for_update()).scalar_one_or_none()
     if stored is not None and stored >= u.seq:
         return False
-    row = _project_row(u)
-    ended = terminated(u.new_events)
-    if ended is not None:
-        row["terminated"] = ended
-    if stored is None:
-        conn.execute(insert(projects).values(**row))
-    else:
-        conn.execute(update(projects).where(projects.c.project_id == pid).values(**row))
+    _upsert_project(conn, stored, project_row(u.status, u.investment_wan), u.workflow_id,
+                    u.seq, u.new_events)
     conn.execute(delete(obligations).where(obligations.c.project_id == pid))
-    rows = [_obligation_row(pid, i, o) for i, o in enumerate(u.status.obligations)]
+    rows = [{**dataclasses.asdict(obligation_row(o)), "project_id": pid, "position": i}
+            for i, o in enumerate(u.status.obligations)]
     if rows:
         conn.execute(insert(obligations), rows)
     _insert_events(conn, pid, u.new_events)
@@ -202,6 +168,22 @@ def project_row(s: StatusView, investment_wan: float) -> ProjectRow:
         finished=s.finished, business_date=s.today, as_of=s.as_of)
 
 
+def _upsert_project(conn: Connection, stored: int | None, project: ProjectRow,
+                    workflow_id: str, seq: int, new_events: list[EventRecord]) -> None:
+    """The project's row at `seq` (`stored`: the seq it had, None when it had no row); a
+    termination among the new events is kept in its column."""
+    row: dict[str, object] = {**dataclasses.asdict(project), "workflow_id": workflow_id,
+                              "seq": seq}
+    ended = terminated(new_events)
+    if ended is not None:
+        row["terminated"] = ended
+    if stored is None:
+        conn.execute(insert(projects).values(**row))
+    else:
+        conn.execute(update(projects).where(projects.c.project_id == project.project_id)
+                     .values(**row))
+
+
 def apply_changes(conn: Connection, c: ReadModelChanges) -> str:
     pid = c.project.project_id
     stored = conn.execute(select(projects.c.seq).where(projects.c.project_id == pid)
@@ -210,15 +192,7 @@ def apply_changes(conn: Connection, c: ReadModelChanges) -> str:
         return NEEDS_FULL
     if stored is not None and stored >= c.seq:
         return STALE
-    row: dict[str, object] = {**dataclasses.asdict(c.project), "workflow_id": c.workflow_id,
-                              "seq": c.seq}
-    ended = terminated(c.new_events)
-    if ended is not None:
-        row["terminated"] = ended
-    if stored is None:
-        conn.execute(insert(projects).values(**row))
-    else:
-        conn.execute(update(projects).where(projects.c.project_id == pid).values(**row))
+    _upsert_project(conn, stored, c.project, c.workflow_id, c.seq, c.new_events)
     position = {oid: i for i, oid in enumerate(c.obligation_ids)}
     changed = {r.obligation_id for r in c.changed}
     if c.full:

@@ -274,6 +274,7 @@ class DevServer:
                 "db": str(self.db_file)}), encoding="utf-8")
         try:
             wait_for_port(self.ip, self.port, timeout, self._proc)
+            self._wait_until_serving(timeout)
             if kept and self.search_attributes:
                 self._register_search_attributes(timeout)
             if not self.headless:
@@ -292,6 +293,28 @@ class DevServer:
         except BaseException:
             self.stop()
             raise
+
+    def _wait_until_serving(self, timeout: float) -> None:
+        """The port opens before the frontend is healthy: a client that connects in between
+        is told "Frontend is not healthy yet" (seen in CI). Ask for the default namespace,
+        a WorkflowService call that passes the same health gate as the SDK's first call,
+        until it answers, so whoever connects after `start` is served."""
+        assert self._proc is not None
+        args = [str(dev_server_path()), "operator", "namespace", "describe",
+                "--namespace", "default", "--address", self.address, "-o", "json"]
+        deadline = time.monotonic() + timeout
+        while True:
+            done = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+            if done.returncode == 0:
+                return
+            if self._proc.poll() is not None:
+                raise UserError(f"the Temporal dev server exited with code "
+                                f"{self._proc.returncode} at start")
+            if time.monotonic() > deadline:
+                last = (done.stderr.strip() or done.stdout.strip())[-300:]
+                raise UserError(f"the Temporal dev server on {self.address} did not become "
+                                f"healthy within {timeout:.0f}s: {last}")
+            time.sleep(0.2)
 
     def _register_search_attributes(self, timeout: float) -> None:
         """`--search-attribute` registers attributes only when the store is created: on a

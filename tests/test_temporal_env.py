@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 import uuid
 from datetime import timedelta
@@ -115,3 +116,26 @@ def test_server_refuses_a_busy_port(tmp_path: Path) -> None:
         port = sock.getsockname()[1]
         with pytest.raises(UserError, match="in use"):
             DevServer(db_file=tmp_path / "t.db", port=port).start()
+
+
+def test_start_waits_for_a_serving_frontend_not_an_open_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI once connected between the port opening and the frontend turning healthy
+    ("Frontend is not healthy yet"). A process that opens the port but never serves
+    Temporal must not pass for a started server: `start` says so, and stops it."""
+    port = free_port()
+    listener = (
+        "import socket, time\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        f"s.bind(('127.0.0.1', {port})); s.listen(16)\n"
+        "while True:\n"
+        "    c, _ = s.accept(); c.close()\n"
+    )
+    server = DevServer(db_file=tmp_path / "temporal.db", port=port, headless=True)
+    monkeypatch.setattr(DevServer, "argv", lambda self: [sys.executable, "-c", listener])
+    began = time.monotonic()
+    with pytest.raises(UserError, match="did not become healthy within 3s"):
+        server.start(timeout=3)
+    assert time.monotonic() - began >= 3
+    assert server.pid is None  # the half-started process was stopped

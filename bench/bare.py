@@ -20,7 +20,9 @@ class BareTimerWorkflow:
         self._touched = 0
 
     @workflow.run
-    async def run(self, seconds: float) -> int:
+    async def run(self, seconds: float, ballast: str = "") -> int:
+        """`ballast`: an input of a chosen size, to weigh what a large input costs a
+        cached workflow (bench/memprobe.py --bare-input-kb)."""
         await asyncio.sleep(seconds)
         return self._touched
 

@@ -1,4 +1,5 @@
-"""A Temporal remote codec server: lets the Web UI and `temporal` CLI read encrypted payloads.
+"""A Temporal remote codec server: lets the Web UI and `temporal` CLI read compressed and
+encrypted payloads.
 
 The protocol is Temporal's: POST {endpoint}/decode (or /encode) with the JSON form of
 `temporal.api.common.v1.Payloads` ({"payloads": [{"metadata": {...}, "data": "…"}]}); the
@@ -19,13 +20,13 @@ from typing import ClassVar
 
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
+from temporalio.converter import PayloadCodec
 
-from shixian.codec import EncryptionCodec
 from shixian.errors import UserError
 
 
 class _Handler(BaseHTTPRequestHandler):
-    codec: ClassVar[EncryptionCodec]
+    codec: ClassVar[PayloadCodec]
     origins: ClassVar[frozenset[str]] = frozenset()
     token: ClassVar[str | None] = None
 
@@ -76,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(400, json.dumps({"message": str(exc)}).encode())
             return
         except Exception:  # wrong key, tampered data: say so without a traceback
-            self._reply(400, b'{"message": "payload could not be decrypted"}')
+            self._reply(400, b'{"message": "payload could not be decoded (decrypted)"}')
             return
         self._reply(200, json_format.MessageToJson(result).encode())
 
@@ -84,7 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
 class CodecServer:
     """The codec server on (host, port) in a daemon thread."""
 
-    def __init__(self, codec: EncryptionCodec, host: str, port: int,
+    def __init__(self, codec: PayloadCodec, host: str, port: int,
                  origins: Sequence[str] = (), token: str | None = None) -> None:
         handler = type("Handler", (_Handler,), {
             "codec": codec, "origins": frozenset(o.rstrip("/") for o in origins),

@@ -24,6 +24,7 @@ from temporalio.contrib.pydantic import (
 from temporalio.converter import DataConverter
 
 from policies.model import PolicyPack
+from shixian.compression import CodecChain, CompressionCodec
 from workflows import shared
 from workflows.models import LifecycleInput, UnreadablePayload
 
@@ -112,12 +113,18 @@ class ReadingPayloadConverter(PydanticPayloadConverter):
 
 
 DATA_CONVERTER = dataclasses.replace(pydantic_data_converter,
-                                     payload_converter_class=ReadingPayloadConverter)
+                                     payload_converter_class=ReadingPayloadConverter,
+                                     payload_codec=CompressionCodec())
+
+
+def payload_codec() -> CodecChain:
+    """This process's codec: large payloads compressed, then encrypted when
+    SHIXIAN_PAYLOAD_KEY is set (the codec server serves the same chain)."""
+    from shixian.codec import RefuseEncrypted, codec_from_env
+
+    return CodecChain(CompressionCodec(), codec_from_env() or RefuseEncrypted())
 
 
 def data_converter() -> DataConverter:
     """The converter for this process: encrypted payloads when SHIXIAN_PAYLOAD_KEY is set."""
-    from shixian.codec import RefuseEncrypted, codec_from_env
-
-    codec = codec_from_env()
-    return dataclasses.replace(DATA_CONVERTER, payload_codec=codec or RefuseEncrypted())
+    return dataclasses.replace(DATA_CONVERTER, payload_codec=payload_codec())

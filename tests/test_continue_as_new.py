@@ -10,6 +10,7 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
+from shixian.compression import inflate
 from shixian.converter import DATA_CONVERTER
 from shixian.temporal_env import dev_server_path
 from tests.conftest import new_queue, running_worker
@@ -123,7 +124,7 @@ async def test_an_old_run_continues_as_new_into_one_task_wakes(
         await latest.terminate("test over")
     assert len(runs) >= 3, "two continue-as-new at least"
     started = history[0].workflow_execution_started_event_attributes
-    assert b'"wake_in_one_task":true' in started.input.payloads[0].data
+    assert b'"wake_in_one_task":true' in inflate(started.input.payloads[0]).data
     names = {e.activity_task_scheduled_event_attributes.activity_type.name for e in history
              if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED}
     assert names == {"record_wake"}

@@ -23,7 +23,7 @@ from shixian.cli import main
 from shixian.client import connect
 from shixian.codec import ENCODING, codec_from_env, new_key
 from shixian.codec_server import CodecServer
-from shixian.converter import DATA_CONVERTER
+from shixian.converter import DATA_CONVERTER, payload_codec
 from shixian.temporal_env import dev_server_path
 from tests.conftest import new_queue, running_worker
 from tests.jiujiang_cases import project
@@ -69,9 +69,8 @@ async def test_payloads_are_encrypted_and_still_readable_by_shixian(
             ensure_ascii=False) or "ShixianOwner" in raw
 
         # The codec server gives an operator the plaintext back, as Temporal's tools ask.
-        codec = codec_from_env()
-        assert codec is not None
-        server = CodecServer(codec, "127.0.0.1", 0, ["http://127.0.0.1:8233"])
+        assert codec_from_env() is not None
+        server = CodecServer(payload_codec(), "127.0.0.1", 0, ["http://127.0.0.1:8233"])
         server.start()
         try:
             body = json_format.MessageToJson(Payloads(payloads=[payload])).encode()
@@ -80,6 +79,7 @@ async def test_payloads_are_encrypted_and_still_readable_by_shixian(
                                                       "X-Namespace": "default"})
             with urllib.request.urlopen(request, timeout=30) as response:
                 decoded = json_format.Parse(response.read(), Payloads()).payloads[0]
+            # decrypted, then inflated: the input is large, so it was compressed first
             assert decoded.metadata["encoding"] == b"json/plain"
             assert json.loads(decoded.data)["project"]["name"] == NAME
             shown = await asyncio.to_thread(subprocess.run, [

@@ -153,3 +153,41 @@ def test_the_web_ui_is_read_only_unless_asked(tmp_path: Path) -> None:
         assert b"read-only" not in body
     finally:
         server.stop()
+
+
+def test_the_web_ui_reads_compressed_inputs_through_an_inflating_codec(
+    tmp_path: Path,
+) -> None:
+    """A project's start input is stored compressed (shixian.compression); the embedded UI
+    is given a codec endpoint in shixian's process that inflates it for the browser."""
+    from google.protobuf import json_format
+    from temporalio.api.common.v1 import Payload, Payloads
+
+    from shixian.codec import ENCODING as ENCRYPTED
+    from shixian.compression import compress
+
+    server = DevServer(db_file=tmp_path / "t.db", port=free_port(), ui_port=free_port())
+    server.start()
+    try:
+        assert server.ui_url is not None
+        code, body = _request(f"{server.ui_url}/api/v1/settings")
+        endpoint = json.loads(body)["Codec"]["Endpoint"]
+        assert code == 200 and endpoint.startswith("http://127.0.0.1:")
+        original = Payload(metadata={"encoding": b"json/plain"},
+                           data=json.dumps({"project": {"name": "九江" * 2000}}).encode())
+        sealed = Payload(metadata={"encoding": ENCRYPTED}, data=b"\x00" * 64)
+        sent = Payloads(payloads=[compress(original), sealed])
+        assert sent.payloads[0].metadata["encoding"] == b"binary/zlib"
+        req = urllib.request.Request(
+            f"{endpoint}/decode", data=json_format.MessageToJson(sent).encode(),
+            method="POST", headers={"Content-Type": "application/json",
+                                    "Origin": server.ui_url})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.headers["Access-Control-Allow-Origin"] == server.ui_url
+            got = json_format.Parse(resp.read(), Payloads()).payloads
+        assert got[0] == original  # inflated, metadata and all
+        assert got[1] == sealed  # encrypted: passed through, it has no key
+    finally:
+        server.stop()
+    headless = DevServer(db_file=tmp_path / "t.db", port=free_port(), headless=True)
+    assert "--ui-codec-endpoint" not in headless.argv()

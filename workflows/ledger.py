@@ -108,6 +108,13 @@ class Ledger:
     def invalidate(self) -> None:
         self._cache = None
 
+    def shed(self) -> None:
+        """Drop what is derived from the state (plans, instances) while the project
+        sleeps: a cached project then holds its state, not its working set, and the next
+        wake or query derives them again from the same state."""
+        self._plans.clear()
+        self._cache = None
+
     def all_docs(self) -> list[DocumentArrival]:
         start = DocumentArrival(type=self.pack.starts_with, on=self.project.started_on)
         return [start, *self.state.documents]

@@ -1,4 +1,5 @@
-"""`shixian codec-server`: read encrypted histories in the Web UI and the `temporal` CLI."""
+"""`shixian codec-server`: read compressed or encrypted histories in the Web UI and the
+`temporal` CLI."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from shixian.codec import KEY_ENV, codec_from_env, new_key
 from shixian.errors import UserError
 
 DESCRIPTION = """\
-With SHIXIAN_PAYLOAD_KEY set, shixian stores every workflow payload encrypted (AES-256-GCM)
-on the Temporal server. This serves Temporal's remote codec protocol (POST /decode,
-/encode) with the same key, so an operator can still read histories:
+shixian stores large workflow payloads (a project's start input, with its policy pack)
+zlib-compressed on the Temporal server, and with SHIXIAN_PAYLOAD_KEY set every payload
+encrypted (AES-256-GCM). This serves Temporal's remote codec protocol (POST /decode,
+/encode) with the same codecs and key, so an operator can still read histories. (The
+Web UI of `shixian up` / `shixian server` already has one, in-process.)
 
   Web UI:        shixian server --codec-endpoint http://127.0.0.1:8234
                  (a cluster's UI: TEMPORAL_CODEC_ENDPOINT, or the UI's codec settings)
@@ -30,7 +33,8 @@ Search attributes, workflow ids and failure messages are never encrypted.
 EPILOG = """\
 examples:
   shixian codec-server --new-key                print a fresh key for SHIXIAN_PAYLOAD_KEY
-  SHIXIAN_PAYLOAD_KEY=… shixian codec-server    serve on 127.0.0.1:8234 for the local UI
+  shixian codec-server                          serve on 127.0.0.1:8234: inflate only
+  SHIXIAN_PAYLOAD_KEY=… shixian codec-server    inflate and decrypt with the workers' key
   shixian codec-server --port 9000 --allow-origin https://temporal-ui.example.gov.cn
 """
 DEFAULT_ORIGINS = ["http://127.0.0.1:8233", "http://localhost:8233"]
@@ -58,14 +62,13 @@ def run(args: argparse.Namespace) -> int:
     if args.new_key:
         print(new_key())
         return 0
-    codec = codec_from_env()
-    if codec is None:
-        raise UserError(f"{KEY_ENV} is not set: the codec server needs the key the workers "
-                        "use (make one with `shixian codec-server --new-key`)")
+    key = codec_from_env()  # a bad key is refused here, before listening
     from shixian.codec_server import CodecServer
+    from shixian.converter import payload_codec
 
     try:
-        server = CodecServer(codec, args.host, args.port, args.allow_origin or DEFAULT_ORIGINS,
+        server = CodecServer(payload_codec(), args.host, args.port,
+                             args.allow_origin or DEFAULT_ORIGINS,
                              os.environ.get("SHIXIAN_CODEC_TOKEN") or None)
     except OSError as exc:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}; pick "
@@ -79,10 +82,11 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(s, on_signal)
     server.start()
     if args.json:
-        print(json.dumps({"url": server.url, "key_id": codec.key_id}), flush=True)
+        print(json.dumps({"url": server.url, "key_id": key and key.key_id}), flush=True)
     else:
-        print(f"codec server on {server.url} (key id {codec.key_id}); Ctrl-C to stop",
-              flush=True)
+        what = (f"inflates and decrypts (key id {key.key_id})" if key else
+                f"inflates; {KEY_ENV} is not set, so encrypted payloads are refused")
+        print(f"codec server on {server.url}: {what}; Ctrl-C to stop", flush=True)
     stopping.wait()
     server.stop()
     return 0

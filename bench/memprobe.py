@@ -15,12 +15,15 @@ import argparse
 import asyncio
 import base64
 import collections
+import cProfile
 import ctypes
 import gc
 import os
 import sys
 import tempfile
+import threading
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +98,9 @@ async def main() -> None:
                     help="give each bare workflow an input of this many KB")
     ap.add_argument("--referrers", metavar="TYPE",
                     help="print what holds one live object of this type (two levels)")
+    ap.add_argument("--profile", metavar="FILE",
+                    help="cProfile the workflow-task thread over the measured starts "
+                         "(pstats file)")
     ap.add_argument("--trace", action="store_true", help="tracemalloc (slow) by file:line")
     args = ap.parse_args()
 
@@ -127,7 +133,24 @@ async def main() -> None:
     activities = WorkerProc("shixian-activities", address, "probe")
     runner: Any = (workflow_runner() if args.runner == "sandboxed"
                    else UnsandboxedWorkflowRunner())
+    profiler = cProfile.Profile()
+    profiling = threading.Event()
+
+    def traced(fn: Any, *a: Any, **kw: Any) -> Any:
+        if not profiling.is_set():
+            return fn(*a, **kw)
+        profiler.enable()
+        try:
+            return fn(*a, **kw)
+        finally:
+            profiler.disable()
+
+    class ProfilingExecutor(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *a: Any, **kw: Any) -> Any:
+            return super().submit(traced, fn, *a, **kw)
+
     worker = Worker(client, task_queue="probe", max_cached_workflows=50_000,
+                    workflow_task_executor=ProfilingExecutor(max_workers=1),
                     workflows=[BareTimerWorkflow] if args.bare else WORKFLOWS,
                     workflow_runner=runner)
 
@@ -166,8 +189,15 @@ async def main() -> None:
             if args.trace:
                 tracemalloc.start(12)
             before = snapshot()
+            cpu0 = Self.cpu_s()
             n = args.projects
+            if args.profile:
+                profiling.set()
             await settle(client, Self, await start("M", n))  # type: ignore[arg-type]
+            profiling.clear()
+            cpu = Self.cpu_s() - cpu0  # with settle's polls: a few ms in all
+            if args.profile:
+                profiler.dump_stats(args.profile)
             after = snapshot()
             if args.referrers:
                 show_referrers(args.referrers)
@@ -179,6 +209,7 @@ async def main() -> None:
         await env.shutdown()
     kind = "bare" if args.bare else f"shixian ({args.runner})"
     print(f"{kind}, {n} workflows, per workflow:")
+    print(f"  CPU of this process (workflow tasks) {cpu * 1000 / n:6.2f} ms")
     print(f"  RSS {(after['rss'] - before['rss']) / n:8.1f} KB")
     print(f"  C heap in use (mallinfo2) {(after['c'] - before['c']) / n:8.1f} KB")
     if args.trace:

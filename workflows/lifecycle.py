@@ -107,6 +107,7 @@ class ProjectLifecycleWorkflow:
         self._synced: dict[str, object] | None = None
         # wake_in_one_task: one record_wake in flight at a time, not awaited by the loop
         self._in_flight = False
+        self._wake_record_waits = False  # _record_wake was called while one was in flight
         self._outbox: list[NoticeRecord] = []  # raised, waiting for the next record_wake
         self._queued: set[str] = set()  # keys of operator notices queued or in flight
         self._rm_sent: tuple[ProjectRow, dict[str, ObligationRow]] | None = None
@@ -249,8 +250,11 @@ class ProjectLifecycleWorkflow:
         the last one — unless one is in flight: its completion sends what came meanwhile,
         so notices go in the order raised and updates never overtake each other."""
         if self._in_flight:
+            self._wake_record_waits = True
             return
+        self._wake_record_waits = False
         status = status or self._summary()
+        day = status.today
         changes, acknowledge = self._read_model_changes(status)
         notices, self._outbox = self._outbox, []
         if changes is None and not notices:
@@ -274,7 +278,13 @@ class ProjectLifecycleWorkflow:
             for notice in notices:
                 notice.delivered = True
             acknowledge(result.read_model)
-            self._record_wake()  # what was raised or changed while this was in flight
+            # What was raised or changed while this was in flight. The read model's rows
+            # are a function of the state and the business day: with no handler run, no
+            # loop pass since, no notice waiting and the same day, there is nothing to
+            # send, and the summary that would show it (~2 ms) is not computed.
+            if (self._wake_record_waits or self._wakeup or self._outbox or self._rm_force
+                    or business_date(workflow.now()) != day):
+                self._record_wake()
             if not self._wakeup:  # the loop sleeps on: keep only the state (see shed)
                 self._ledger.shed()
 

@@ -39,7 +39,7 @@ def check_period(value: str, *, allow_zero: bool = False, allow_negative: bool =
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 FactValue = bool | float | str | date

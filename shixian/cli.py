@@ -12,6 +12,11 @@ from types import ModuleType
 
 from shixian.errors import UserError
 
+# shixian uses no pydantic plugins; without this, the first model built in a process scans
+# every installed distribution's entry points for them (~15 ms of each CLI call, issue #12).
+# Set PYDANTIC_DISABLE_PLUGINS yourself to choose otherwise.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 Handler = Callable[[argparse.Namespace], int]
 
 DESCRIPTION = """\

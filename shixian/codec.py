@@ -20,7 +20,6 @@ import hashlib
 import os
 from collections.abc import Sequence
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
@@ -33,6 +32,8 @@ KEY_ID = "encryption-key-id"
 
 
 def new_key() -> str:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     return base64.b64encode(AESGCM.generate_key(bit_length=256)).decode("ascii")
 
 
@@ -58,6 +59,9 @@ class EncryptionCodec(PayloadCodec):
 
     def __init__(self, key: bytes, old_keys: Sequence[bytes] = ()) -> None:
         self.key_id = key_id(key)
+        # imported here: a process without a key (most CLI calls) never loads OpenSSL
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._current = AESGCM(key)
         self._keys = {key_id(k): AESGCM(k) for k in (*old_keys, key)}
 

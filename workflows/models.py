@@ -17,7 +17,7 @@ from policies.model import Category, FactValue, Kind, OwnerType, PolicyPack, Pro
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # Bounds on what crosses the workflow boundary: one oversized field must never push a

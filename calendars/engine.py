@@ -140,17 +140,24 @@ class WorkCalendar:
 
     # ---- lookups --------------------------------------------------------------------
     def _index(self, d: _dt.date) -> int:
+        # A plain date (nearly every call) skips the checks: inside the workflow sandbox each
+        # isinstance goes through its unwrapping wrapper (issue #12: ~2,500 a replay here).
+        if type(d) is not _dt.date:
+            self._check_date(d)
+        i = d.toordinal() - self._base
+        if not 0 <= i < self._n:
+            raise CalendarError(f"{d.isoformat()} is outside the calendar's range {self._range()}")
+        return i
+
+    @staticmethod
+    def _check_date(d: object) -> None:
         if isinstance(d, _dt.datetime):  # before date: datetime is a date subclass
             raise CalendarError(
                 f"expected a date, got the datetime {d.isoformat()}: "
                 "take its date in Asia/Shanghai first"
             )
-        if not isinstance(d, _dt.date):  # not type(): the sandbox proxies date
+        if not isinstance(d, _dt.date):  # a date subclass passes (the sandbox's proxies)
             raise CalendarError(f"expected a date, got {d!r}")
-        i = d.toordinal() - self._base
-        if not 0 <= i < self._n:
-            raise CalendarError(f"{d.isoformat()} is outside the calendar's range {self._range()}")
-        return i
 
     def _range(self) -> str:
         return f"{self._first}-01-01..{self._last}-12-31"

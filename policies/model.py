@@ -812,9 +812,7 @@ def choose(
     limits: Limits | None,
 ) -> str | None:
     """The first variant whose condition holds (a plain string always applies)."""
-    # type() first: inside the workflow sandbox every isinstance goes through its wrapper
-    kind = type(choice)
-    if kind is str or (kind is not list and isinstance(choice, str)):
+    if isinstance(choice, str):
         return choice
     for variant in choice:
         if holds(variant.when, facts, limits):

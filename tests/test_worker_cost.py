@@ -116,3 +116,20 @@ def test_every_pure_workflows_module_passes_through_the_sandbox() -> None:
             continue
         assert name in PASSED_THROUGH, f"{name}: add it to PASSED_THROUGH"
     assert not sandboxed & set(PASSED_THROUGH)
+
+
+def test_a_shed_ledger_derives_the_same_status_again() -> None:
+    """A sleeping project drops its plans and instances (`Ledger.shed`); what it derives
+    from the same state afterwards is what it held before, and the caches were emptied."""
+    _, inp = _inputs()
+    share_immutable(inp)
+    ledger = Ledger(inp.project, inp.pack, WorkCalendar.from_snapshot(inp.calendar),
+                    LedgerState(calendar=inp.calendar))
+    now = datetime(2026, 3, 2, 4, tzinfo=UTC)
+    for doc in inp.project.documents:
+        ledger.add_document(doc, now)
+    before = ledger.status(now).model_dump(exclude={"as_of"})
+    assert ledger._plans and ledger._cache is not None
+    ledger.shed()
+    assert not ledger._plans and ledger._cache is None
+    assert ledger.status(now).model_dump(exclude={"as_of"}) == before

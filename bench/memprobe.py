@@ -1,12 +1,17 @@
 """Where a cached project's memory goes (issue #12), by hand:
 
-    .venv/bin/python bench/memprobe.py [--projects N] [--runner sandboxed|unsandboxed] [--bare]
+    .venv/bin/python bench/memprobe.py [--projects N] [--runner sandboxed|unsandboxed]
+        [--bare [--bare-input-kb K]] [--trace] [--referrers TYPE] [--profile FILE]
 
 The workflows' worker runs in this process (activities and delivery in a child, as in
 `bench/scale.py`). After a warm-up, N projects (or bare workflows) start and settle; then
 the growth per workflow of RSS, of the C heap (glibc `mallinfo2`: Python objects past
 pymalloc's arenas, and the Rust core's allocations), of Python's traced allocations, and
-of live objects by type is printed.
+of live objects by type is printed, with one history's size. `--trace` adds tracemalloc
+by allocation site (slow), `--referrers` what holds an object of a type, `--profile` a
+cProfile of the workflow-task thread (the CPU figure also counts this process's client).
+Session 5 found with it that a workflow's input is kept several times over by the SDK's
+core (`--bare --bare-input-kb 40`) and that the run loop held its wake's views.
 """
 
 from __future__ import annotations

@@ -63,8 +63,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="allow write actions (terminate, reset, signal, start, delete) "
                              "in the Web UI; default read-only")
     parser.add_argument("--codec-endpoint", metavar="URL", default=None,
-                        help="codec server the Web UI asks to decode payloads "
-                             "(`shixian codec-server`), when SHIXIAN_PAYLOAD_KEY is set")
+                        help="codec server the Web UI asks to decode payloads (default: one "
+                             "in this process that inflates compressed payloads; give "
+                             "`shixian codec-server`'s URL to decrypt as well when "
+                             "SHIXIAN_PAYLOAD_KEY is set)")
     parser.add_argument("--json", action="store_true", help="print the addresses as one JSON line")
     parser.set_defaults(handler=run)
 

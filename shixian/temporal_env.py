@@ -268,10 +268,14 @@ class DevServer:
         if not self.headless and not self.codec_endpoint:
             self._start_inflating_codec()
         parent = os.getpid()
-        self._proc = subprocess.Popen(
-            self.argv(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=lambda: _die_with(parent),
-        )
+        try:
+            self._proc = subprocess.Popen(
+                self.argv(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=lambda: _die_with(parent),
+            )
+        except BaseException:
+            self.stop()  # the codec server started above
+            raise
         if self.pid_file is not None:
             self.pid_file.parent.mkdir(parents=True, exist_ok=True)
             self.pid_file.write_text(json.dumps({

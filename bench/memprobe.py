@@ -25,7 +25,6 @@ import ctypes
 import gc
 import os
 import sys
-import tempfile
 import threading
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
@@ -109,30 +108,24 @@ async def main() -> None:
     ap.add_argument("--trace", action="store_true", help="tracemalloc (slow) by file:line")
     args = ap.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="shixian-memprobe-"))
-    os.environ.update(SHIXIAN_HOME=str(tmp), SHIXIAN_DATABASE_URL=f"sqlite:///{tmp / 'rm.db'}",
-                      SHIXIAN_TASK_QUEUE="probe")
-    os.environ.pop("SHIXIAN_CONTACTS", None)
-    from temporalio.testing import WorkflowEnvironment
     from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-    from activities.db import upgrade
     from bench.bare import BareTimerWorkflow
-    from bench.scale import BARE_SLEEP, WorkerProc, projects_yaml, settle
+    from bench.scale import (
+        BARE_SLEEP,
+        WorkerProc,
+        bench_home,
+        local_env,
+        prepared,
+        settle,
+    )
     from calendars.engine import WorkCalendar
-    from shixian import logs, operations
+    from shixian import operations
     from shixian.client import workflow_id
-    from shixian.converter import DATA_CONVERTER
-    from shixian.projects_file import load_all
-    from shixian.temporal_env import dev_server_path
     from shixian.worker_runtime import WORKFLOWS, workflow_runner
-    from workflows import search_attributes
 
-    logs.configure(json_lines=True)
-    upgrade()
-    env = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER, dev_server_existing_path=str(dev_server_path()),
-        search_attributes=search_attributes.ALL, ui=False)
+    tmp = bench_home("shixian-memprobe-", "probe")
+    env = await local_env()
     address = env.client.service_client.config.target_host
     client = env.client
     activities = WorkerProc("shixian-activities", address, "probe")
@@ -180,10 +173,7 @@ async def main() -> None:
                     BareTimerWorkflow.run, args=[BARE_SLEEP, ballast],
                     id=w, task_queue="probe")
             return ids
-        entries, problems = load_all([projects_yaml(tmp / f"{tag}.yaml", count, tag)])
-        assert not problems, problems
-        batch = [operations.prepare(e.project, calendar, today, frozenset({"expired"}))
-                 for e in entries]
+        batch = prepared(tmp, tag, count, calendar, today)
         for i in batch:
             await operations.start_project(client, i)
         return [workflow_id(i.project.id) for i in batch]

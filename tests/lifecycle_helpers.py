@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -12,7 +12,7 @@ from calendars import WorkCalendar
 from policies.loader import load_pack
 from tests.conftest import HISTORIES
 from workflows.lifecycle import ProjectLifecycleWorkflow
-from workflows.models import LifecycleInput, Project
+from workflows.models import DocumentArrival, LifecycleInput, Project
 
 _CALENDAR: WorkCalendar | None = None
 
@@ -55,3 +55,19 @@ def business_today(now: Any) -> date:
     from workflows.ledger import business_date
 
     return business_date(now)
+
+
+def half_as_late_again(documents: list[DocumentArrival], first: date,
+                       t0: date) -> list[DocumentArrival]:
+    """A case's documents moved to a life that starts on `t0`, in date order, each arriving
+    half as late again after the start as in the case (so some duties escalate)."""
+    return [d.model_copy(update={"on": t0 + (d.on - first) * 3 // 2})
+            for d in sorted(documents, key=lambda d: d.on)]
+
+
+async def arrive(env: Any, handle: WorkflowHandle[Any, Any], doc: DocumentArrival) -> None:
+    """On a time-skipping server: skip to the document's day (Beijing), then signal it."""
+    today = business_today(await env.get_current_time())
+    if doc.on > today:
+        await env.sleep(timedelta(days=(doc.on - today).days))
+    await handle.signal("document_arrived", doc)

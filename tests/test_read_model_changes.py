@@ -47,7 +47,13 @@ from tests.jiujiang_cases import SMALL_BUILD, doc, project
 from tests.language_packs import calendar as lang_calendar
 from tests.language_packs import pack
 from tests.language_packs import project as lang_project
-from tests.lifecycle_helpers import business_today, lifecycle_input, start
+from tests.lifecycle_helpers import (
+    arrive,
+    business_today,
+    half_as_late_again,
+    lifecycle_input,
+    start,
+)
 from tests.test_language_time_skipping import HISTORY, backfill_pack, wait_until, withdrawn
 from workflows.ledger import Ledger, business_date
 from workflows.lifecycle import DOCUMENT_SIGNAL, ProjectLifecycleWorkflow
@@ -228,12 +234,8 @@ async def test_deltas_keep_the_read_model_equal_to_full_updates_through_a_life(
     async with running_worker(env.client, queue):
         handle = await start(env.client, proj, queue)
         assert_same("JJT-DELTA", await settled(handle), inv)
-        for d in sorted(SMALL_BUILD.documents, key=lambda d: d.on):
-            on = t0 + (d.on - first) * 3 // 2
-            today = business_today(await env.get_current_time())
-            if on > today:
-                await env.sleep(timedelta(days=(on - today).days))
-            await handle.signal("document_arrived", d.model_copy(update={"on": on}))
+        for d in half_as_late_again(SMALL_BUILD.documents, first, t0):
+            await arrive(env, handle, d)
             assert_same("JJT-DELTA", await settled(handle), inv)
         final: StatusView = await handle.result()  # the last document ends the life
         assert final.finished

@@ -45,14 +45,21 @@ def _decode(payload: Payload) -> LifecycleInput:
     return value
 
 
-def _status(inp: LifecycleInput) -> object:
+NOW = datetime(2026, 3, 2, 4, tzinfo=UTC)
+
+
+def _ledger(inp: LifecycleInput) -> Ledger:
+    """The project's ledger with its documents recorded at NOW, as a workflow builds it."""
     share_immutable(inp)
     ledger = Ledger(inp.project, inp.pack, WorkCalendar.from_snapshot(inp.calendar),
                     LedgerState(calendar=inp.calendar))
-    now = datetime(2026, 3, 2, 4, tzinfo=UTC)
     for doc in inp.project.documents:
-        ledger.add_document(doc, now)
-    return ledger.status(now).model_dump(exclude={"as_of"})
+        ledger.add_document(doc, NOW)
+    return ledger
+
+
+def _status(inp: LifecycleInput) -> object:
+    return _ledger(inp).status(NOW).model_dump(exclude={"as_of"})
 
 
 def test_two_projects_with_one_pack_share_its_decoding_and_decide_apart() -> None:
@@ -121,15 +128,9 @@ def test_every_pure_workflows_module_passes_through_the_sandbox() -> None:
 def test_a_shed_ledger_derives_the_same_status_again() -> None:
     """A sleeping project drops its plans and instances (`Ledger.shed`); what it derives
     from the same state afterwards is what it held before, and the caches were emptied."""
-    _, inp = _inputs()
-    share_immutable(inp)
-    ledger = Ledger(inp.project, inp.pack, WorkCalendar.from_snapshot(inp.calendar),
-                    LedgerState(calendar=inp.calendar))
-    now = datetime(2026, 3, 2, 4, tzinfo=UTC)
-    for doc in inp.project.documents:
-        ledger.add_document(doc, now)
-    before = ledger.status(now).model_dump(exclude={"as_of"})
+    ledger = _ledger(_inputs()[1])
+    before = ledger.status(NOW).model_dump(exclude={"as_of"})
     assert ledger._plans and ledger._cache is not None
     ledger.shed()
     assert not ledger._plans and ledger._cache is None
-    assert ledger.status(now).model_dump(exclude={"as_of"}) == before
+    assert ledger.status(NOW).model_dump(exclude={"as_of"}) == before

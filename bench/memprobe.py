@@ -129,8 +129,14 @@ async def main() -> None:
     address = env.client.service_client.config.target_host
     client = env.client
     activities = WorkerProc("shixian-activities", address, "probe")
+    from shixian.worker_runtime import detached_start
+
+    class DetachedUnsandboxed(UnsandboxedWorkflowRunner):
+        def create_instance(self, det: Any) -> Any:
+            return super().create_instance(detached_start(det))
+
     runner: Any = (workflow_runner() if args.runner == "sandboxed"
-                   else UnsandboxedWorkflowRunner())
+                   else DetachedUnsandboxed())
     profiler = cProfile.Profile()
     profiling = threading.Event()
 
@@ -222,7 +228,11 @@ async def main() -> None:
     if args.trace:
         stats = after["trace"].compare_to(before["trace"], "traceback")
         by_site: collections.Counter[str] = collections.Counter()
+        by_file: collections.Counter[str] = collections.Counter()
         for stat in stats:
+            inner = stat.traceback[-1]
+            by_file[f"{Path(inner.filename).parent.name}/{Path(inner.filename).name}"] += \
+                stat.size_diff
             ours = [f for f in stat.traceback
                     if str(ROOT) in f.filename and "/.venv/" not in f.filename]
             frame = ours[-1] if ours else stat.traceback[-1]
@@ -230,6 +240,9 @@ async def main() -> None:
             by_site[site] += stat.size_diff
         print("  traced growth by the innermost site of ours (top 25):")
         for site, size in by_site.most_common(25):
+            print(f"    {size / 1024 / n:7.1f} KB  {site}")
+        print("  traced growth by the file that allocated (top 15):")
+        for site, size in by_file.most_common(15):
             print(f"    {size / 1024 / n:7.1f} KB  {site}")
 
 

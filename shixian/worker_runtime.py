@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -20,11 +21,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from types import CodeType, ModuleType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import structlog
+from google.protobuf.message import Message
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import (
+    ExecuteWorkflowInput,
+    Worker,
+    WorkflowInboundInterceptor,
+    WorkflowInstance,
+    WorkflowInstanceDetails,
+)
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.cycle import plan_cycle_year
@@ -65,10 +73,58 @@ PASSED_THROUGH = (
 
 def workflow_runner() -> SandboxedWorkflowRunner:
     """The sandbox every shixian worker and replayer runs workflows in (see PASSED_THROUGH);
-    each run's fresh import of its workflow module reuses one compiled code object."""
+    each run's fresh import of its workflow module reuses one compiled code object, and
+    keeps no reference into its start's activation (`DetachedStartRunner`)."""
     share_workflow_code()
-    return SandboxedWorkflowRunner(
+    return DetachedStartRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH))
+
+
+_M = TypeVar("_M", bound=Message)
+
+
+def _own(message: _M) -> _M:
+    """A copy of a protobuf message in memory of its own."""
+    copy = type(message)()
+    copy.CopyFrom(message)
+    return copy
+
+
+class _DetachedHeaders(WorkflowInboundInterceptor):
+    """Copies the start's headers out of the activation: the SDK keeps the workflow's
+    input (`ExecuteWorkflowInput`) for the run's life, and its `headers` are a view into
+    the first activation."""
+
+    async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
+        input.headers = {key: _own(value) for key, value in input.headers.items()}
+        return await super().execute_workflow(input)
+
+
+class DetachedStartRunner(SandboxedWorkflowRunner):
+    """The sandboxed runner, with nothing of a cached run pointing into its first
+    activation.
+
+    A protobuf message read from the wire shares one block of memory (the upb arena) with
+    every part of it, and a reference to any part keeps the whole block. The SDK keeps
+    such parts of the start for the run's life (the headers, twice; the memo; the last
+    completion result and failure), so each cached project held its whole first
+    activation, the input's compressed and decoded copies with it: ~70 KB a project
+    (issue #12, `bench/memprobe.py` before and after). Copies of those small parts keep
+    nothing else; what the workflow sees is equal."""
+
+    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
+        return super().create_instance(detached_start(det))
+
+
+def detached_start(det: WorkflowInstanceDetails) -> WorkflowInstanceDetails:
+    """`det` with copies of the parts of the start the SDK keeps (see DetachedStartRunner)."""
+    info = dataclasses.replace(
+        det.info, headers={k: _own(v) for k, v in det.info.headers.items()},
+        raw_memo={k: _own(v) for k, v in det.info.raw_memo.items()})
+    return dataclasses.replace(
+        det, info=info, last_completion_result=_own(det.last_completion_result),
+        last_failure=None if det.last_failure is None else _own(det.last_failure),
+        interceptor_classes=[_DetachedHeaders, *det.interceptor_classes])
 
 
 class _SharedCodeLoader(importlib.machinery.SourceFileLoader):

@@ -1,9 +1,12 @@
 """What a cached project costs the worker (issue #12), checked as structure: one decoded
 policy pack per distinct content, workflow code compiled once per process, the project's
-pure modules passed through the sandbox. Speed itself is measured by bench/scale.py."""
+pure modules passed through the sandbox, nothing kept of a run's first activation. Speed
+itself is measured by bench/scale.py."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,13 +14,18 @@ from pathlib import Path
 import pytest
 from pydantic_core import to_json
 from temporalio.api.common.v1 import Payload
+from temporalio.bridge.proto.workflow_activation import InitializeWorkflow, WorkflowActivation
+from temporalio.worker import ExecuteWorkflowInput, WorkflowInstanceDetails
+from temporalio.workflow import Info
 
 from calendars import WorkCalendar
 from shixian.converter import DATA_CONVERTER, PACK_BYTES
 from shixian.worker_runtime import (
     PASSED_THROUGH,
     WORKFLOWS,
+    _DetachedHeaders,
     _SharedCodeFinder,
+    detached_start,
     share_workflow_code,
 )
 from tests.lifecycle_helpers import calendar
@@ -134,3 +142,67 @@ def test_a_shed_ledger_derives_the_same_status_again() -> None:
     ledger.shed()
     assert not ledger._plans and ledger._cache is None
     assert ledger.status(NOW).model_dump(exclude={"as_of"}) == before
+
+
+def _started(arg_kb: int = 40) -> InitializeWorkflow:
+    """A start as the worker reads it off the wire: one protobuf message (one arena)."""
+    act = WorkflowActivation()
+    init = act.jobs.add().initialize_workflow
+    init.arguments.add().data = b"x" * (arg_kb * 1024)
+    init.headers["trace"].data = b"header"
+    init.memo.fields["note"].data = b"memo"
+    init.last_completion_result.payloads.add().data = b"last"
+    return WorkflowActivation.FromString(act.SerializeToString()).jobs[0].initialize_workflow
+
+
+def _details(init: InitializeWorkflow) -> WorkflowInstanceDetails:
+    """The parts of `WorkflowInstanceDetails` the SDK takes from the start (temporalio's
+    `_create_workflow_instance`); the rest do not matter here."""
+    info = Info(**{f.name: None for f in dataclasses.fields(Info)}  # type: ignore[arg-type]
+                | {"headers": dict(init.headers), "raw_memo": dict(init.memo.fields)})
+    return WorkflowInstanceDetails(
+        payload_converter_factory=None, failure_converter_class=None,  # type: ignore[arg-type]
+        interceptor_classes=[], defn=None, info=info, randomness_seed=0,  # type: ignore[arg-type]
+        extern_functions={}, disable_eager_activity_execution=False,
+        worker_level_failure_exception_types=[], patch_activation_callback=None,
+        last_completion_result=init.last_completion_result, last_failure=None)
+
+
+def _overwrite(init: InitializeWorkflow) -> None:
+    init.headers["trace"].data = init.memo.fields["note"].data = b"overwritten"
+    init.last_completion_result.payloads[0].data = b"overwritten"
+
+
+def test_a_cached_run_keeps_nothing_of_its_first_activation() -> None:
+    """What the SDK keeps of a start for the run's life (its headers, memo and last
+    completion result) is copied out, so the activation's memory (its input, decoded and
+    not) is freed after the first task. A view would see the activation overwritten."""
+    init = _started()
+    det = _details(init)
+    kept = detached_start(det)
+    _overwrite(init)
+    assert det.info.headers["trace"].data == b"overwritten"  # the SDK's own: views
+    assert det.last_completion_result.payloads[0].data == b"overwritten"
+    assert kept.info.headers["trace"].data == b"header"
+    assert kept.info.raw_memo["note"].data == b"memo"
+    assert kept.last_completion_result.payloads[0].data == b"last"
+    assert kept.interceptor_classes[0] is _DetachedHeaders
+    assert kept.info.workflow_id is None and kept.randomness_seed == 0  # the rest as it was
+
+
+def test_the_workflow_input_keeps_a_copy_of_the_start_headers() -> None:
+    """The SDK keeps `ExecuteWorkflowInput` (with `headers`, a view into the start) for
+    the run's life; the outermost interceptor replaces them with a copy before the run."""
+    init = _started()
+    seen: list[ExecuteWorkflowInput] = []
+
+    class Root:
+        async def execute_workflow(self, input: ExecuteWorkflowInput) -> str:
+            seen.append(input)
+            return "done"
+
+    start = ExecuteWorkflowInput(type=object, run_fn=None,  # type: ignore[arg-type]
+                                 args=[], headers=init.headers)
+    assert asyncio.run(_DetachedHeaders(Root()).execute_workflow(start)) == "done"  # type: ignore[arg-type]
+    _overwrite(init)
+    assert seen == [start] and start.headers["trace"].data == b"header"

@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 from temporalio.api.common.v1 import Payload
@@ -23,10 +23,14 @@ from temporalio.contrib.pydantic import (
 )
 from temporalio.converter import DataConverter
 
-from policies.model import PolicyPack
 from shixian.compression import CodecChain, CompressionCodec
-from workflows import shared
-from workflows.models import LifecycleInput, UnreadablePayload
+
+if TYPE_CHECKING:
+    from workflows.models import LifecycleInput
+
+# The policy and workflow models are imported when a lifecycle input or an unreadable
+# payload is first met, not with the client: `shixian status`/`doc` answer a missing
+# project before either (~60 ms of model classes; issue #12, the CLI's own overhead).
 
 # One cache of pydantic type adapters for the whole process. The worker makes a payload
 # converter per workflow instance, and temporalio's pydantic converter keeps its adapters
@@ -52,8 +56,10 @@ class LifecycleJSONConverter(PydanticJSONPlainPayloadConverter):
     as a freshly decoded one."""
 
     def to_payload(self, value: Any) -> Payload | None:
-        if type(value) is not LifecycleInput:
+        if type(value).__name__ != "LifecycleInput" or type(value) is not _lifecycle_type():
             return super().to_payload(value)
+        from workflows import shared
+
         pack = shared.pack_json(value.pack)
         rest = value.model_dump_json(exclude={"pack"}).encode()
         return Payload(metadata={"encoding": self.encoding.encode(),
@@ -62,22 +68,41 @@ class LifecycleJSONConverter(PydanticJSONPlainPayloadConverter):
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
         size = payload.metadata.get(PACK_BYTES)
-        if type_hint is LifecycleInput and size is not None:
+        if size is not None and getattr(type_hint, "__name__", None) == "LifecycleInput" \
+                and type_hint is _lifecycle_type():
             with contextlib.suppress(ValueError):  # anything odd: the ordinary path says what
                 return _lifecycle_input(payload.data, int(size))
         return super().from_payload(payload, type_hint)
 
 
-class _LifecycleRest(LifecycleInput):
-    pack: PolicyPack | None = None  # type: ignore[assignment]
+@functools.cache
+def _lifecycle_type() -> type[LifecycleInput]:
+    from workflows.models import LifecycleInput
+
+    return LifecycleInput
+
+
+@functools.cache
+def _lifecycle_rest() -> type[LifecycleInput]:
+    """`LifecycleInput` without its pack: the rest of a pack-first payload."""
+    from policies.model import PolicyPack
+    from workflows.models import LifecycleInput
+
+    class _LifecycleRest(LifecycleInput):
+        pack: PolicyPack | None = None  # type: ignore[assignment]
+
+    return _LifecycleRest
 
 
 def _lifecycle_input(data: bytes, size: int) -> LifecycleInput:
+    from workflows import shared
+    from workflows.models import LifecycleInput
+
     end = len(_PACK_HEAD) + size
     if not data.startswith(_PACK_HEAD) or data[end:end + 1] not in (b",", b"}"):
         raise ValueError("not a pack-first payload")
     pack = shared.shared_pack_json(data[len(_PACK_HEAD):end])
-    rest = _LifecycleRest.model_validate_json(b"{" + data[end + 1:])
+    rest = _lifecycle_rest().model_validate_json(b"{" + data[end + 1:])
     if rest.pack is not None:
         raise ValueError("a second pack")
     fields = {k: getattr(rest, k) for k in LifecycleInput.model_fields if k != "pack"}
@@ -107,6 +132,8 @@ class ReadingPayloadConverter(PydanticPayloadConverter):
         try:
             return super().from_payloads(payloads, type_hints)
         except ValidationError as exc:
+            from workflows.models import UnreadablePayload
+
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
                                  for e in exc.errors()[:5])
             raise UnreadablePayload(f"unreadable {exc.title}: {problems}") from None

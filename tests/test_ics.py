@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from icalendar import Calendar
 
@@ -203,7 +203,23 @@ def assert_wire_format(raw: bytes) -> None:
         ln.decode("utf-8")  # raises if a fold split a character
 
 
+_ESCAPED = re.compile(r"\\([\\;,nN])")
+
+
+def text_property(wire: bytes, name: str) -> str:
+    """A TEXT property of the first event, unfolded and unescaped in one left-to-right pass
+    (RFC 5545 §3.1, §3.3.11). icalendar 6.3 reads `\\\\\\,` (an escaped backslash, then an
+    escaped comma) as "," — its unescaping is a chain of replacements — so the feed's text is
+    checked against this reading, and icalendar only for the structure."""
+    unfolded = wire.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "")
+    event = unfolded.split("BEGIN:VEVENT\r\n", 1)[1]
+    [line] = [ln for ln in event.split("\r\n") if ln.split(":", 1)[0].split(";")[0] == name]
+    return _ESCAPED.sub(lambda m: "\n" if m[1] in "nN" else m[1], line.split(":", 1)[1])
+
+
 @given(st.text(st.characters(codec="utf-8"), max_size=300))
+@example("\\,")  # found by hypothesis: icalendar's own reading loses the backslash
+@example("C:\\next; a, b\\\\")
 def test_fold_and_escape_properties(value: str) -> None:
     """Whatever a name holds, the feed stays valid and reads back the same (control
     characters, which TEXT does not allow, dropped)."""
@@ -214,11 +230,11 @@ def test_fold_and_escape_properties(value: str) -> None:
                      citation="c")
     wire = ics.feed([d], name=value, calendar=CAL, today=date(2026, 11, 23), now=NOW)
     assert_wire_format(wire)
-    [parsed] = Calendar.from_ical(wire).walk("VEVENT")
+    assert len(Calendar.from_ical(wire).walk("VEVENT")) == 1
     expected = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", value.replace("\r\n", "\n")
                       .replace("\r", "\n"))
-    assert str(parsed["SUMMARY"]) == f"P {expected} · 市数据管理部门"
-    assert f"项目 project: {expected} (P)" in str(parsed["DESCRIPTION"])
+    assert text_property(wire, "SUMMARY") == f"P {expected} · 市数据管理部门"
+    assert f"项目 project: {expected} (P)" in text_property(wire, "DESCRIPTION")
 
 
 def test_overdue_days_are_recounted_for_today(read_model: dict[str, StatusView]) -> None:

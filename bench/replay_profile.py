@@ -1,0 +1,98 @@
+"""Where a replay's time goes (issue #12), by hand:
+
+    .venv/bin/python bench/replay_profile.py HISTORY.json [--copies 20] [--top 25]
+
+HISTORY.json is a workflow history as `temporal workflow show --output json` writes it, or
+as `bench/scale.py` leaves the five-year 九江 life (it prints the path). The history is
+replayed `--copies` times through one replayer with the production sandbox, after a
+warm-up; the wall and CPU time per replay are printed, then a cProfile of the
+workflow-task thread over the same number of replays: shixian's own code (the lines under
+workflows/, calendars/, policies/, activities/, shixian/) by cumulative time, and the
+share of the thread it accounts for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+class ProfilingExecutor(ThreadPoolExecutor):
+    """The workflow-task executor, profiling the tasks it runs while `on` is set."""
+
+    def __init__(self, profiler: cProfile.Profile, on: threading.Event) -> None:
+        super().__init__(max_workers=1)
+        self.profiler, self.on = profiler, on
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        def run() -> Any:
+            if not self.on.is_set():
+                return fn(*args, **kwargs)
+            self.profiler.enable()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.profiler.disable()
+
+        return super().submit(run)
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("history", type=Path)
+    ap.add_argument("--copies", type=int, default=20, help="replays measured (default 20)")
+    ap.add_argument("--top", type=int, default=25, help="functions listed (default 25)")
+    args = ap.parse_args()
+
+    from temporalio.client import WorkflowHistory
+    from temporalio.worker import Replayer
+
+    from shixian.converter import DATA_CONVERTER
+    from shixian.worker_runtime import WORKFLOWS, workflow_runner
+
+    history = WorkflowHistory.from_json("replayed", args.history.read_text(encoding="utf-8"))
+    profiler, on = cProfile.Profile(), threading.Event()
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER,
+                        workflow_runner=workflow_runner(),
+                        workflow_task_executor=ProfilingExecutor(profiler, on))
+
+    async def copies(n: int) -> AsyncIterator[WorkflowHistory]:
+        for k in range(n):
+            yield WorkflowHistory(f"replayed-{k}", history.events)
+
+    await replayer.replay_workflows(copies(3), raise_on_replay_failure=True)  # imports
+    wall, cpu = time.perf_counter(), time.process_time()
+    await replayer.replay_workflows(copies(args.copies), raise_on_replay_failure=True)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"{len(history.events)} events: {wall / args.copies * 1000:.0f} ms wall, "
+          f"{cpu / args.copies * 1000:.0f} ms CPU per replay (the process, all threads)")
+    on.set()
+    await replayer.replay_workflows(copies(args.copies), raise_on_replay_failure=True)
+    on.clear()
+    stats = pstats.Stats(profiler)
+    thread = stats.total_tt  # type: ignore[attr-defined]
+    ours = ("/workflows/", "/calendars/", "/policies/", "/activities/", "/shixian/")
+    entries = [(f, s) for f, s in stats.stats.items()  # type: ignore[attr-defined]
+               if any(str(ROOT) + o in f[0] for o in ours)]
+    run = max((s[3] for f, s in entries if f[2] == "run"), default=0.0)
+    print(f"workflow-task thread (profiled): {thread / args.copies * 1000:.0f} ms per replay; "
+          f"the workflow's run method and what it calls: {run / thread:.0%} of it")
+    stats.sort_stats("cumulative").print_stats("|".join(o.strip("/") + "/" for o in ours),
+                                               args.top)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from workflows.models import LifecycleInput
 
 # The policy and workflow models are imported when a lifecycle input or an unreadable
-# payload is first met, not with the client: `shixian status`/`doc` answer a missing
-# project before either (~60 ms of model classes; issue #12, the CLI's own overhead).
+# payload is first met, not with the client: a command that never decodes one (`shixian
+# list` asking Temporal about an empty read model) skips ~50 ms of model classes (issue #12).
 
 # One cache of pydantic type adapters for the whole process. The worker makes a payload
 # converter per workflow instance, and temporalio's pydantic converter keeps its adapters

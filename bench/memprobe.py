@@ -27,7 +27,6 @@ import os
 import sys
 import threading
 import tracemalloc
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +110,7 @@ async def main() -> None:
     from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
     from bench.bare import BareTimerWorkflow
+    from bench.profiling import ProfilingExecutor
     from bench.scale import (
         BARE_SLEEP,
         WorkerProc,
@@ -139,22 +139,8 @@ async def main() -> None:
                    else DetachedUnsandboxed())
     profiler = cProfile.Profile()
     profiling = threading.Event()
-
-    def traced(fn: Any, *a: Any, **kw: Any) -> Any:
-        if not profiling.is_set():
-            return fn(*a, **kw)
-        profiler.enable()
-        try:
-            return fn(*a, **kw)
-        finally:
-            profiler.disable()
-
-    class ProfilingExecutor(ThreadPoolExecutor):
-        def submit(self, fn: Any, /, *a: Any, **kw: Any) -> Any:
-            return super().submit(traced, fn, *a, **kw)
-
     worker = Worker(client, task_queue="probe", max_cached_workflows=50_000,
-                    workflow_task_executor=ProfilingExecutor(max_workers=1),
+                    workflow_task_executor=ProfilingExecutor(profiler, profiling),
                     workflows=[BareTimerWorkflow] if args.bare else WORKFLOWS,
                     workflow_runner=runner)
 

@@ -20,33 +20,11 @@ import pstats
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-class ProfilingExecutor(ThreadPoolExecutor):
-    """The workflow-task executor, profiling the tasks it runs while `on` is set."""
-
-    def __init__(self, profiler: cProfile.Profile, on: threading.Event) -> None:
-        super().__init__(max_workers=1)
-        self.profiler, self.on = profiler, on
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        def run() -> Any:
-            if not self.on.is_set():
-                return fn(*args, **kwargs)
-            self.profiler.enable()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.profiler.disable()
-
-        return super().submit(run)
 
 
 async def main() -> None:
@@ -60,6 +38,7 @@ async def main() -> None:
     from temporalio.client import WorkflowHistory
     from temporalio.worker import Replayer
 
+    from bench.profiling import ProfilingExecutor
     from shixian.converter import DATA_CONVERTER
     from shixian.worker_runtime import WORKFLOWS, workflow_runner
 

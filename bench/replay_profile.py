@@ -1,6 +1,7 @@
 """Where a replay's time goes (issue #12), by hand:
 
     .venv/bin/python bench/replay_profile.py HISTORY.json [--copies 20] [--top 25]
+        [--sort tottime] [--all]
 
 HISTORY.json is a workflow history as `temporal workflow show --output json` writes it, or
 as `bench/scale.py` leaves the five-year 九江 life (it prints the path). The history is
@@ -33,6 +34,10 @@ async def main() -> None:
     ap.add_argument("history", type=Path)
     ap.add_argument("--copies", type=int, default=20, help="replays measured (default 20)")
     ap.add_argument("--top", type=int, default=25, help="functions listed (default 25)")
+    ap.add_argument("--sort", choices=("cumulative", "tottime"), default="cumulative",
+                    help="list by time under a function, or in it (default cumulative)")
+    ap.add_argument("--all", action="store_true",
+                    help="first list every function of the thread (SDK, pydantic, sandbox)")
     args = ap.parse_args()
 
     from temporalio.client import WorkflowHistory
@@ -64,13 +69,15 @@ async def main() -> None:
     stats = pstats.Stats(profiler)
     thread = stats.total_tt  # type: ignore[attr-defined]
     ours = ("/workflows/", "/calendars/", "/policies/", "/activities/", "/shixian/")
+    if args.all:
+        stats.sort_stats(args.sort).print_stats(args.top)
     entries = [(f, s) for f, s in stats.stats.items()  # type: ignore[attr-defined]
                if any(str(ROOT) + o in f[0] for o in ours)]
     run = max((s[3] for f, s in entries if f[2] == "run"), default=0.0)
     print(f"workflow-task thread (profiled): {thread / args.copies * 1000:.0f} ms per replay; "
           f"the workflow's run method and what it calls: {run / thread:.0%} of it")
-    stats.sort_stats("cumulative").print_stats("|".join(o.strip("/") + "/" for o in ours),
-                                               args.top)
+    stats.sort_stats(args.sort).print_stats("|".join(o.strip("/") + "/" for o in ours),
+                                            args.top)
 
 
 if __name__ == "__main__":

@@ -108,7 +108,8 @@ def prepare(project: Project, calendar: WorkCalendar, on: date | None = None,
         raise UserError("\n".join(problems))
     return LifecycleInput(project=project, pack=pack, calendar=snapshot,
                           calendar_keys=config.trusted_calendar_keys(), one_task_wake=True,
-                          wake_in_one_task=True, provisional_years=True)
+                          wake_in_one_task=True, provisional_years=True,
+                          search_attribute_changes=True)
 
 
 def start_details(inp: LifecycleInput) -> str:

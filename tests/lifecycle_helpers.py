@@ -31,7 +31,7 @@ def lifecycle_input(project: Project) -> LifecycleInput:
     return LifecycleInput(project=project, pack=load_pack(project.policy),
                           calendar=dict(cal.snapshot(project.started_on.year, last)),
                           one_task_wake=True, wake_in_one_task=True,
-                          provisional_years=True)
+                          provisional_years=True, search_attribute_changes=True)
 
 
 async def start(client: Client, project: Project, task_queue: str,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -55,6 +56,7 @@ from tests.lifecycle_helpers import (
     start,
 )
 from tests.test_language_time_skipping import HISTORY, backfill_pack, wait_until, withdrawn
+from workflows import search_attributes as sa
 from workflows.ledger import Ledger, business_date
 from workflows.lifecycle import DOCUMENT_SIGNAL, ProjectLifecycleWorkflow
 from workflows.models import LedgerState, LifecycleInput, NoticeKind, StatusView
@@ -249,6 +251,30 @@ async def test_deltas_keep_the_read_model_equal_to_full_updates_through_a_life(
     data = [inflate(a.input.payloads[0]).data for a in inputs]
     sizes = [len(d) for d in data if b'"notices":[]' in d]  # updates without notices
     assert max(sizes[1:]) < sizes[0] / 2, "later updates carry only what changed"
+    # The search attributes: the first upsert sets all seven, later ones only what changed,
+    # and folded in order they give what the final status shows.
+    upserts = upserted(history)
+    assert len(upserts) > 3 and set(upserts[0]) == {k.name for k in sa.ALL}
+    later = [sorted(u) for u in upserts[1:]]
+    assert all(u and "ShixianJurisdiction" not in u and "ShixianOwner" not in u
+               for u in later), later
+    assert min(map(len, later)) == 1, later
+    folded = {k: v for u in upserts for k, v in u.items()}
+    assert folded["ShixianStage"] == final.stage
+    assert folded["ShixianOverdue"] is final.overdue
+    assert folded["ShixianEscalationLevel"] == final.escalation_level
+    assert folded["ShixianNextDue"] is None and final.next_due_on is None
+
+
+def upserted(history: list[Any]) -> list[dict[str, Any]]:
+    """Each search-attribute upsert of a history: name → value (None: unset)."""
+    out = []
+    for e in history:
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes
+            out.append({k: json.loads(v.data) if v.data else None
+                        for k, v in fields.indexed_fields.items()})
+    return out
 
 
 # ---- the first workflow task on the dev server -----------------------------------------------
@@ -377,3 +403,7 @@ async def test_documents_while_a_wake_is_in_flight_go_in_the_next_one_in_order(
     names = {e.activity_task_scheduled_event_attributes.activity_type.name for e in history
              if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED}
     assert names == {"record_wake"}
+    # An input without `search_attribute_changes` (recorded before it): full upserts, so
+    # its histories replay on the commands they had.
+    upserts = upserted(history)
+    assert len(upserts) > 1 and all(len(u) == 6 for u in upserts)

@@ -25,14 +25,19 @@ from activities.notices import NoticeInput, NoticesInput, write_outbox
 from activities.read_model import record_status
 from calendars import WorkCalendar
 from calendars.engine import _parse_snapshot
+from policies.loader import load_pack
+from policies.model import PolicyPack
 from shixian.converter import DATA_CONVERTER
 from shixian.worker_runtime import WORKFLOWS
 from tests.conftest import new_queue
+from tests.jiujiang_cases import project as jj_project
 from tests.language_packs import pack, project
 from tests.lifecycle_helpers import business_today, calendar
 from tests.test_language_time_skipping import backfill_pack
+from workflows.ledger import Ledger
 from workflows.lifecycle import ProjectLifecycleWorkflow
-from workflows.models import LifecycleInput, StatusView
+from workflows.models import LedgerState, LifecycleInput, Project, StatusView
+from workflows.plan import Plan, _facts_key
 
 
 def test_equal_snapshots_share_one_calendar() -> None:
@@ -47,6 +52,42 @@ def test_equal_snapshots_share_one_calendar() -> None:
     assert WorkCalendar.from_snapshot(changed) is not shared
     assert not WorkCalendar.from_snapshot(changed).is_workday(date(2026, 7, 1))
     assert shared.is_workday(date(2026, 7, 1))
+
+
+def test_equal_facts_share_one_plan_and_different_facts_do_not() -> None:
+    """A worker resolves a pack once per distinct facts (workflows.plan.shared_plan): two
+    projects with the same facts share the plan, one fact apart they do not, and a shared
+    plan resolves every rule as a plan built alone does."""
+    pack = load_pack("jiujiang-2024")
+    cal = calendar()
+
+    def jj(pid: str, **kw: object) -> Project:
+        return jj_project(pid, started_on=date(2025, 3, 3), **kw)
+
+    def plan_of(pid: str, **kw: object) -> Plan:
+        return Ledger(jj(pid, **kw), pack, cal, LedgerState()).plan
+
+    def resolved(plan: Plan) -> list[tuple[str, bool, str | None, str | None]]:
+        return [(o.rule.id, o.applies, o.trigger, o.limit) for o in plan.obligations]
+
+    small = plan_of("JJT-P1", investment_wan=150)
+    assert plan_of("JJT-P2", investment_wan=150, name="另一个项目") is small
+    large = plan_of("JJT-P3", investment_wan=800)
+    assert large is not small and resolved(large) != resolved(small)
+    state_owned = plan_of("JJT-P4", investment_wan=150, owner_type="state_owned")
+    assert state_owned is not small
+    for shared, kw in ((small, {"investment_wan": 150}), (large, {"investment_wan": 800}),
+                       (state_owned, {"investment_wan": 150, "owner_type": "state_owned"})):
+        facts = Ledger(jj("JJT-P5", **kw), pack, cal, LedgerState()).facts()
+        assert resolved(Plan(pack, facts)) == resolved(shared)
+    # An equal pack that is another object: a plan of its own (keyed by the pack itself).
+    other_pack = PolicyPack.model_validate_json(pack.model_dump_json())
+    assert Ledger(jj("JJT-P6", investment_wan=150), other_pack, cal,
+                  LedgerState()).plan is not small
+    # Values equal in Python but of another type are other facts (True == 1 == 1.0).
+    base = small.facts
+    keys = {_facts_key(base.model_copy(update={"extra": {"x": v}})) for v in (True, 1.0, "1")}
+    assert len(keys) == 3
 
 
 def test_payload_converters_share_their_type_adapters() -> None:

@@ -60,8 +60,16 @@ def live(ledger: Ledger, kind: NoticeKind | None = None) -> list[NoticeRecord]:
 
 def shown_level(ledger: Ledger, inst_id: str) -> int:
     """The highest rung that still stands for an instance (withdrawn rungs do not count)."""
-    return max((n.level for n in live(ledger, NoticeKind.RUNG) if n.obligation == inst_id),
-               default=0)
+    return shown_levels(ledger).get(inst_id, 0)
+
+
+def shown_levels(ledger: Ledger) -> dict[str, int]:
+    """`shown_level` of every instance with a standing rung, in one pass over the notices."""
+    levels: dict[str, int] = {}
+    for n in live(ledger, NoticeKind.RUNG):
+        if n.level > levels.get(n.obligation, 0):
+            levels[n.obligation] = n.level
+    return levels
 
 
 def _notified_for_due(ledger: Ledger, inst: Instance) -> int:
@@ -344,4 +352,4 @@ def next_wake(ledger: Ledger, now: datetime) -> datetime | None:
 
 
 __all__ = ["Breach", "corrections", "delay_total", "escalate", "next_wake", "rung_instants",
-           "shown_level"]
+           "shown_level", "shown_levels"]

@@ -32,7 +32,7 @@ from workflows.models import (
     RecordOutcome,
     StatusView,
 )
-from workflows.plan import Plan, election_documents
+from workflows.plan import Plan, election_documents, shared_plan
 from workflows.schedule import Instance, Schedule
 
 
@@ -67,7 +67,7 @@ class Ledger:
         key = (elected, stated)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = Plan(self.pack, self.facts(elected))
+            plan = self._plans[key] = shared_plan(self.pack, self.facts(elected))
         return plan
 
     def facts(self, elected: frozenset[str] = frozenset()) -> ProjectFacts:
@@ -86,7 +86,7 @@ class Ledger:
     def with_election(self, doc_type: str) -> Plan:
         """The plan as it would be once `doc_type` is recorded (an owner's election)."""
         elected = frozenset(d.type for d in self.state.documents if d.type in self._elections)
-        return Plan(self.pack, self.facts(elected | {doc_type}))
+        return shared_plan(self.pack, self.facts(elected | {doc_type}))
 
     def is_election(self, doc_type: str) -> bool:
         return doc_type in self._elections

@@ -197,6 +197,7 @@ class ProjectLifecycleWorkflow:
         return LifecycleInput(
             project=inp.project, pack=inp.pack, calendar=state.calendar, carried=state,
             calendar_keys=inp.calendar_keys, one_task_wake=True, wake_in_one_task=True,
+            search_attribute_changes=True,
             # carried, not turned on: a cluster not told about the attribute would fail
             # the new run's upsert (shixian start refuses instead)
             provisional_years=inp.provisional_years)
@@ -449,18 +450,21 @@ class ProjectLifecycleWorkflow:
         values = (status.stage, status.overdue, status.escalation_level, next_due, years)
         if values == self._published:
             return
-        self._published = values
-        updates: list[SearchAttributeUpdate] = [  # type: ignore[type-arg]
-            sa.JURISDICTION.value_set(status.jurisdiction),
-            sa.STAGE.value_set(status.stage),
-            sa.OWNER.value_set(status.owner),
-            sa.OVERDUE.value_set(status.overdue),
-            sa.ESCALATION_LEVEL.value_set(status.escalation_level),
-            sa.NEXT_DUE.value_set(next_due) if next_due else sa.NEXT_DUE.value_unset(),
+        before, self._published = self._published, values
+        # (index in `values`, or None for what never changes within a run; the update)
+        pairs: list[tuple[int | None, SearchAttributeUpdate]] = [  # type: ignore[type-arg]
+            (None, sa.JURISDICTION.value_set(status.jurisdiction)),
+            (0, sa.STAGE.value_set(status.stage)),
+            (None, sa.OWNER.value_set(status.owner)),
+            (1, sa.OVERDUE.value_set(status.overdue)),
+            (2, sa.ESCALATION_LEVEL.value_set(status.escalation_level)),
+            (3, sa.NEXT_DUE.value_set(next_due) if next_due else sa.NEXT_DUE.value_unset()),
         ]
         if years is not None:  # inputs recorded before it existed replay without it
-            updates.append(sa.PROVISIONAL_YEARS.value_set(years))
-        workflow.upsert_search_attributes(updates)
+            pairs.append((4, sa.PROVISIONAL_YEARS.value_set(years)))
+        if self._input.search_attribute_changes and before is not None:
+            pairs = [(i, u) for i, u in pairs if i is not None and values[i] != before[i]]
+        workflow.upsert_search_attributes([u for _, u in pairs])
 
     def _provisional_years(self) -> list[str]:
         """The provisional years the open deadlines are counted over (an overdue one's

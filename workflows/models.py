@@ -289,6 +289,12 @@ class LifecycleInput(Model):
                     "update with only what changed) without awaiting it, in the same workflow "
                     "task as its timer; False in inputs recorded before it existed, so their "
                     "histories replay on the old commands")
+    search_attribute_changes: bool = Field(
+        default=False,
+        description="an upsert after a run's first carries only the search attributes whose "
+                    "value changed (the SDK encodes each one it is given); False in inputs "
+                    "recorded before it existed, so their histories replay on the full "
+                    "upserts they had")
 
 
 class RecordOutcome(StrEnum):

@@ -53,8 +53,32 @@ class ResolvedMinimum:
     length: str
 
 
+# Plans and election sets, kept once per worker process for every project that resolves
+# to the same pack and facts (issue #12: a wake rebuilt them after each `Ledger.shed`, ~10 %
+# of a replay; a first wake built them per project). A plan is a pure function of the
+# pack and the facts, so a kept one decides exactly as a new one. Entries hold their pack,
+# so a key's `id(pack)` cannot be reused by another pack while the entry lives; nothing
+# mutates a plan after `__init__`. Workflow tasks run on several threads, and workflow
+# code takes no locks: each step below is one dict operation (atomic under the GIL), and
+# two threads building the same plan at once keep either (they are equal).
+SHARED_PLANS_MAX = 512
+_plans: dict[tuple[object, ...], Plan] = {}
+_elections: dict[int, tuple[PolicyPack, frozenset[str]]] = {}
+
+
 def election_documents(pack: PolicyPack) -> frozenset[str]:
     """Documents some condition asks about: recording one may change the plan."""
+    kept = _elections.get(id(pack))
+    if kept is not None and kept[0] is pack:
+        return kept[1]
+    found = _election_documents(pack)
+    if len(_elections) >= SHARED_PLANS_MAX:
+        _elections.clear()
+    _elections[id(pack)] = (pack, found)
+    return found
+
+
+def _election_documents(pack: PolicyPack) -> frozenset[str]:
     found: set[str] = set()
 
     def walk(cond: Condition | None) -> None:
@@ -76,8 +100,32 @@ def election_documents(pack: PolicyPack) -> frozenset[str]:
     return frozenset(found)
 
 
+def _facts_key(facts: ProjectFacts) -> tuple[object, ...]:
+    """Equal keys for equal facts only: values carry their type (True == 1 == 1.0)."""
+    extra = tuple(sorted((k, type(v).__name__, v) for k, v in facts.extra.items()))
+    return (facts.owner_type, facts.category, facts.kind, type(facts.investment_wan).__name__,
+            facts.investment_wan, facts.major, facts.planned_months, extra,
+            tuple(sorted(facts.elected)))
+
+
+def shared_plan(pack: PolicyPack, facts: ProjectFacts) -> Plan:
+    """The plan of `pack` for `facts`, built once per worker for equal facts."""
+    key = (id(pack), *_facts_key(facts))
+    plan = _plans.get(key)
+    if plan is not None and plan.pack is pack:
+        return plan
+    plan = Plan(pack, facts)
+    while len(_plans) >= SHARED_PLANS_MAX:  # the oldest first
+        try:
+            del _plans[next(iter(_plans))]
+        except (KeyError, RuntimeError, StopIteration):  # another thread's change
+            break
+    _plans[key] = plan
+    return plan
+
+
 class Plan:
-    """What applies to this project, resolved once."""
+    """What applies to this project, resolved once (shared: see `shared_plan`)."""
 
     def __init__(self, pack: PolicyPack, facts: ProjectFacts) -> None:
         self.pack = pack

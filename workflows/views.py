@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from calendars.periods import end_of_day
 from policies.model import Recurring
 from workflows.base import OPEN_STATES
-from workflows.escalation import delay_total, shown_level
+from workflows.escalation import delay_total, shown_levels
 from workflows.intake import breaches, fact
 from workflows.models import (
     BreachView,
@@ -50,8 +51,9 @@ def obligation_views(ledger: Ledger, today: date) -> list[ObligationView]:
     for n in ledger.state.notices:
         if n.key in ledger.state.withdrawn:
             withdrawn_by_inst[n.obligation] = withdrawn_by_inst.get(n.obligation, 0) + 1
+    levels = shown_levels(ledger)
     for inst in ledger.instances(today):
-        level = shown_level(ledger, inst.id)
+        level = levels.get(inst.id, 0)
         rung = pack.rung(level)
         state = ledger.state_of(inst, today)
         late = ledger.overdue_days(inst, today)
@@ -77,8 +79,6 @@ def obligation_views(ledger: Ledger, today: date) -> list[ObligationView]:
 
 
 def _end_of_day(day: date | None) -> datetime | None:
-    from calendars.periods import end_of_day
-
     return end_of_day(day) if day else None
 
 

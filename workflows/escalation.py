@@ -58,13 +58,9 @@ def live(ledger: Ledger, kind: NoticeKind | None = None) -> list[NoticeRecord]:
             and n.kind is not NoticeKind.CORRECTION and (kind is None or n.kind is kind)]
 
 
-def shown_level(ledger: Ledger, inst_id: str) -> int:
-    """The highest rung that still stands for an instance (withdrawn rungs do not count)."""
-    return shown_levels(ledger).get(inst_id, 0)
-
-
 def shown_levels(ledger: Ledger) -> dict[str, int]:
-    """`shown_level` of every instance with a standing rung, in one pass over the notices."""
+    """The highest rung that still stands for each instance that has one (withdrawn rungs
+    do not count), in one pass over the notices."""
     levels: dict[str, int] = {}
     for n in live(ledger, NoticeKind.RUNG):
         if n.level > levels.get(n.obligation, 0):
@@ -352,4 +348,4 @@ def next_wake(ledger: Ledger, now: datetime) -> datetime | None:
 
 
 __all__ = ["Breach", "corrections", "delay_total", "escalate", "next_wake", "rung_instants",
-           "shown_level", "shown_levels"]
+           "shown_levels"]

@@ -21,7 +21,13 @@ from temporalio.contrib.pydantic import (
     PydanticPayloadConverter,
     pydantic_data_converter,
 )
-from temporalio.converter import DataConverter
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DataConverter,
+    DefaultPayloadConverter,
+    EncodingPayloadConverter,
+    JSONPlainPayloadConverter,
+)
 
 from shixian.compression import CodecChain, CompressionCodec
 
@@ -110,10 +116,14 @@ def _lifecycle_input(data: bytes, size: int) -> LifecycleInput:
         _fields_set=rest.model_fields_set | {"pack"}, pack=pack, **fields)
 
 
-def _lifecycle_json() -> LifecycleJSONConverter:
-    converter = LifecycleJSONConverter()
-    converter._type_adapter = _ADAPTERS
-    return converter
+@functools.cache
+def _encoding_converters() -> tuple[EncodingPayloadConverter, ...]:
+    """The SDK's default encodings (its instances, shared as it shares them), with JSON
+    decoded by one `LifecycleJSONConverter` on the process-wide adapters."""
+    json = LifecycleJSONConverter()
+    json._type_adapter = _ADAPTERS
+    return tuple(json if isinstance(c, JSONPlainPayloadConverter) else c
+                 for c in DefaultPayloadConverter.default_encoding_payload_converters)
 
 
 class ReadingPayloadConverter(PydanticPayloadConverter):
@@ -123,9 +133,10 @@ class ReadingPayloadConverter(PydanticPayloadConverter):
     adapters are the process-wide cache, not one set per workflow instance."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self._set_converters(*(_lifecycle_json() if isinstance(c, PydanticJSONPlainPayloadConverter)
-                               else c for c in self.converters.values()))
+        # Not PydanticPayloadConverter's __init__: the SDK builds a payload converter per
+        # data converter it derives (two per workflow activation), and that one made two
+        # JSON converters to keep one. These are stateless but for the shared adapters.
+        CompositePayloadConverter.__init__(self, *_encoding_converters())
 
     def from_payloads(self, payloads: Sequence[Payload],
                       type_hints: list[type] | None = None) -> list[Any]:

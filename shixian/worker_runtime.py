@@ -21,11 +21,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from types import CodeType, ModuleType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import structlog
 from google.protobuf.message import Message
 from temporalio.client import Client
+from temporalio.converter import SerializationContext
+from temporalio.converter._extstore import StorageDriverStoreContext
 from temporalio.worker import (
     ExecuteWorkflowInput,
     Worker,
@@ -33,7 +35,10 @@ from temporalio.worker import (
     WorkflowInstance,
     WorkflowInstanceDetails,
 )
+from temporalio.worker._command_aware_visitor import CommandInfo
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox._in_sandbox import InSandbox
+from temporalio.worker.workflow_sandbox._runner import _Instance as SandboxedInstance
 
 from activities.cycle import plan_cycle_year
 from activities.delivery import channel_queue, deliver, delivery_queue, mark_delivery
@@ -100,6 +105,31 @@ class _DetachedHeaders(WorkflowInboundInterceptor):
         return await super().execute_workflow(input)
 
 
+class ContextOutsideInstance(SandboxedInstance):
+    """A sandboxed instance whose payload contexts are read without entering the sandbox.
+
+    Around each activation the SDK asks the instance, once per payload sequence and per
+    pass (three passes to decode the activation, three to encode the completion), which
+    serialization context a command's payloads take. The sandboxed instance answers each
+    question by `exec` under the sandbox's import and builtins patching: ~450 entries per
+    five-year replay, 25–30 % of its wall time (issue #12, `bench/replay_profile.py`).
+    The answer is the SDK's own bookkeeping (which activity a sequence number is, the
+    workflow's id and queue), read from the in-sandbox instance's attributes; no workflow
+    code runs in it, so it is read directly. The activation itself still runs sandboxed."""
+
+    def get_serialization_context(
+        self, command_info: CommandInfo | None) -> SerializationContext | None:
+        return self._in_sandbox().get_serialization_context(command_info)
+
+    def get_external_store_context(
+        self, command_info: CommandInfo | None) -> StorageDriverStoreContext:
+        return self._in_sandbox().get_external_store_context(command_info)
+
+    def _in_sandbox(self) -> InSandbox:
+        # typed by the SDK from its first key only (`{"__file__": str}`)
+        return cast(InSandbox, self.globals_and_locals["__temporal_in_sandbox"])
+
+
 class DetachedStartRunner(SandboxedWorkflowRunner):
     """The sandboxed runner, with nothing of a cached run pointing into its first
     activation.
@@ -112,8 +142,10 @@ class DetachedStartRunner(SandboxedWorkflowRunner):
     (issue #12, `bench/memprobe.py` before and after). Copies of those small parts keep
     nothing else; what the workflow sees is equal."""
 
+    instance_class: ClassVar[type[ContextOutsideInstance]] = ContextOutsideInstance
+
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
-        return super().create_instance(detached_start(det))
+        return self.instance_class(detached_start(det), self.runner_class, self.restrictions)
 
 
 def detached_start(det: WorkflowInstanceDetails) -> WorkflowInstanceDetails:

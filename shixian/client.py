@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHandle
+from temporalio.converter import DataConverter, PayloadConverter
 from temporalio.envconfig import ClientConfigProfile
 from temporalio.service import RPCError, RPCStatusCode
 
 from shixian.config import DEFAULT_ADDRESS
-from shixian.converter import data_converter
 from shixian.errors import UserError
 
 CONNECT_TIMEOUT = 20.0  # seconds; a server that accepts TCP but never answers
@@ -26,9 +28,45 @@ def connect_config() -> dict[str, Any]:
     return config
 
 
-async def connect() -> Client:
+class ConverterOnFirstUse(PayloadConverter):
+    """shixian's payload converter (`shixian.converter`: pydantic, the models), imported
+    when the first value is converted rather than at connect: a command that stops at
+    "unknown project" never pays the ~50 ms (issue #12). For client processes only: a
+    worker instantiates its payload converter inside the workflow sandbox, where this
+    import would run again for every workflow."""
+
+    def __init__(self) -> None:
+        self._converter: PayloadConverter | None = None
+
+    def _real(self) -> PayloadConverter:
+        if self._converter is None:
+            from shixian.converter import ReadingPayloadConverter
+
+            self._converter = ReadingPayloadConverter()
+        return self._converter
+
+    def to_payloads(self, values: Sequence[Any]) -> list[Payload]:
+        return self._real().to_payloads(values)
+
+    def from_payloads(self, payloads: Sequence[Payload],
+                      type_hints: list[type] | None = None) -> list[Any]:
+        return self._real().from_payloads(payloads, type_hints)
+
+
+async def connect(*, converter_on_first_use: bool = False) -> Client:
+    """The client for this process's Temporal (`connect_config`), with shixian's data
+    converter; `converter_on_first_use` for commands that may end before they convert a
+    value (`ConverterOnFirstUse`)."""
+    from shixian.codec import payload_codec
+
     config = connect_config()
-    converter = data_converter()
+    if converter_on_first_use:
+        converter = DataConverter(payload_converter_class=ConverterOnFirstUse,
+                                  payload_codec=payload_codec())
+    else:
+        from shixian.converter import data_converter
+
+        converter = data_converter()
     try:
         return await asyncio.wait_for(Client.connect(**config, data_converter=converter),
                                       CONNECT_TIMEOUT)

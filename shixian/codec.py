@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from shixian.compression import CodecChain, CompressionCodec
 from shixian.errors import UserError
 
 KEY_ENV = "SHIXIAN_PAYLOAD_KEY"
@@ -116,3 +117,9 @@ def codec_from_env() -> EncryptionCodec | None:
     old = [_key(t, OLD_KEYS_ENV) for t in os.environ.get(OLD_KEYS_ENV, "").split(",")
            if t.strip()]
     return EncryptionCodec(_key(text, KEY_ENV), old)
+
+
+def payload_codec() -> CodecChain:
+    """This process's codec: large payloads compressed, then encrypted when
+    SHIXIAN_PAYLOAD_KEY is set (the codec server serves the same chain)."""
+    return CodecChain(CompressionCodec(), codec_from_env() or RefuseEncrypted())

@@ -29,7 +29,7 @@ from temporalio.converter import (
     JSONPlainPayloadConverter,
 )
 
-from shixian.compression import CodecChain, CompressionCodec
+from shixian.compression import CompressionCodec
 
 if TYPE_CHECKING:
     from workflows.models import LifecycleInput
@@ -155,14 +155,8 @@ DATA_CONVERTER = dataclasses.replace(pydantic_data_converter,
                                      payload_codec=CompressionCodec())
 
 
-def payload_codec() -> CodecChain:
-    """This process's codec: large payloads compressed, then encrypted when
-    SHIXIAN_PAYLOAD_KEY is set (the codec server serves the same chain)."""
-    from shixian.codec import RefuseEncrypted, codec_from_env
-
-    return CodecChain(CompressionCodec(), codec_from_env() or RefuseEncrypted())
-
-
 def data_converter() -> DataConverter:
     """The converter for this process: encrypted payloads when SHIXIAN_PAYLOAD_KEY is set."""
+    from shixian.codec import payload_codec
+
     return dataclasses.replace(DATA_CONVERTER, payload_codec=payload_codec())

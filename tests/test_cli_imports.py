@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import insert
+from temporalio.testing import WorkflowEnvironment
 
 from activities.db import engine, obligations, projects
 from shixian import ics, ladder, pack_facts, vocabulary
@@ -45,11 +46,16 @@ READERS_NEVER = (*NEVER, "temporalio", "pydantic", "policies.model", "shixian.vo
 
 
 def imported(*args: str, env: dict[str, str]) -> set[str]:
+    return imported_and_said(*args, env=env)[0]
+
+
+def imported_and_said(*args: str, env: dict[str, str]) -> tuple[set[str], str]:
+    """The modules the command imported, and what it wrote to stderr before them."""
     proc = subprocess.run([sys.executable, "-c", CHILD, *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
-    line = proc.stderr.rsplit("MODULES:", 1)
-    assert len(line) == 2, proc.stderr[-2000:]
-    return set(json.loads(line[1].splitlines()[0]))
+    said, _, line = proc.stderr.rpartition("MODULES:")
+    assert line, proc.stderr[-2000:]
+    return set(json.loads(line.splitlines()[0])), said
 
 
 def under(modules: set[str], packages: tuple[str, ...]) -> list[str]:
@@ -107,6 +113,18 @@ def test_status_and_doc_import_the_client_but_not_the_workflow(
         assert "temporalio.client" in modules and f"shixian.commands.{args[0]}" in modules
         assert under(modules, NEVER) == [], args
         assert "shixian.commands.projects" not in modules  # start's machinery
+
+
+def test_status_of_an_unknown_project_imports_no_models(
+        child_env: dict[str, str], dev_env: WorkflowEnvironment) -> None:
+    """An unknown id is answered from Temporal's not-found before the data converter, the
+    pydantic models and the renderer are imported (they come with a found project)."""
+    env = {**child_env, "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host}
+    modules, said = imported_and_said("status", "IMP-UNKNOWN", env=env)
+    assert "unknown project 'IMP-UNKNOWN'" in said, said
+    assert "temporalio.client" in modules and "shixian.commands.status" in modules
+    assert under(modules, ("pydantic", "workflows", "policies", "shixian.converter",
+                           "shixian.render", "shixian.updates")) == []
 
 
 def test_the_names_sent_are_the_workflows_own() -> None:

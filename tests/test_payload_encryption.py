@@ -9,6 +9,7 @@ import json
 import subprocess
 import urllib.request
 from datetime import date
+from typing import Any
 
 import pytest
 from google.protobuf import json_format
@@ -21,14 +22,25 @@ from calendars import WorkCalendar
 from shixian import operations
 from shixian.cli import main
 from shixian.client import connect
-from shixian.codec import ENCODING, codec_from_env, new_key
+from shixian.codec import ENCODING, codec_from_env, new_key, payload_codec
 from shixian.codec_server import CodecServer
-from shixian.converter import DATA_CONVERTER, payload_codec
+from shixian.converter import DATA_CONVERTER
 from shixian.temporal_env import dev_server_path
 from tests.conftest import new_queue, running_worker
 from tests.jiujiang_cases import project
 
 NAME = "加密测试项目 payload-marker"
+
+
+async def first_task_done(handle: Any) -> None:
+    """Once the worker has run the project's first task: it has polled the queue, so
+    `status` finds a live worker (right after the worker starts it may not have yet)."""
+    for _ in range(300):
+        if any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+               for e in (await handle.fetch_history()).events):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("no workflow task completed within 30 s")
 
 
 async def test_payloads_are_encrypted_and_still_readable_by_shixian(
@@ -45,6 +57,7 @@ async def test_payloads_are_encrypted_and_still_readable_by_shixian(
     inp = operations.prepare(proj, WorkCalendar.default(use_env=False))
     async with running_worker(client, queue):
         assert await operations.start_project(client, inp)
+        await first_task_done(client.get_workflow_handle("project-JJT-ENC"))
         code = await asyncio.to_thread(main, ["status", "JJT-ENC", "--json"])
         out, err = capsys.readouterr()
         assert code == 0, err

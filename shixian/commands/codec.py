@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
         print(new_key())
         return 0
     key = codec_from_env()  # a bad key is refused here, before listening
+    from shixian.codec import payload_codec
     from shixian.codec_server import CodecServer
-    from shixian.converter import payload_codec
 
     try:
         server = CodecServer(payload_codec(), args.host, args.port,

@@ -1,9 +1,10 @@
 """`shixian status`: the project's workflow's own answer to where it is.
 
-A fresh process imports Temporal's client, the pydantic models and the text renderer; the
-query is sent by name (`shixian.updates.STATUS_QUERY`), so the workflow itself is not
-imported. The read model is not asked: it holds what the workflow last reported, not its
-answer for today, and not its notices.
+A fresh process imports Temporal's client; the pydantic models, the data converter and the
+text renderer only once the project is found (an unknown id is answered without them,
+issue #12). The query is sent by name (`shixian.updates.STATUS_QUERY`), so the workflow
+itself is not imported. The read model is not asked: it holds what the workflow last
+reported, not its answer for today, and not its notices.
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ from shixian import liveness
 from shixian.client import connect, project_handle
 from shixian.clock import today
 from shixian.errors import UserError
-from shixian.render import dump_json, status_text, termination
-from shixian.updates import STATUS_QUERY, one_line
-from workflows.models import StatusView
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -72,8 +70,12 @@ def delivery_summary(project_id: str) -> dict[str, str]:
 
 def run_status(args: argparse.Namespace) -> int:
     async def main() -> int:
-        client = await connect()
+        client = await connect(converter_on_first_use=True)
         handle = await project_handle(client, args.project_id)
+        from shixian.render import dump_json, status_text, termination
+        from shixian.updates import STATUS_QUERY, one_line
+        from workflows.models import StatusView
+
         wf = await liveness.describe(handle)
         if await liveness.live_pollers(client, wf.task_queue) == 0:
             raise UserError(f"no status for {args.project_id}: "

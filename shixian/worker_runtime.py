@@ -11,16 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import os
 import socket
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from types import CodeType, ModuleType
 from typing import Any, ClassVar, TypeVar, cast
 
 import structlog
@@ -61,26 +56,29 @@ ACTIVITIES: list[Callable[..., Any]] = [send_notice, send_notices, record_status
                                         record_wake, plan_cycle_year]
 
 
-# The project's pure modules, passed through the workflow sandbox: each workflow run
-# re-imports only its own workflow module (what the sandbox isolates), not these. Without
-# the list, `from workflows import summaries` inside a workflow module re-executed
-# summaries (and search_attributes…) in every run: its passthrough block does not cover a
-# submodule of a package the sandbox imported afresh (issue #12: 55 KB and ~3 ms per run).
-# The workflow modules themselves (lifecycle, cycle, delivery, v1.lifecycle) stay sandboxed.
-PASSED_THROUGH = (
-    "activities", "calendars", "delivery", "policies",
-    "workflows.base", "workflows.escalation", "workflows.intake", "workflows.ledger",
-    "workflows.models", "workflows.plan", "workflows.schedule", "workflows.search_attributes",
-    "workflows.shared", "workflows.summaries", "workflows.upgrade", "workflows.views",
-    "workflows.v1.ledger", "workflows.v1.models", "workflows.v1.policy_model",
-)
+# The project's modules, workflow modules included, pass through the workflow sandbox: one
+# import per worker process, shared by every run. Two steps (issue #12):
+# - Session 5 passed through the pure modules the workflows import: the sandbox's
+#   passthrough does not cover a submodule of a package it imported afresh, so `from
+#   workflows import summaries` re-executed summaries (and search_attributes…) in every run
+#   (55 KB and ~3 ms per run).
+# - Session 8 passes through the workflow modules too. The sandbox imported
+#   `workflows.lifecycle` afresh for every run: executing the module and the SDK's
+#   processing of the class and its 11 handlers (signatures, type hints) was ~3 ms of CPU
+#   per first wake and per replayed run (bench/memprobe.py: 15.8/14.9 → 12.2/11.8 ms per
+#   first wake, C heap 66 → 58.5 KB per cached project).
+# What the sandbox still does for a run: its builtins restrictions (open, input…) and its
+# own instance. What it no longer does for our code: proxy `datetime`/`random`/… to raise
+# on a clock or randomness read, and give each run fresh module globals. Both are checked
+# statically over every module the workflows reach (tests/test_workflow_purity.py: no
+# clock, file, environment or randomness read; no module state a run could write), and the
+# replay tests replay recorded histories on the production runner.
+PASSED_THROUGH = ("activities", "calendars", "delivery", "policies", "workflows")
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
     """The sandbox every shixian worker and replayer runs workflows in (see PASSED_THROUGH);
-    each run's fresh import of its workflow module reuses one compiled code object, and
-    keeps no reference into its start's activation (`DetachedStartRunner`)."""
-    share_workflow_code()
+    a run keeps no reference into its start's activation (`DetachedStartRunner`)."""
     return DetachedStartRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH))
 
@@ -157,60 +155,6 @@ def detached_start(det: WorkflowInstanceDetails) -> WorkflowInstanceDetails:
         det, info=info, last_completion_result=_own(det.last_completion_result),
         last_failure=None if det.last_failure is None else _own(det.last_failure),
         interceptor_classes=[_DetachedHeaders, *det.interceptor_classes])
-
-
-class _SharedCodeLoader(importlib.machinery.SourceFileLoader):
-    """Compiles (or unmarshals) a workflow module once per process. Code objects are
-    immutable, so runs sharing one still get their own module, globals and classes."""
-
-    _code: ClassVar[dict[str, CodeType]] = {}
-
-    def get_code(self, fullname: str) -> CodeType | None:
-        path = self.get_filename(fullname)
-        code = self._code.get(path) or super().get_code(fullname)
-        if code is not None:
-            self._code[path] = code
-        return code
-
-
-class _SharedCodeFinder(importlib.abc.MetaPathFinder):
-    """Finds the workflow modules (and their packages) with `_SharedCodeLoader`.
-
-    The sandbox imports a workflow's module afresh for every run: that unmarshalled its
-    .pyc each time (~55 KB of code objects per cached project) or, with no .pyc
-    (PYTHONDONTWRITEBYTECODE, an editable install), compiled the source each time
-    (~8 ms of a project's first workflow task; issue #12)."""
-
-    def __init__(self, names: frozenset[str]) -> None:
-        self.names = names
-        # where each module was found (file, package directories): no stat per run either
-        self._found: dict[str, tuple[str, list[str] | None]] = {}
-
-    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
-                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in self.names:
-            return None
-        found = self._found.get(fullname)
-        if found is None:
-            spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-            if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
-                return spec
-            found = self._found[fullname] = (spec.loader.path,
-                                             spec.submodule_search_locations)
-        origin, locations = found
-        return importlib.util.spec_from_file_location(
-            fullname, origin, loader=_SharedCodeLoader(fullname, origin),
-            submodule_search_locations=None if locations is None else list(locations))
-
-
-def share_workflow_code() -> None:
-    """Put `_SharedCodeFinder` first on `sys.meta_path` for this worker's workflow
-    modules (once per process)."""
-    if any(isinstance(f, _SharedCodeFinder) for f in sys.meta_path):
-        return
-    names = {cls.__module__ for cls in (*WORKFLOWS, NoticeDeliveryWorkflow)}
-    parents = {".".join(n.split(".")[:k]) for n in names for k in range(1, n.count(".") + 1)}
-    sys.meta_path.insert(0, _SharedCodeFinder(frozenset(names | parents)))
 
 
 CHANNEL_KINDS = ("email", "dingtalk", "wecom", "feishu", "webhook")

@@ -1,7 +1,7 @@
 """What a cached project costs the worker (issue #12), checked as structure: one decoded
-policy pack per distinct content, workflow code compiled once per process, the project's
-pure modules passed through the sandbox, nothing kept of a run's first activation. Speed
-itself is measured by bench/scale.py."""
+policy pack per distinct content, the project's modules (workflow modules included) passed
+through the sandbox, nothing kept of a run's first activation. Speed itself is measured by
+bench/scale.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import asyncio
 import dataclasses
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from pydantic_core import to_json
@@ -23,10 +22,10 @@ from shixian.converter import DATA_CONVERTER, PACK_BYTES
 from shixian.worker_runtime import (
     PASSED_THROUGH,
     WORKFLOWS,
+    ContextOutsideInstance,
     _DetachedHeaders,
-    _SharedCodeFinder,
     detached_start,
-    share_workflow_code,
+    workflow_runner,
 )
 from tests.lifecycle_helpers import calendar
 from workflows.ledger import Ledger
@@ -109,28 +108,31 @@ def test_an_unreadable_input_still_says_which_field() -> None:
         _decode(bad)
 
 
-def test_workflow_modules_compile_once_per_process() -> None:
-    share_workflow_code()
-    finder = next(f for f in __import__("sys").meta_path if isinstance(f, _SharedCodeFinder))
-    name = WORKFLOWS[0].__module__
-    where = __import__("workflows").__path__
-    one, two = finder.find_spec(name, where), finder.find_spec(name, where)
-    assert one is not None and two is not None and one.loader is not two.loader
-    code = one.loader.get_code(name)  # type: ignore[union-attr]
-    assert code is not None and two.loader.get_code(name) is code  # type: ignore[union-attr]
-    assert finder.find_spec("workflows.ledger", where) is None, "passed through, not re-imported"
+async def test_every_run_gets_the_hosts_workflow_class_not_a_fresh_import() -> None:
+    """The workflow modules pass through the sandbox (PASSED_THROUGH): a run's instance is
+    built from the worker's own class, so no run executes the module and the SDK's
+    processing of its handlers again."""
+    from temporalio import workflow
+    from temporalio.api.common.v1 import Payloads
+    from temporalio.api.failure.v1 import Failure
+    from temporalio.worker.workflow_sandbox._runner import _fake_info
 
+    from workflows.delivery import NoticeDeliveryWorkflow
 
-def test_every_pure_workflows_module_passes_through_the_sandbox() -> None:
-    """A new module under workflows/ is listed, or each run would import it afresh."""
-    root = Path(__file__).resolve().parents[1]
-    sandboxed = {cls.__module__ for cls in WORKFLOWS} | {"workflows.delivery"}
-    for path in [*root.glob("workflows/*.py"), *root.glob("workflows/v1/*.py")]:
-        name = ".".join(path.relative_to(root).with_suffix("").parts)
-        if path.stem == "__init__" or name in sandboxed:
-            continue
-        assert name in PASSED_THROUGH, f"{name}: add it to PASSED_THROUGH"
-    assert not sandboxed & set(PASSED_THROUGH)
+    runner = workflow_runner()
+    for cls in (*WORKFLOWS, NoticeDeliveryWorkflow):
+        det = WorkflowInstanceDetails(
+            payload_converter_factory=DATA_CONVERTER._new_payload_converter,
+            failure_converter_class=DATA_CONVERTER.failure_converter_class,
+            interceptor_classes=[], defn=workflow._Definition.must_from_class(cls),
+            info=_fake_info, randomness_seed=-1, extern_functions={},
+            disable_eager_activity_execution=False, worker_level_failure_exception_types=[],
+            patch_activation_callback=None, last_completion_result=Payloads(),
+            last_failure=Failure())
+        instance = runner.create_instance(det)
+        assert isinstance(instance, ContextOutsideInstance)
+        assert instance.globals_and_locals["__temporal_workflow_class"] is cls, cls
+    assert "workflows" in PASSED_THROUGH
 
 
 def test_a_shed_ledger_derives_the_same_status_again() -> None:

@@ -1,12 +1,12 @@
-"""Workflow code decides only from its history: a static check of every first-party module
-the workflows import (issue #12).
+"""Workflow code decides only from its history: a static check of the workflow modules and
+every first-party module they import (issue #12).
 
-The workers pass these modules through the Temporal sandbox (`PASSED_THROUGH`: one import
-per process instead of one per cached project), and modules imported inside
-`workflow.unsafe.imports_passed_through()` are passed through whatever the sandbox's
-restrictions say, so the sandbox no longer sees a clock, file or environment read in
-`workflows/views.py` or `calendars/engine.py`. The replay tests catch such a read only on
-the paths they replay; this check catches it anywhere in these modules.
+The workers pass all of these through the Temporal sandbox (`PASSED_THROUGH`: one import
+per process instead of one per run), so the sandbox neither sees a clock, file or
+environment read in `workflows/lifecycle.py` or `calendars/engine.py` nor gives a run
+module globals of its own. The replay tests catch a nondeterministic read only on the
+paths they replay; this check catches it anywhere in these modules, and state a run could
+leave behind for the next in the workflow modules themselves.
 """
 
 from __future__ import annotations
@@ -98,6 +98,34 @@ def impurities(path: Path) -> list[str]:
     return found
 
 
+MUTABLE_CALLS = {"dict", "list", "set", "defaultdict", "OrderedDict", "Counter", "deque"}
+
+
+def shared_state(path: Path) -> list[str]:
+    """`global` statements, and containers a run could fill for the next one: mutable
+    values bound at module or class level (a class's attributes are shared by its runs)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = [f"{path.name}:{n.lineno}: global {', '.join(n.names)}"
+             for n in ast.walk(tree) if isinstance(n, ast.Global)]
+    scopes = [tree.body, *(c.body for c in ast.walk(tree) if isinstance(c, ast.ClassDef))]
+    for stmt in (s for body in scopes for s in body):
+        value = stmt.value if isinstance(stmt, ast.Assign | ast.AnnAssign) else None
+        mutable = isinstance(value, ast.Dict | ast.List | ast.Set | ast.DictComp
+                             | ast.ListComp | ast.SetComp) or (
+            isinstance(value, ast.Call) and ast.unparse(value.func).split(".")[-1]
+            in MUTABLE_CALLS)
+        if mutable:
+            found.append(f"{path.name}:{stmt.lineno}: shared {ast.unparse(value)[:40]}")
+    return found
+
+
+@pytest.mark.parametrize("module", WORKFLOW_MODULES)
+def test_workflow_modules_keep_no_state_between_runs(module: str) -> None:
+    path = _path(module)
+    assert path is not None
+    assert shared_state(path) == []
+
+
 def test_the_io_modules_listed_are_exactly_those_reached() -> None:
     assert reached() & IO_BY_DESIGN == IO_BY_DESIGN, "strike off what is no longer reached"
 
@@ -124,6 +152,14 @@ def test_the_check_can_fail(tmp_path: Path) -> None:
         "    return open('x')\n"
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pathlib import Path\n"
         "from datetime import date as day\nx = day.today()\n", encoding="utf-8")
+    lifecycle = tmp_path / "workflows" / "lifecycle.py"
+    lifecycle.write_text(
+        "from workflows import helper\nSEEN = {}\nLIMIT = (1, 2)\n"
+        "class W:\n    runs: list[int] = []\n    name = 'w'\n"
+        "    def f(self):\n        global SEEN\n        seen = set()\n", encoding="utf-8")
+    assert shared_state(lifecycle) == ["lifecycle.py:8: global SEEN",
+                                       "lifecycle.py:2: shared {}",
+                                       "lifecycle.py:5: shared []"]
     assert "workflows.helper" in reached(("workflows.lifecycle",), tmp_path)
     assert sorted(impurities(helper)) == sorted([
         "helper.py:1: imports os", "helper.py:2: imports time",

@@ -83,7 +83,7 @@ STALE = "stale"  # this update or a newer one was already in: nothing changed, n
 NEEDS_FULL = "needs_full"  # no row for the project (a rebuilt read model): send everything
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProjectRow:
     """The project's own row, as stored (`projects`), without its sequence number."""
 
@@ -104,7 +104,7 @@ class ProjectRow:
     as_of: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObligationRow:
     """One duty's row as stored (`obligations`); its position is its place in the id list."""
 

@@ -36,6 +36,8 @@ class Period:
     @classmethod
     def parse(cls, text: str | Period) -> Period:
         """Parse "5wd", "20d", "3m", "1y"; the count must be ≥ 1."""
+        if type(text) is str and (known := _PARSED.get(text)) is not None:
+            return known
         if isinstance(text, Period):
             return text
         if not isinstance(text, str):
@@ -55,7 +57,17 @@ class Period:
             ) from None
         if count < 1:
             raise CalendarError(f"period {text!r}: the count must be at least 1")
-        return cls(count, punit)
+        period = cls(count, punit)
+        if type(text) is str and len(_PARSED) < _PARSED_MAX:
+            _PARSED[text] = period
+        return period
+
+
+# Periods as parsed, by their text: a pack's few limits ("5wd", "3m") are parsed again at
+# every wake's schedule, and in a workflow task each isinstance goes through the sandbox's
+# wrapper (issue #12). Periods are immutable; the bound only guards odd callers.
+_PARSED: dict[str, Period] = {}
+_PARSED_MAX = 1024
 
 
 @dataclass(frozen=True, slots=True)

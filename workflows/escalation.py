@@ -150,7 +150,9 @@ def delay_total(ledger: Ledger, today: date) -> tuple[int, int]:
     many of them still grow."""
     total, growing = 0, 0
     for inst in ledger.instances(today):
-        if isinstance(inst.rule, Obligation) and inst.rule.counts_toward_delay:
+        # `type() is`, not isinstance: in a workflow task the sandbox wraps isinstance for
+        # the whole thread, and this runs for every duty in every escalation pass (#12)
+        if type(inst.rule) is Obligation and inst.rule.counts_toward_delay:
             days = ledger.overdue_days(inst, today)
             total += days
             done = inst.done_on is not None and inst.done_on <= today

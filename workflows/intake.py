@@ -180,9 +180,9 @@ def _check_expected(ledger: Ledger, doc: DocumentArrival, today: date) -> None:
     if skipped and not plan.is_trigger(doc.type, stages=False):
         raise Refused(f"{doc.type} ({title}) is not on this project's path under {pack.id}: "
                       f"{skipped[0].title} does not apply ({skipped[0].citation})")
+    duties = [(i, i.rule) for i in insts if type(i.rule) is Obligation and not i.waived]
     for pause in pack.pauses:
-        users = [i for i in insts if isinstance(i.rule, Obligation)
-                 and pause.id in i.rule.pauses and not i.waived]
+        users = [i for i, rule in duties if pause.id in rule.pauses]
         if doc.type == pause.starts and users:
             if any(i.starts_on is not None and i.starts_on <= doc.on
                    and (i.done_on is None or i.done_on >= doc.on) for i in users):

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/memprobe.py [--projects N] [--runner sandboxed|unsandboxed]
         [--bare [--bare-input-kb K]] [--trace] [--referrers TYPE] [--profile FILE]
+        [--save-history FILE]
 
 The workflows' worker runs in this process (activities and delivery in a child, as in
 `bench/scale.py`). After a warm-up, N projects (or bare workflows) start and settle; then
@@ -105,6 +106,10 @@ async def main() -> None:
                     help="cProfile the workflow-task thread over the measured starts "
                          "(pstats file)")
     ap.add_argument("--trace", action="store_true", help="tracemalloc (slow) by file:line")
+    ap.add_argument("--save-history", metavar="FILE", type=Path,
+                    help="write one project's history until it rests (JSON, as `temporal "
+                         "workflow show` writes it): `bench/replay_profile.py FILE` then "
+                         "times a first wake replayed")
     args = ap.parse_args()
 
     from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -191,6 +196,8 @@ async def main() -> None:
             ids = await start("H", 1)
             await settle(client, Self, ids)  # type: ignore[arg-type]
             history = await client.get_workflow_handle(ids[0]).fetch_history()
+            if args.save_history:
+                args.save_history.write_text(history.to_json(), encoding="utf-8")
     finally:
         activities.stop()
         await env.shutdown()

@@ -3,8 +3,9 @@
     .venv/bin/python bench/replay_profile.py HISTORY.json [--copies 20] [--top 25]
         [--sort tottime] [--all]
 
-HISTORY.json is a workflow history as `temporal workflow show --output json` writes it, or
-as `bench/scale.py` leaves the five-year 九江 life (it prints the path). The history is
+HISTORY.json is a workflow history as `temporal workflow show --output json` writes it, as
+`bench/scale.py` leaves the five-year 九江 life (it prints the path), or a first wake's as
+`bench/memprobe.py --save-history` writes it (`--bare` for a bare workflow's). The history is
 replayed `--copies` times through one replayer with the production sandbox, after a
 warm-up; the wall and CPU time per replay are printed, then a cProfile of the
 workflow-task thread over the same number of replays: shixian's own code (the lines under
@@ -43,13 +44,14 @@ async def main() -> None:
     from temporalio.client import WorkflowHistory
     from temporalio.worker import Replayer
 
+    from bench.bare import BareTimerWorkflow
     from bench.profiling import ProfilingExecutor
     from shixian.converter import DATA_CONVERTER
     from shixian.worker_runtime import WORKFLOWS, workflow_runner
 
     history = WorkflowHistory.from_json("replayed", args.history.read_text(encoding="utf-8"))
     profiler, on = cProfile.Profile(), threading.Event()
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER,
+    replayer = Replayer(workflows=[*WORKFLOWS, BareTimerWorkflow], data_converter=DATA_CONVERTER,
                         workflow_runner=workflow_runner(),
                         workflow_task_executor=ProfilingExecutor(profiler, on))
 

@@ -62,6 +62,8 @@ async def serve_worker(kind: str, address: str, queue: str) -> None:
     from shixian.converter import DATA_CONVERTER
 
     logs.configure(json_lines=True)
+    if kind != "bare":
+        production_gc()
     client = await Client.connect(address, data_converter=DATA_CONVERTER)
     async with contextlib.AsyncExitStack() as stack:
         if kind == "bare":
@@ -102,6 +104,16 @@ def production_runner() -> dict[str, Any]:
     except ImportError:
         return {}
     return {"workflow_runner": workflow_runner()}
+
+
+def production_gc() -> None:
+    """The production worker's collector thresholds (`worker_runtime.tune_gc`), where the
+    commit measured has them."""
+    try:
+        from shixian.worker_runtime import tune_gc
+    except ImportError:
+        return
+    tune_gc()
 
 
 class WorkerProc:

@@ -63,8 +63,8 @@ async def main() -> None:
     wall, cpu = time.perf_counter(), time.process_time()
     await replayer.replay_workflows(copies(args.copies), raise_on_replay_failure=True)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"{len(history.events)} events: {wall / args.copies * 1000:.0f} ms wall, "
-          f"{cpu / args.copies * 1000:.0f} ms CPU per replay (the process, all threads)")
+    print(f"{len(history.events)} events: {wall / args.copies * 1000:.2f} ms wall, "
+          f"{cpu / args.copies * 1000:.2f} ms CPU per replay (the process, all threads)")
     on.set()
     await replayer.replay_workflows(copies(args.copies), raise_on_replay_failure=True)
     on.clear()
@@ -76,7 +76,7 @@ async def main() -> None:
     entries = [(f, s) for f, s in stats.stats.items()  # type: ignore[attr-defined]
                if any(str(ROOT) + o in f[0] for o in ours)]
     run = max((s[3] for f, s in entries if f[2] == "run"), default=0.0)
-    print(f"workflow-task thread (profiled): {thread / args.copies * 1000:.0f} ms per replay; "
+    print(f"workflow-task thread (profiled): {thread / args.copies * 1000:.2f} ms per replay; "
           f"the workflow's run method and what it calls: {run / thread:.0%} of it")
     stats.sort_stats(args.sort).print_stats("|".join(o.strip("/") + "/" for o in ours),
                                             args.top)

@@ -50,12 +50,13 @@ def imported(*args: str, env: dict[str, str]) -> set[str]:
 
 
 def imported_and_said(*args: str, env: dict[str, str]) -> tuple[set[str], str]:
-    """The modules the command imported, and what it wrote to stderr before them."""
+    """The modules the command imported, and what it wrote (stdout, then stderr before
+    them)."""
     proc = subprocess.run([sys.executable, "-c", CHILD, *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     said, _, line = proc.stderr.rpartition("MODULES:")
     assert line, proc.stderr[-2000:]
-    return set(json.loads(line.splitlines()[0])), said
+    return set(json.loads(line.splitlines()[0])), proc.stdout + said
 
 
 def under(modules: set[str], packages: tuple[str, ...]) -> list[str]:
@@ -115,15 +116,20 @@ def test_status_and_doc_import_the_client_but_not_the_workflow(
         assert "shixian.commands.projects" not in modules  # start's machinery
 
 
-def test_status_of_an_unknown_project_imports_no_models(
-        child_env: dict[str, str], dev_env: WorkflowEnvironment) -> None:
+@pytest.mark.parametrize("args", [
+    ("status", "IMP-UNKNOWN"),
+    ("doc", "IMP-UNKNOWN", "fsr_submitted", "--on", "2026-11-20"),
+    ("doc", "IMP-UNKNOWN", "fsr_submitted", "--on", "2026-11-20", "--json"),
+])
+def test_an_unknown_project_is_answered_without_the_models(
+        args: tuple[str, ...], child_env: dict[str, str], dev_env: WorkflowEnvironment) -> None:
     """An unknown id is answered from Temporal's not-found before the data converter, the
     pydantic models and the renderer are imported (they come with a found project)."""
     env = {**child_env, "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host}
-    modules, said = imported_and_said("status", "IMP-UNKNOWN", env=env)
+    modules, said = imported_and_said(*args, env=env)
     assert "unknown project 'IMP-UNKNOWN'" in said, said
-    assert "temporalio.client" in modules and "shixian.commands.status" in modules
-    assert under(modules, ("pydantic", "workflows", "policies", "shixian.converter",
+    assert "temporalio.client" in modules and f"shixian.commands.{args[0]}" in modules
+    assert under(modules, ("pydantic", "policies", "workflows.models", "shixian.converter",
                            "shixian.render", "shixian.updates")) == []
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from policies.model import Category, FactValue, Kind, OwnerType, PolicyPack, ProjectFacts
+from workflows.outcomes import RecordOutcome as RecordOutcome  # re-exported: one import for callers
 
 
 class Model(BaseModel):
@@ -295,12 +296,6 @@ class LifecycleInput(Model):
                     "value changed (the SDK encodes each one it is given); False in inputs "
                     "recorded before it existed, so their histories replay on the full "
                     "upserts they had")
-
-
-class RecordOutcome(StrEnum):
-    ACCEPTED = "accepted"
-    DUPLICATE = "duplicate"
-    REFUSED = "refused"
 
 
 class RecordResult(Model):

@@ -1,7 +1,9 @@
 """`shixian doc`: record documents that arrived for a project, one or a batch.
 
-A fresh process imports Temporal's client, the pydantic models and this module, not the
-workflow (`shixian.updates` names its update and signal) nor `shixian start`'s machinery.
+A fresh process imports Temporal's client and this module; the pydantic models, the data
+converter and `shixian.updates` (which names the workflow's update and signal, so the
+workflow itself is never imported) only once the project is found: an unknown id is
+answered without them (issue #12). `shixian start`'s machinery is never imported.
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from shixian import liveness, updates
+from shixian import liveness
 from shixian.client import connect, project_handle, workflow_id
 from shixian.errors import UserError
-from shixian.updates import DOCUMENT_SIGNAL, one_line
-from workflows.models import DocumentArrival, RecordOutcome
+from workflows.outcomes import RecordOutcome
+
+if TYPE_CHECKING:
+    from workflows.models import DocumentArrival
 
 DOC_EPILOG = """\
 examples:
@@ -108,18 +111,20 @@ def run_doc(args: argparse.Namespace) -> int:
     if not (args.project_id and args.doc_type and args.on):
         parser.error("give PROJECT_ID DOC_TYPE --on DATE (one document) or --file FILE "
                      "(a batch)")
-    try:
-        doc = DocumentArrival(type=args.doc_type, on=args.on, ref=args.ref, by=args.by,
-                              until=args.until, period=args.period)
-    except ValidationError as exc:  # a 700 KB --ref, a period written wrong: one line
-        if any(e["loc"][:1] == ("period",) for e in exc.errors()):
-            parser.error(f"--period {args.period!r}: write the period as 2026Q3, 2026-07 or "
-                         "2026")
-        parser.error("; ".join(f"--{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                               for e in exc.errors()))
 
     async def main() -> int:
-        client = await connect()
+        client = await connect(converter_on_first_use=True)
+        try:  # the project first: an unknown id is answered without the models
+            await project_handle(client, args.project_id)
+        except UserError as exc:
+            if args.json:
+                print(json.dumps({"project_id": args.project_id, "type": args.doc_type,
+                                  "on": args.on.isoformat(), "outcome": "refused",
+                                  "reason": str(exc), "stage": ""}, ensure_ascii=False))
+            else:
+                print(f"refused: {exc}", file=sys.stderr)
+            return EXIT[RecordOutcome.REFUSED.value]
+        doc = document_from_args(args)
         sender = Sender(client, args.wait)
         outcome, reason, stage = await sender.send(args.project_id, doc)
         if args.json:
@@ -135,6 +140,24 @@ def run_doc(args: argparse.Namespace) -> int:
         return EXIT[outcome]
 
     return asyncio.run(main())
+
+
+def document_from_args(args: argparse.Namespace) -> DocumentArrival:
+    """The document, or the parser's usage error naming the flag that is wrong."""
+    from pydantic import ValidationError
+
+    from workflows.models import DocumentArrival
+
+    parser: argparse.ArgumentParser = args.doc_parser
+    try:
+        return DocumentArrival(type=args.doc_type, on=args.on, ref=args.ref, by=args.by,
+                               until=args.until, period=args.period)
+    except ValidationError as exc:  # a 700 KB --ref, a period written wrong: one line
+        if any(e["loc"][:1] == ("period",) for e in exc.errors()):
+            parser.error(f"--period {args.period!r}: write the period as 2026Q3, 2026-07 or "
+                         "2026")
+        parser.error("; ".join(f"--{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                               for e in exc.errors()))
 
 
 SAY_WAITING = 2.0  # seconds before `doc` says it is still waiting for the project
@@ -166,6 +189,8 @@ class Sender:
 
     async def send(self, project_id: str, doc: DocumentArrival) -> tuple[str, str, str]:
         """(outcome, reason, stage); outcome accepted|duplicate|refused|queued|failed."""
+        from shixian import updates
+
         async def one() -> list[tuple[str, str, str]]:
             result = await updates.record_document(self.handle(project_id), doc)
             return [(result.outcome.value, result.reason, result.stage)]
@@ -175,6 +200,8 @@ class Sender:
     async def send_batch(self, project_id: str,
                          docs: list[DocumentArrival]) -> list[tuple[str, str, str]]:
         """One update for a project's documents (judged after the whole batch), in order."""
+        from shixian import updates
+
         async def batch() -> list[tuple[str, str, str]]:
             outcomes, stage = await updates.record_documents(self.handle(project_id), docs)
             return [(o.outcome.value, o.reason, stage) for o in outcomes]
@@ -184,6 +211,8 @@ class Sender:
     async def _deliver(self, project_id: str, docs: list[DocumentArrival],
                        call: Callable[[], Awaitable[list[tuple[str, str, str]]]],
                        ) -> list[tuple[str, str, str]]:
+        from shixian.updates import one_line
+
         def every(outcome: str, reason: str) -> list[tuple[str, str, str]]:
             return [(outcome, reason, "")] * len(docs)
 
@@ -228,6 +257,8 @@ class Sender:
     async def _queue(self, handle: Any, docs: list[DocumentArrival], why: str,
                      when: str) -> list[tuple[str, str, str]]:
         """Send each document as a durable signal, in date order; (queued, reason, "")."""
+        from shixian.updates import DOCUMENT_SIGNAL, one_line
+
         out: list[tuple[str, str, str]] = []
         project_id = handle.id.removeprefix("project-")
         for doc in docs:

@@ -7,6 +7,7 @@ schema is owned by Alembic migrations (`activities/migrations`, `shixian db upgr
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import threading
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ from sqlalchemy import (
     make_url,
     text,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from activities import settings
 from activities.reader import MIGRATIONS, head_revision
@@ -221,8 +222,27 @@ def engine(url: str | None = None) -> Engine:
             eng = create_engine(url, pool_pre_ping=True)
             if not at_head(eng):
                 upgrade(url)
+            write_ahead_log(eng)
             _engines[url] = eng
         return _engines[url]
+
+
+def write_ahead_log(eng: Engine) -> None:
+    """A SQLite file in write-ahead-log mode (kept in the file, so every later connection,
+    the readers' too, has it). In SQLite's default rollback-journal mode a reader (`shixian
+    list`, the dashboard) and a worker's commit exclude each other, so a long read holds
+    up the workers' writes (after 5 s: "database is locked", and the activity retries);
+    with the log, readers see the last commit and writers go on. A commit is also
+    cheaper: one fsync of the log instead of the journal's create, syncs and delete
+    (bench/sqlite_commit.py). `synchronous` stays FULL: a commit the activity reported
+    survives a power cut (the outbox is in this file). PostgreSQL: nothing to do."""
+    if eng.dialect.name != "sqlite":
+        return
+    # In memory the mode stays "memory". Another process switching at the same moment may
+    # hold the lock the switch needs: this one then keeps the file's mode (the next
+    # engine tries again).
+    with contextlib.suppress(OperationalError), eng.connect() as conn:
+        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
 def dispose_all() -> None:

@@ -62,6 +62,40 @@ def test_processes_migrating_one_new_database_at_once_all_succeed(tmp_path: Path
     assert got == ["ok"] * n
 
 
+def test_a_reader_in_the_middle_of_a_read_does_not_hold_up_a_workers_write(
+        tmp_path: Path) -> None:
+    """SQLite in write-ahead-log mode (`activities.db.write_ahead_log`): a reader's open
+    transaction (the dashboard paging, `shixian list` streaming) keeps its snapshot while
+    a worker commits. In the default rollback-journal mode the commit waited for the
+    reader and failed after 5 s with "database is locked"."""
+    import sqlite3
+
+    path = tmp_path / "rm.db"
+    eng = engine(f"sqlite:///{path}")
+    row = {"project_id": "WAL-1", "workflow_id": "project-WAL-1", "name": "日志检查",
+           "policy": "jiujiang-2024", "jurisdiction": "九江市", "owner": "市数据管理局",
+           "investment_wan": 100.0, "stage": "feasibility", "stage_title": "可行性研究报告审批",
+           "next_due_on": None, "overdue": False, "escalation_level": 0,
+           "provisional": False, "finished": False, "business_date": date(2026, 11, 23),
+           "seq": 1, "as_of": NOW, "terminated": None}
+    with eng.begin() as conn:
+        conn.execute(projects.insert(), [row])
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert reader.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        stage = "SELECT stage FROM projects WHERE project_id = 'WAL-1'"
+        reader.execute("BEGIN")
+        assert reader.execute(stage).fetchall() == [("feasibility",)]
+        with eng.begin() as conn:  # the worker's write, while the reader is mid-read
+            conn.execute(projects.update().values(stage="construction", seq=2))
+        assert reader.execute(stage).fetchall() == [("feasibility",)]  # its snapshot
+        reader.execute("COMMIT")
+        assert reader.execute(stage).fetchall() == [("construction",)]
+    finally:
+        reader.close()
+        eng.dispose()
+
+
 def test_migrations_match_the_tables_the_code_uses() -> None:
     with engine().connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)

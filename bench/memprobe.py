@@ -142,10 +142,6 @@ async def main() -> None:
 
     runner: Any = (workflow_runner() if args.runner == "sandboxed"
                    else DetachedUnsandboxed())
-    if not args.bare:
-        from bench.scale import production_gc
-
-        production_gc()  # as `shixian worker` runs; a bare worker keeps Python's defaults
     profiler = cProfile.Profile()
     profiling = threading.Event()
     worker = Worker(client, task_queue="probe", max_cached_workflows=50_000,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import gc
 import os
 import socket
 from collections.abc import Callable
@@ -212,25 +211,9 @@ def build_worker(
     return worker, executor
 
 
-# Python's cyclic collector in a worker process (issue #12). With the defaults (700, 10,
-# 10) a young-generation collection ran every 700 net allocations: ~850 collections per
-# 1,000 first wakes, 1.1-1.2 ms of CPU per wake, and the oldest generation, which holds
-# every cached project, was scanned 6 times. A larger young generation lets most of a
-# wake's objects die by reference count before any scan: 0.2-0.3 ms per wake, RSS per
-# cached project unchanged (bench/memprobe.py, 1,000 projects: 121-122 KB against
-# 123-127 KB). 20,000 saved no more CPU and cost ~6 KB per project.
-GC_THRESHOLDS = (7_000, 20, 20)
-
-
-def tune_gc() -> None:
-    """Set this worker process's collector thresholds (`GC_THRESHOLDS`)."""
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
 async def run_until(client: Client, stop: asyncio.Event, task_queue: str | None = None,
                     identity: str | None = None) -> None:
     """Run a worker until `stop` is set, then shut down letting in-flight activities finish."""
-    tune_gc()
     worker, executor = build_worker(client, task_queue, identity)
     sending = delivery_executor()
     helpers = delivery_workers(client, worker.task_queue, sending,

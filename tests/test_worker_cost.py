@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import json
 from datetime import UTC, datetime
 
@@ -15,23 +14,19 @@ import pytest
 from pydantic_core import to_json
 from temporalio.api.common.v1 import Payload
 from temporalio.bridge.proto.workflow_activation import InitializeWorkflow, WorkflowActivation
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import ExecuteWorkflowInput, WorkflowInstanceDetails
 from temporalio.workflow import Info
 
 from calendars import WorkCalendar
 from shixian.converter import DATA_CONVERTER, PACK_BYTES
 from shixian.worker_runtime import (
-    GC_THRESHOLDS,
     PASSED_THROUGH,
     WORKFLOWS,
     ContextOutsideInstance,
     _DetachedHeaders,
     detached_start,
-    run_until,
     workflow_runner,
 )
-from tests.conftest import new_queue
 from tests.lifecycle_helpers import calendar
 from workflows.ledger import Ledger
 from workflows.models import DocumentArrival, LedgerState, LifecycleInput, UnreadablePayload
@@ -213,17 +208,3 @@ def test_the_workflow_input_keeps_a_copy_of_the_start_headers() -> None:
     assert asyncio.run(_DetachedHeaders(Root()).execute_workflow(start)) == "done"  # type: ignore[arg-type]
     _overwrite(init)
     assert seen == [start] and start.headers["trace"].data == b"header"
-
-
-async def test_the_worker_process_runs_with_the_tuned_collector(
-        dev_env: WorkflowEnvironment) -> None:
-    """`shixian worker` and `shixian up` (run_until) set GC_THRESHOLDS for their process."""
-    before = gc.get_threshold()
-    gc.set_threshold(700, 10, 10)
-    stop = asyncio.Event()
-    stop.set()
-    try:
-        await run_until(dev_env.client, stop, new_queue())
-        assert gc.get_threshold() == GC_THRESHOLDS
-    finally:
-        gc.set_threshold(*before)

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from shixian import liveness
@@ -115,7 +115,7 @@ def run_doc(args: argparse.Namespace) -> int:
     async def main() -> int:
         client = await connect(converter_on_first_use=True)
         try:  # the project first: an unknown id is answered without the models
-            await project_handle(client, args.project_id)
+            handle = await project_handle(client, args.project_id)
         except UserError as exc:
             if args.json:
                 print(json.dumps({"project_id": args.project_id, "type": args.doc_type,
@@ -126,7 +126,7 @@ def run_doc(args: argparse.Namespace) -> int:
             return EXIT[RecordOutcome.REFUSED.value]
         doc = document_from_args(args)
         sender = Sender(client, args.wait)
-        outcome, reason, stage = await sender.send(args.project_id, doc)
+        outcome, reason, stage = await sender.send(args.project_id, doc, handle)
         if args.json:
             print(json.dumps({"project_id": args.project_id, "type": doc.type,
                               "on": doc.on.isoformat(), "outcome": outcome, "reason": reason,
@@ -187,15 +187,17 @@ class Sender:
     def handle(self, project_id: str) -> Any:
         return self.client.get_workflow_handle(workflow_id(project_id))
 
-    async def send(self, project_id: str, doc: DocumentArrival) -> tuple[str, str, str]:
-        """(outcome, reason, stage); outcome accepted|duplicate|refused|queued|failed."""
+    async def send(self, project_id: str, doc: DocumentArrival,
+                   found: WorkflowHandle[Any, Any] | None = None) -> tuple[str, str, str]:
+        """(outcome, reason, stage); outcome accepted|duplicate|refused|queued|failed.
+        `found`: the project's handle when the caller has already checked it exists."""
         from shixian import updates
 
         async def one() -> list[tuple[str, str, str]]:
             result = await updates.record_document(self.handle(project_id), doc)
             return [(result.outcome.value, result.reason, result.stage)]
 
-        return (await self._deliver(project_id, [doc], one))[0]
+        return (await self._deliver(project_id, [doc], one, found))[0]
 
     async def send_batch(self, project_id: str,
                          docs: list[DocumentArrival]) -> list[tuple[str, str, str]]:
@@ -210,6 +212,7 @@ class Sender:
 
     async def _deliver(self, project_id: str, docs: list[DocumentArrival],
                        call: Callable[[], Awaitable[list[tuple[str, str, str]]]],
+                       found: WorkflowHandle[Any, Any] | None = None,
                        ) -> list[tuple[str, str, str]]:
         from shixian.updates import one_line
 
@@ -217,7 +220,7 @@ class Sender:
             return [(outcome, reason, "")] * len(docs)
 
         try:
-            handle = await project_handle(self.client, project_id)
+            handle = found or await project_handle(self.client, project_id)
             wf = await liveness.describe(handle)
         except UserError as exc:  # unknown project
             return every(RecordOutcome.REFUSED.value, str(exc))

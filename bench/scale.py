@@ -562,20 +562,20 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
         # workflow has only the one.
         for kind in ("shixian", "bare") if "cost" in only else ():
             wp = workers[kind]
-            held = isinstance(wp, WorkerPair)
-            if isinstance(wp, WorkerPair):
-                wp.activities.hold(True)
+            activities = wp.activities if isinstance(wp, WorkerPair) else None
+            if activities is not None:
+                activities.hold(True)
             try:
                 wf0 = wp.workflow_cpu_s()
                 if kind == "shixian":
                     _, ids = await start_shixian(inputs("F", n), 1)
                 else:
                     _, ids = await start_bare("F", n, 1)
-                await settle(client, wp, ids, activities_held=held)
+                await settle(client, wp, ids, activities_held=activities is not None)
                 measured[kind]["first_task_ms"] = (wp.workflow_cpu_s() - wf0) * 1000 / n
             finally:
-                if isinstance(wp, WorkerPair):
-                    wp.activities.hold(False)
+                if activities is not None:
+                    activities.hold(False)
             await settle(client, wp, ids)
             all_ids[kind] += ids
         s, b = measured["shixian"], measured["bare"]

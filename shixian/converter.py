@@ -29,6 +29,7 @@ from temporalio.converter import (
     JSONPlainPayloadConverter,
 )
 
+from shixian import compression
 from shixian.compression import CompressionCodec
 
 if TYPE_CHECKING:
@@ -45,8 +46,9 @@ _ADAPTERS: functools._lru_cache_wrapper[TypeAdapter[Any]] = functools.lru_cache(
     maxsize=1024)(TypeAdapter)
 
 
-PACK_BYTES = "shixian-pack-bytes"  # payload metadata: the pack's JSON leads the data, this long
-_PACK_HEAD = b'{"pack":'
+# payload metadata: the pack's JSON leads the data, this long (shared with the compressor)
+PACK_BYTES = compression.PACK_BYTES
+_PACK_HEAD = compression.PACK_HEAD
 
 
 class LifecycleJSONConverter(PydanticJSONPlainPayloadConverter):

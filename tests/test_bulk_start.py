@@ -482,3 +482,22 @@ async def listed_ids(client: Client, queue: str, expected: int) -> list[str]:
             break
         await asyncio.sleep(0.1)
     return found
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_start_leaves_the_collector_as_it_found_it(fails: bool) -> None:
+    """`shixian start` builds its inputs with the cyclic collector off and starts them with
+    the inputs frozen out of it; afterwards, and after a refused file, it is as before."""
+    import gc
+
+    from shixian.commands.projects import _inputs_kept_out_of_collections
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with contextlib.suppress(UserError), _inputs_kept_out_of_collections() as built:
+        assert not gc.isenabled()
+        kept = [{"input": i} for i in range(1000)]
+        if fails:
+            raise UserError("nothing started")
+        built()
+        assert gc.isenabled() and gc.get_freeze_count() >= len(kept)
+    assert gc.isenabled() and gc.get_freeze_count() == 0

@@ -19,8 +19,11 @@ from shixian.compression import (
     ENCODING,
     MAX_INFLATED,
     MIN_BYTES,
+    PACK_BYTES,
+    PACK_HEAD,
     CodecChain,
     CompressionCodec,
+    _raw_deflate,
     compress,
     inflate,
 )
@@ -77,3 +80,36 @@ async def test_a_project_start_input_is_stored_compressed() -> None:
     assert len(stored.data) * 4 < len(plain.data)  # measured: 39 KB -> 7 KB
     [back] = await DATA_CONVERTER.decode([stored], [type(inp)])
     assert back == inp
+
+
+def test_start_inputs_under_one_pack_share_its_deflated_bytes_and_stay_ordinary_zlib() -> None:
+    """The pack is deflated once and spliced into each start input's stream; any inflater
+    (plain zlib here, as a codec server or `temporal workflow show` would) reads the whole."""
+    calendar = WorkCalendar.default(use_env=False)
+    inputs = [operations.prepare(project(f"JJT-ZIP-{i}", investment_wan=800 + i * 5000,
+                                         started_on=date(2026, 3, 2 + i)), calendar)
+              for i in range(3)]
+    plain = [DATA_CONVERTER.payload_converter.to_payloads([i])[0] for i in inputs]
+    stored = [compress(p) for p in plain]
+    for p, s in zip(plain, stored, strict=True):
+        assert s.metadata["encoding"] == ENCODING
+        assert zlib.decompress(s.data) == p.SerializeToString()  # checksum and all
+        assert inflate(s) == p
+        assert len(s.data) * 4 < len(p.data)
+    # the pack's deflated piece is byte for byte in each stream
+    pack = plain[0].data[len(PACK_HEAD):len(PACK_HEAD) + int(plain[0].metadata[PACK_BYTES])]
+    piece = _raw_deflate(pack, zlib.Z_FULL_FLUSH)
+    assert all(piece in s.data for s in stored)
+    # and the splice costs next to nothing in size against deflating the whole
+    whole = len(zlib.compress(plain[0].SerializeToString(), 6))
+    assert len(stored[0].data) < whole * 1.05
+
+
+@pytest.mark.parametrize("size", [b"", b"x", b"-5", b"999999999"])
+def test_a_payload_that_only_claims_a_pack_is_deflated_whole(size: bytes) -> None:
+    original = _json(20_000)
+    original.data = PACK_HEAD + original.data[1:]  # pack-first in look, not in length
+    original.metadata[PACK_BYTES] = size
+    packed = compress(original)
+    assert inflate(packed) == original
+    assert packed.data == zlib.compress(original.SerializeToString(), 6)

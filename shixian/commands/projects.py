@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import json
 import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -190,6 +193,34 @@ def run_terminate(args: argparse.Namespace) -> int:
                    Termination(on=args.on, reason=args.reason), args.json)
 
 
+@contextlib.contextmanager
+def _inputs_kept_out_of_collections() -> Iterator[Callable[[], None]]:
+    """No cyclic collection while the inputs are built; once they are (the callable
+    yielded), one collection, then the survivors (the inputs, kept until the command ends)
+    frozen out of later collections until the block is left. Each full collection walks
+    every live object: with 10,000 inputs growing the heap they were 44 % of the check
+    phase's CPU (14.1 → 7.9 s of CPU, peak RSS 507 → 521 MB), and they went on walking the
+    inputs while the projects were started."""
+    enabled, frozen = gc.isenabled(), False
+
+    def built() -> None:
+        nonlocal frozen
+        if enabled and not frozen:
+            gc.enable()
+            gc.collect()
+            gc.freeze()
+            frozen = True
+
+    gc.disable()
+    try:
+        yield built
+    finally:
+        if frozen:
+            gc.unfreeze()
+        elif enabled:
+            gc.enable()
+
+
 def _prepare_all(files: list[Path], allow: frozenset[str] = frozenset(),
                  ) -> tuple[list[tuple[Entry, LifecycleInput]], date]:
     """Check every file, row and document first; one error listing them all, or the inputs."""
@@ -359,7 +390,14 @@ class Progress:
 def run_start(args: argparse.Namespace) -> int:
     allow = frozenset(k for k, flag in (("expired", args.allow_expired_policy),
                                         ("draft", args.allow_draft_policy)) if flag)
-    inputs, today = _prepare_all(args.files, allow)
+    with _inputs_kept_out_of_collections() as built:
+        inputs, today = _prepare_all(args.files, allow)
+        built()
+        return _start_all(args, inputs, today)
+
+
+def _start_all(args: argparse.Namespace, inputs: list[tuple[Entry, LifecycleInput]],
+               today: date) -> int:
     if args.dry_run:
         plans = [dry_run_plan(inp, today) for _, inp in inputs]
         if args.json:

@@ -23,7 +23,8 @@ async def _running_projects(timeout: float = 3.0) -> int | None:
     from shixian.client import connect
 
     async def count() -> int:
-        client = await connect()
+        # A count converts no payload: the converter, pydantic and the models stay unimported.
+        client = await connect(converter_on_first_use=True)
         resp = await client.count_workflows(RUNNING_QUERY)
         return int(resp.count)
 

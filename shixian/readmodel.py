@@ -10,7 +10,7 @@ was looked for and why (`shixian.config`), instead of an empty portfolio.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -255,12 +255,23 @@ OBLIGATION_COLUMNS = ("o.project_id, o.obligation_id, o.title, o.actor, o.actor_
                       "o.state, o.due_on, o.provisional")
 
 
-def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[PortfolioRow]:
+def portfolio(today: date, calendar: WorkCalendar | Callable[[], WorkCalendar],
+              f: Filters) -> list[PortfolioRow]:
     """Projects, soonest due first. With an actor filter, a project is listed when that body
     has a live duty in it, and its row's due day, lateness and duty are that body's.
 
     The filters on stored columns (finished, jurisdiction, stage) are the queries' own; the
-    rest need today's recount. Working days late are counted once per distinct due day."""
+    rest need today's recount. Working days late are counted once per distinct due day.
+    `calendar` may be a function giving it, called only if a count needs it (`shixian
+    list` over an empty read model loads no calendar)."""
+    loaded: list[WorkCalendar] = [] if callable(calendar) else [calendar]
+
+    def cal() -> WorkCalendar:
+        if not loaded:
+            assert callable(calendar)
+            loaded.append(calendar())
+        return loaded[0]
+
     policies, stages, actors = f.resolved()
     with reader() as conn:
         where: list[tuple[str, Sequence[object]]] = []
@@ -294,14 +305,14 @@ def portfolio(today: date, calendar: WorkCalendar, f: Filters) -> list[Portfolio
         live_by_project.setdefault(ob[0], []).append(ob)
     horizon = None
     if f.due_within is not None:
-        horizon = calendar.add_working_days(today, f.due_within) if f.due_within > 0 else today
+        horizon = cal().add_working_days(today, f.due_within) if f.due_within > 0 else today
     late_on: dict[date, int] = {}  # due day → working days late today
 
     def late_for(state: str, due: date | None) -> int:
         if state not in RUNNING or due is None or today <= due:
             return 0
         if due not in late_on:
-            late_on[due] = late_days(calendar, state, due, today)
+            late_on[due] = late_days(cal(), state, due, today)
         return late_on[due]
 
     def duty(o: tuple[Any, ...], due: date | None, late: int) -> Duty:

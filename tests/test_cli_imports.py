@@ -133,6 +133,22 @@ def test_an_unknown_project_is_answered_without_the_models(
                            "shixian.render", "shixian.updates")) == []
 
 
+def test_an_empty_read_model_asks_temporal_without_the_models(
+        tmp_path: Path, child_env: dict[str, str], dev_env: WorkflowEnvironment) -> None:
+    """`list` over an empty read model asks Temporal how many projects run (a count, no
+    payload to convert), so it imports the client but not the converter or the models,
+    and with no row to count it loads no calendar."""
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    engine(url)  # migrated, no rows
+    env = {**child_env, "SHIXIAN_DATABASE_URL": url, "SHIXIAN_HOME": str(tmp_path),
+           "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host}
+    modules, said = imported_and_said("list", env=env)
+    assert "temporalio.client" in modules, said  # it did ask
+    assert under(modules, ("pydantic", "policies.model", "workflows", "shixian.converter",
+                           "shixian.render", "sqlalchemy", "calendars.loader",
+                           "chinese_calendar")) == []  # no rows: no count, no calendar
+
+
 def test_the_names_sent_are_the_workflows_own() -> None:
     """`shixian.updates` names the workflow's handlers by string: they must exist."""
     from temporalio import workflow

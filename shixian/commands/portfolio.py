@@ -126,7 +126,7 @@ def export_row(r: PortfolioRow) -> list[export.Cell]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    rows = portfolio(today(), WorkCalendar.default(), Filters(
+    rows = portfolio(today(), WorkCalendar.default, Filters(
         jurisdiction=args.jurisdiction, stage=args.stage, owner=args.owner, actor=args.actor,
         overdue=args.overdue, due_within=args.due_within, min_level=args.min_level,
         provisional=args.provisional, include_finished=args.all,

@@ -18,6 +18,7 @@ import pytest
 
 from policies.loader import PolicyError
 from tests.language_packs import APPROVAL, D, at, base, doc, ledger, pack, project, record
+from workflows.intake import breaches
 from workflows.ledger import Ledger, Refused
 from workflows.models import (
     DocumentArrival,
@@ -632,6 +633,35 @@ def test_overdue_consequence_blocks_a_document() -> None:
     notices = led.escalate(at("2026-01-06"))
     assert [n.kind for n in notices] == [NoticeKind.VIOLATION]  # the revocation stands
     assert views(led, "2026-01-06")["start_construction"].overdue_working_days == 2  # 1/4, 1/5
+
+
+def test_breaches_are_kept_per_state_and_follow_documents_and_standing_notices() -> None:
+    """A wake asks for the breaches up to five times: the rules part is derived once per
+    state (instances and plan), again when a document arrives; what a standing consequence
+    forbids follows the notices at every call, though no instance changed."""
+    start = {"id": "start_construction", "title": "当年开工", "actor": "owner",
+             "fulfilled_by": "construction_started", "starts": "contract_signed",
+             "due_by": {"month": 12, "day": "end"}, "citation": "测试 第二十条(二)"}
+    data = with_obligations(start)
+    data["escalation"]["consequences"] = [{
+        "id": "revoked", "title": "撤销项目", "kind": "overdue",
+        "obligation": "start_construction", "blocks": ["construction_started"],
+        "notify": ["office", "owner"], "citation": "测试 第二十条(二)",
+        "message": "年底前未开工，撤销项目"}]
+    led = ledger(data, "2025-03-03", [doc("contract_signed", "2025-06-10")])
+    [cons] = [n for n in led.escalate(at("2026-01-01", 0))
+              if n.kind is NoticeKind.CONSEQUENCE]
+    day = date(2026, 1, 6)
+    assert breaches(led, day) == []
+    kept = led.broken_rules
+    assert kept is not None
+    breaches(led, day)
+    assert led.broken_rules is kept  # not derived again
+    record(led, doc("construction_started", "2026-01-05"), "2026-01-06")
+    assert [b.id for b in breaches(led, day)] == ["revoked:construction_started@2026-01-05"]
+    assert led.broken_rules is not kept
+    led.state.withdrawn[cons.key] = f"{cons.key}:withdrawn"  # the revocation taken back
+    assert breaches(led, day) == []
 
 
 def test_overdue_consequence_with_a_threshold() -> None:

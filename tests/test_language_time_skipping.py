@@ -285,7 +285,12 @@ async def test_backfilled_history_batch_and_line_by_line(
         "依据实施方案报送（测报〔2025〕9号），该事项已于 2025-10-09 按时完成")
     assert messages["plan_approval:escalated@2025-10-22"].endswith(
         "依据实施方案批复（测批〔2025〕4号），该事项已于 2025-10-24 完成（逾期 2 个工作日）")
-    assert "而非 280 个工作日" in messages["consequence:funding_at_risk"]
+    # The wrong number is the plan's lateness on the day the notice went: working days
+    # after its due day 10/10 (280 when this was written on 2026-11-24, Beijing).
+    first = next(n for n in final_lines.notices if n.key == "consequence:funding_at_risk")
+    late_then = cal.working_days_between(date(2025, 10, 10), business_today(first.fired_at))
+    assert f"累计延后 {late_then} 个工作日" in first.message
+    assert f"而非 {late_then} 个工作日" in messages["consequence:funding_at_risk"]
     assert "累计延后 2 个工作日，未达 10wd" in messages["consequence:funding_at_risk#2"]
     with engine().connect() as conn:
         rows = conn.execute(select(notice_outbox.c.notice_key)

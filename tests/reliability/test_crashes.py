@@ -144,12 +144,17 @@ async def test_kill_9_of_server_and_worker_mid_bulk_start_and_mid_escalation(
         monkeypatch.setattr(operations, "start_project", start_then_crash)
         code = await asyncio.to_thread(bulk)
         _, err = capsys.readouterr()
-        assert code == 2 and "re-run the same command" in err and "4 of 16 were handled" in err
+        # Starts run concurrently: a reply already on the wire when the server dies still
+        # lands, so 4 or more may be started. What must hold: the count told is the count done.
+        assert len(started) >= 4
+        assert code == 2 and "re-run the same command" in err
+        assert f"{len(started)} of {PROJECTS} were handled" in err
         assert "Traceback" not in err
         monkeypatch.setattr(operations, "start_project", real_start)
         srv = server(db, port)
         assert await asyncio.to_thread(bulk) == 0
-        assert capsys.readouterr().out.count("already started") == 4
+        # A start the server wrote just before dying, its reply lost, is found again too.
+        assert len(started) <= capsys.readouterr().out.count("already started") < PROJECTS
         client = await Client.connect(f"127.0.0.1:{port}", data_converter=DATA_CONVERTER)
 
         # 2. kill -9 of the worker process mid-escalation; an in-process worker takes over.

@@ -501,3 +501,31 @@ def test_the_start_leaves_the_collector_as_it_found_it(fails: bool) -> None:
         built()
         assert gc.isenabled() and gc.get_freeze_count() >= len(kept)
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_projects_file_takes_each_start_years_calendar_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check phase takes the calendar snapshot once per start year, not per project
+    (a quarter of its CPU at 10,000), and each input is the one that project gets alone."""
+    from calendars.engine import WorkCalendar
+    from shixian.commands.projects import _prepare_all
+
+    examples = Path(__file__).parents[1] / "shixian/examples/jiujiang-portfolio.yaml"
+    allow = frozenset({"expired"})
+    taken: list[tuple[int | None, int | None]] = []
+    real = WorkCalendar.snapshot
+
+    def counted(self: WorkCalendar, first: int | None = None,
+                last: int | None = None) -> Any:
+        taken.append((first, last))
+        return real(self, first, last)
+
+    monkeypatch.setattr(WorkCalendar, "snapshot", counted)
+    inputs, today = _prepare_all([examples], allow)
+    years = {entry.project.started_on.year for entry, _ in inputs}
+    assert len(inputs) == 4 and len(years) == 2
+    assert len(taken) == len(set(taken)) == len(years)
+    monkeypatch.setattr(WorkCalendar, "snapshot", real)
+    alone = WorkCalendar.default()
+    for entry, inp in inputs:
+        assert inp == operations.prepare(entry.project, alone, today, allow)

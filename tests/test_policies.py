@@ -198,3 +198,28 @@ def test_a_pack_names_its_shipped_text(tmp_path: Path) -> None:
     alone.write_text(outside, encoding="utf-8")
     with pytest.raises(PolicyError, match="beside the pack"):
         load_pack_file(alone)
+
+
+def test_a_pack_is_checked_when_built_from_data_not_again_inside_each_input() -> None:
+    """The cross-reference check runs when a pack is built from data (a file, a decoded
+    workflow input). A pack object given to a workflow input is the checked one: pydantic
+    runs after-validators on instances too, and `shixian start` paid the check again for
+    each of 10,000 inputs. So an input takes the pack object as it is."""
+    from datetime import date
+
+    from calendars import WorkCalendar
+    from shixian import operations
+    from workflows.models import LifecycleInput, Project
+
+    pack = load_pack("jiujiang-2024")
+    broken = pack.model_copy(update={"starts_with": "no_such_document"})  # built unchecked
+    with pytest.raises(ValueError, match="starts_with: unknown document 'no_such_document'"):
+        type(pack).model_validate(broken.model_dump())
+    proj = Project(id="JJ-ONCE", name="检查一次", policy="jiujiang-2024", owner="市测试局",
+                   owner_type="administrative", category="other", kind="build",
+                   investment_wan=300, started_on=date(2026, 5, 4))
+    snapshot = operations.calendar_snapshot(WorkCalendar.default(use_env=False), proj.started_on)
+    inp = LifecycleInput(project=proj, pack=broken, calendar=snapshot)
+    assert inp.pack is broken
+    with pytest.raises(ValueError, match="starts_with: unknown document"):  # decoded: checked
+        LifecycleInput.model_validate_json(inp.model_dump_json())

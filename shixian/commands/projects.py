@@ -225,7 +225,7 @@ def _prepare_all(files: list[Path], allow: frozenset[str] = frozenset(),
                  ) -> tuple[list[tuple[Entry, LifecycleInput]], date]:
     """Check every file, row and document first; one error listing them all, or the inputs."""
     entries, problems = load_all(files)
-    calendar = WorkCalendar.default()
+    calendar = operations.StartCalendars(WorkCalendar.default())
     today = operations.today()
     inputs: list[tuple[Entry, LifecycleInput]] = []
     for entry in entries:

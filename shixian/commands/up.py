@@ -171,7 +171,7 @@ async def start_portfolio(client: Client, files: list[Path]) -> list[str]:
     if problems:
         raise UserError(f"nothing started ({len(problems)} problem(s) in the projects "
                         "file(s)):\n" + report(problems))
-    calendar = WorkCalendar.default()
+    calendar = operations.StartCalendars(WorkCalendar.default())
     today = operations.today()
     told: set[tuple[str, str]] = set()
     ids: list[str] = []

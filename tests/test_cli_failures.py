@@ -12,6 +12,7 @@ from temporalio import workflow
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from shixian import liveness
 from shixian.cli import main
 from shixian.temporal_env import free_port
 from tests.conftest import new_queue, running_worker
@@ -81,6 +82,12 @@ async def test_no_worker_is_said_by_status_and_doc(
                            "with `shixian worker` (same TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE "
                            "and SHIXIAN_TASK_QUEUE); it will apply when one does")
     async with running_worker(client, queue):  # a worker comes: the queued one applies
+        # Until the server has seen the new worker's first poll, `doc` rightly still says
+        # nobody polls (and queues): wait for the server to see it, as `doc` asks it.
+        for _ in range(100):
+            if await liveness.live_pollers(client, queue):
+                break
+            await asyncio.sleep(0.1)
         code, out, err = await _acli(capsys, "doc", "JJT-NOWORKER", "tech_plan_submitted",
                                      "--on", "2026-03-20")
         assert code == 0, err

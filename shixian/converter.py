@@ -29,8 +29,8 @@ from temporalio.converter import (
     JSONPlainPayloadConverter,
 )
 
-from shixian import compression
-from shixian.compression import CompressionCodec
+from shixian.compression import PACK_BYTES, CompressionCodec
+from shixian.compression import PACK_HEAD as _PACK_HEAD
 
 if TYPE_CHECKING:
     from workflows.models import LifecycleInput
@@ -46,9 +46,6 @@ _ADAPTERS: functools._lru_cache_wrapper[TypeAdapter[Any]] = functools.lru_cache(
     maxsize=1024)(TypeAdapter)
 
 
-# payload metadata: the pack's JSON leads the data, this long (shared with the compressor)
-PACK_BYTES = compression.PACK_BYTES
-_PACK_HEAD = compression.PACK_HEAD
 
 
 class LifecycleJSONConverter(PydanticJSONPlainPayloadConverter):

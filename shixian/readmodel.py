@@ -10,6 +10,7 @@ was looked for and why (`shixian.config`), instead of an empty portfolio.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -264,14 +265,8 @@ def portfolio(today: date, calendar: WorkCalendar | Callable[[], WorkCalendar],
     rest need today's recount. Working days late are counted once per distinct due day.
     `calendar` may be a function giving it, called only if a count needs it (`shixian
     list` over an empty read model loads no calendar)."""
-    loaded: list[WorkCalendar] = [] if callable(calendar) else [calendar]
-
-    def cal() -> WorkCalendar:
-        if not loaded:
-            assert callable(calendar)
-            loaded.append(calendar())
-        return loaded[0]
-
+    cal: Callable[[], WorkCalendar] = (functools.cache(calendar) if callable(calendar)
+                                       else lambda: calendar)
     policies, stages, actors = f.resolved()
     with reader() as conn:
         where: list[tuple[str, Sequence[object]]] = []

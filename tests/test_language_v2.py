@@ -608,8 +608,9 @@ def test_delay_total_consequence_and_its_correction() -> None:
         ObligationState.DONE, False, 4, 0)
 
 
-def test_overdue_consequence_blocks_a_document() -> None:
-    """相城 20(二) shape: not started by year end → revoked; a later 开工 is a breach."""
+def revocation_pack() -> dict[str, Any]:
+    """相城 20(二) shape: start construction by year end, or the project is revoked and a
+    later 开工 is blocked."""
     start = {"id": "start_construction", "title": "当年开工", "actor": "owner",
              "fulfilled_by": "construction_started", "starts": "contract_signed",
              "due_by": {"month": 12, "day": "end"}, "citation": "测试 第二十条(二)"}
@@ -619,7 +620,12 @@ def test_overdue_consequence_blocks_a_document() -> None:
         "obligation": "start_construction", "blocks": ["construction_started"],
         "notify": ["office", "owner"], "citation": "测试 第二十条(二)",
         "message": "年底前未开工，撤销项目"}]
-    led = ledger(data, "2025-03-03", [doc("contract_signed", "2025-06-10")])
+    return data
+
+
+def test_overdue_consequence_blocks_a_document() -> None:
+    """相城 20(二) shape: not started by year end → revoked; a later 开工 is a breach."""
+    led = ledger(revocation_pack(), "2025-03-03", [doc("contract_signed", "2025-06-10")])
     # Due Wed 2025-12-31; the consequence fires at its 24:00.
     assert views(led, "2025-06-10")["start_construction"].due_on == date(2025, 12, 31)
     assert not [n for n in led.escalate(at("2025-12-31", 23))
@@ -639,16 +645,7 @@ def test_breaches_are_kept_per_state_and_follow_documents_and_standing_notices()
     """A wake asks for the breaches up to five times: the rules part is derived once per
     state (instances and plan), again when a document arrives; what a standing consequence
     forbids follows the notices at every call, though no instance changed."""
-    start = {"id": "start_construction", "title": "当年开工", "actor": "owner",
-             "fulfilled_by": "construction_started", "starts": "contract_signed",
-             "due_by": {"month": 12, "day": "end"}, "citation": "测试 第二十条(二)"}
-    data = with_obligations(start)
-    data["escalation"]["consequences"] = [{
-        "id": "revoked", "title": "撤销项目", "kind": "overdue",
-        "obligation": "start_construction", "blocks": ["construction_started"],
-        "notify": ["office", "owner"], "citation": "测试 第二十条(二)",
-        "message": "年底前未开工，撤销项目"}]
-    led = ledger(data, "2025-03-03", [doc("contract_signed", "2025-06-10")])
+    led = ledger(revocation_pack(), "2025-03-03", [doc("contract_signed", "2025-06-10")])
     [cons] = [n for n in led.escalate(at("2026-01-01", 0))
               if n.kind is NoticeKind.CONSEQUENCE]
     day = date(2026, 1, 6)

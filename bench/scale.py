@@ -20,7 +20,8 @@ count it came from:
 - history events until the first timer (a sample of 20 histories per kind);
 - `calendar publish` of next year: the projects it is sent to (ShixianProvisionalYears) of
   those running, its rate against bare updates with as many in flight, and the rate over
-  the running fleet;
+  the running fleet; the CPU per project sent to by process (dev server, workflows' worker,
+  activities' worker, this client) until it rests, and the history events it adds;
 - `shixian list` / `status` / `doc` wall time (fresh process each, best of 3);
 - `shixian list`, the dashboard's portfolio JSON and `shixian ics` at M projects
   (the read model is filled to M by copying the rows the N projects wrote);
@@ -208,7 +209,8 @@ async def settle(client: Any, wp: WorkerProc | WorkerPair, ids: list[str],
 
     resting = {EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
                EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-               EventType.EVENT_TYPE_MARKER_RECORDED}
+               EventType.EVENT_TYPE_MARKER_RECORDED,
+               EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED}  # a bare update's
     if activities_held:
         resting.add(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
     sample = ids[:: max(1, len(ids) // SAMPLE)][:SAMPLE] + ids[-1:]
@@ -612,7 +614,8 @@ async def run(n: int, conc: int, portfolio_size: int, only: frozenset[str]) -> N
                 await settle(client, workers["bare"], ids)
                 return ids
 
-            await publish_rows(client, workers["shixian"], conc, n, more_shixian, more_bare)
+            await publish_rows(client, workers["shixian"], workers["bare"], conc, n,
+                               more_shixian, more_bare)
         if "cli" in only:
             cli_rows(py, empty_list, cli_env)
         if "portfolio" in only:
@@ -791,6 +794,13 @@ async def start10k_rows(tmp: Path, cli_env: dict[str, str], client: Any, conc: i
             worker.kill()
 
 
+def _cpu_split(spid: int | None, wp: WorkerProc | WorkerPair) -> list[float]:
+    """CPU seconds so far: the dev server, the workflows' worker process, the activities'
+    (0 for a one-process worker), this process."""
+    acts = wp.activities.cpu_s() if isinstance(wp, WorkerPair) else 0.0
+    return [proc_cpu_s(spid) if spid else 0.0, wp.workflow_cpu_s(), acts, time.process_time()]
+
+
 def publish_update() -> Any:
     """Next year (provisional in the shipped data) as if the State Council had announced
     it: its statutory days published, plus made-up holidays on its first 15 working days,
@@ -809,8 +819,8 @@ def publish_update() -> Any:
     return CalendarUpdate(snapshot=snap, note=f"bench: {year} published, {len(days)} holidays")
 
 
-async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, conc: int, n: int,
-                       start_more: Callable[[int], Awaitable[list[str]]],
+async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, bare_wp: WorkerProc | WorkerPair,
+                       conc: int, n: int, start_more: Callable[[int], Awaitable[list[str]]],
                        start_bare: Callable[[int], Awaitable[list[str]]]) -> None:
     """`calendar publish` of next year against the same number of bare updates, both
     `conc` at a time: the rate over the projects it was sent to, and over the fleet."""
@@ -829,6 +839,13 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, conc: int, n: i
                 f"{running_q} AND ShixianProvisionalYears IS NULL")).count:
             break
         await asyncio.sleep(0.2)
+    async def length(wid: str) -> int:
+        return len((await client.get_workflow_handle(wid).fetch_history()).events)
+
+    sample = (await publishing.affected_projects(client, years))[:SAMPLE]
+    before = {w: await length(w) for w in sample}
+    spid = server_pid()
+    cpu0 = _cpu_split(spid, wp)
     t0 = time.perf_counter()
     ids = await publishing.affected_projects(client, years)
     results = await publishing.apply_to_running(client, update, conc, ids=ids)
@@ -838,6 +855,10 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, conc: int, n: i
     failed = sum(r.outcome in ("refused", "failed") for r in results)
     running_ids = [w.id async for w in client.list_workflows(running_q)]
     await settle(client, wp, running_ids[:SAMPLE])
+    # until every update's read-model write and its completion task are done (settle's
+    # idle second included: the same for both kinds)
+    cpu_pub = [b - a for a, b in zip(cpu0, _cpu_split(spid, wp), strict=True)]
+    added = [await length(w) - n for w, n in before.items()]
     # A re-run after the wakes settled: the attribute no longer lists the year.
     for _ in range(50):
         left = await publishing.affected_projects(client, years)
@@ -850,9 +871,14 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, conc: int, n: i
     if len(bare_ids) < want:
         bare_ids += await start_bare(want - len(bare_ids))
     bare_ids = bare_ids[:want]
+    bare_before = {w: await length(w) for w in bare_ids[:SAMPLE]}
+    cpu0 = _cpu_split(spid, bare_wp)
     bare = await bounded(conc, [lambda w=w: client.get_workflow_handle(w)
                                 .execute_update(BareTimerWorkflow.touch, "x") for w in bare_ids])
     bare_rate = len(bare_ids) / bare
+    await settle(client, bare_wp, bare_ids[:SAMPLE])
+    cpu_bare = [b - a for a, b in zip(cpu0, _cpu_split(spid, bare_wp), strict=True)]
+    bare_added = [await length(w) - n for w, n in bare_before.items()]
     row(f"`calendar publish` {years[-1]}: sent to / running projects",
         f"{len(results)} / {running} ({applied} applied, {moved} deadlines moved, "
         f"{failed} refused or failed; {len(left)} still listed after)", "", "")
@@ -861,6 +887,18 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, conc: int, n: i
         f"{conc} in flight)", ratio(len(results) / pub, bare_rate))
     row("`calendar publish`, running projects covered /s (list + send)",
         f"{running / pub:.1f}", f"{bare_rate:.1f}", ratio(running / pub, bare_rate))
+    per = [1000 * c / max(1, len(results)) for c in cpu_pub]
+    bper = [1000 * c / max(1, len(bare_ids)) for c in cpu_bare]
+    row("the same, CPU per project sent to (until it rests): dev server / workflows' "
+        "worker / activities' worker / this client",
+        " / ".join(f"{x:.1f}" for x in per) + " ms",
+        " / ".join(f"{x:.1f}" for x in bper) + " ms (one worker process: no activities)",
+        ratio(sum(per), sum(bper)))
+    if added and bare_added:
+        row(f"the same, history events a project adds (mean of {len(added)} sent to; "
+            f"of {len(bare_added)} bare)", f"{statistics.mean(added):.1f}",
+            f"{statistics.mean(bare_added):.1f}",
+            ratio(statistics.mean(added), statistics.mean(bare_added)))
 
 
 def cli_rows(py: float, empty_list: float, cli_env: dict[str, str]) -> None:

@@ -839,6 +839,7 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, bare_wp: Worker
                 f"{running_q} AND ShixianProvisionalYears IS NULL")).count:
             break
         await asyncio.sleep(0.2)
+
     async def length(wid: str) -> int:
         return len((await client.get_workflow_handle(wid).fetch_history()).events)
 
@@ -856,9 +857,10 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, bare_wp: Worker
     running_ids = [w.id async for w in client.list_workflows(running_q)]
     await settle(client, wp, running_ids[:SAMPLE])
     # until every update's read-model write and its completion task are done (settle's
-    # idle second included: the same for both kinds)
+    # idle second included, as for bare; publish's list of the affected projects and this
+    # bench's list of the running ones too: two visibility queries bare does not make)
     cpu_pub = [b - a for a, b in zip(cpu0, _cpu_split(spid, wp), strict=True)]
-    added = [await length(w) - n for w, n in before.items()]
+    added = [await length(w) - k for w, k in before.items()]
     # A re-run after the wakes settled: the attribute no longer lists the year.
     for _ in range(50):
         left = await publishing.affected_projects(client, years)
@@ -878,7 +880,7 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, bare_wp: Worker
     bare_rate = len(bare_ids) / bare
     await settle(client, bare_wp, bare_ids[:SAMPLE])
     cpu_bare = [b - a for a, b in zip(cpu0, _cpu_split(spid, bare_wp), strict=True)]
-    bare_added = [await length(w) - n for w, n in bare_before.items()]
+    bare_added = [await length(w) - k for w, k in bare_before.items()]
     row(f"`calendar publish` {years[-1]}: sent to / running projects",
         f"{len(results)} / {running} ({applied} applied, {moved} deadlines moved, "
         f"{failed} refused or failed; {len(left)} still listed after)", "", "")

@@ -29,8 +29,7 @@ from temporalio.converter import (
     JSONPlainPayloadConverter,
 )
 
-from shixian.compression import PACK_BYTES, CompressionCodec
-from shixian.compression import PACK_HEAD as _PACK_HEAD
+from shixian.compression import PACK_BYTES, PACK_HEAD, CompressionCodec
 
 if TYPE_CHECKING:
     from workflows.models import LifecycleInput
@@ -44,8 +43,6 @@ if TYPE_CHECKING:
 # per converter: ~130 KB of adapters per cached workflow, rebuilt for each (issue #12).
 _ADAPTERS: functools._lru_cache_wrapper[TypeAdapter[Any]] = functools.lru_cache(
     maxsize=1024)(TypeAdapter)
-
-
 
 
 class LifecycleJSONConverter(PydanticJSONPlainPayloadConverter):
@@ -69,7 +66,7 @@ class LifecycleJSONConverter(PydanticJSONPlainPayloadConverter):
         rest = value.model_dump_json(exclude={"pack"}).encode()
         return Payload(metadata={"encoding": self.encoding.encode(),
                                  PACK_BYTES: str(len(pack)).encode()},
-                       data=_PACK_HEAD + pack + (b"," + rest[1:] if rest != b"{}" else b"}"))
+                       data=PACK_HEAD + pack + (b"," + rest[1:] if rest != b"{}" else b"}"))
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
         size = payload.metadata.get(PACK_BYTES)
@@ -103,10 +100,10 @@ def _lifecycle_input(data: bytes, size: int) -> LifecycleInput:
     from workflows import shared
     from workflows.models import LifecycleInput
 
-    end = len(_PACK_HEAD) + size
-    if not data.startswith(_PACK_HEAD) or data[end:end + 1] not in (b",", b"}"):
+    end = len(PACK_HEAD) + size
+    if not data.startswith(PACK_HEAD) or data[end:end + 1] not in (b",", b"}"):
         raise ValueError("not a pack-first payload")
-    pack = shared.shared_pack_json(data[len(_PACK_HEAD):end])
+    pack = shared.shared_pack_json(data[len(PACK_HEAD):end])
     rest = _lifecycle_rest().model_validate_json(b"{" + data[end + 1:])
     if rest.pack is not None:
         raise ValueError("a second pack")

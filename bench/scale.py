@@ -21,7 +21,9 @@ count it came from:
 - `calendar publish` of next year: the projects it is sent to (ShixianProvisionalYears) of
   those running, its rate against bare updates with as many in flight, and the rate over
   the running fleet; the CPU per project sent to by process (dev server, workflows' worker,
-  activities' worker, this client) until it rests, and the history events it adds;
+  activities' worker, this client) until it rests, and the history events it adds; and
+  its floor: bare updates that also move their timer, upsert one search attribute and
+  schedule one activity (`bench/bare.py`'s `BareRetimeWorkflow`), one part more per row;
 - `shixian list` / `status` / `doc` wall time (fresh process each, best of 3);
 - `shixian list`, the dashboard's portfolio JSON and `shixian ics` at M projects
   (the read model is filled to M by copying the rows the N projects wrote);
@@ -74,6 +76,11 @@ async def serve_worker(kind: str, address: str, queue: str) -> None:
 
             workers = [Worker(client, task_queue=queue, workflows=[BareTimerWorkflow],
                               max_cached_workflows=50_000)]
+        elif kind == "bare-retime":  # publish's floor: what Temporal charges for a re-timing
+            from bench.bare import BareRetimeWorkflow, bare_record
+
+            workers = [Worker(client, task_queue=queue, workflows=[BareRetimeWorkflow],
+                              activities=[bare_record], max_cached_workflows=50_000)]
         elif kind == "shixian-workflows":  # workflow tasks only: what a cached project costs
             from shixian.worker_runtime import WORKFLOWS
 
@@ -873,14 +880,9 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, bare_wp: Worker
     if len(bare_ids) < want:
         bare_ids += await start_bare(want - len(bare_ids))
     bare_ids = bare_ids[:want]
-    bare_before = {w: await length(w) for w in bare_ids[:SAMPLE]}
-    cpu0 = _cpu_split(spid, bare_wp)
-    bare = await bounded(conc, [lambda w=w: client.get_workflow_handle(w)
-                                .execute_update(BareTimerWorkflow.touch, "x") for w in bare_ids])
-    bare_rate = len(bare_ids) / bare
-    await settle(client, bare_wp, bare_ids[:SAMPLE])
-    cpu_bare = [b - a for a, b in zip(cpu0, _cpu_split(spid, bare_wp), strict=True)]
-    bare_added = [await length(w) - k for w, k in bare_before.items()]
+    bare_rate, cpu_bare, bare_added = await timed_updates(
+        client, bare_wp, conc, bare_ids,
+        lambda w: client.get_workflow_handle(w).execute_update(BareTimerWorkflow.touch, "x"))
     row(f"`calendar publish` {years[-1]}: sent to / running projects",
         f"{len(results)} / {running} ({applied} applied, {moved} deadlines moved, "
         f"{failed} refused or failed; {len(left)} still listed after)", "", "")
@@ -890,17 +892,63 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, bare_wp: Worker
     row("`calendar publish`, running projects covered /s (list + send)",
         f"{running / pub:.1f}", f"{bare_rate:.1f}", ratio(running / pub, bare_rate))
     per = [1000 * c / max(1, len(results)) for c in cpu_pub]
-    bper = [1000 * c / max(1, len(bare_ids)) for c in cpu_bare]
     row("the same, CPU per project sent to (until it rests): dev server / workflows' "
         "worker / activities' worker / this client",
         " / ".join(f"{x:.1f}" for x in per) + " ms",
-        " / ".join(f"{x:.1f}" for x in bper) + " ms (one worker process: no activities)",
-        ratio(sum(per), sum(bper)))
+        " / ".join(f"{x:.1f}" for x in cpu_bare) + " ms (one worker process: no activities)",
+        ratio(sum(per), sum(cpu_bare)))
     if added and bare_added:
         row(f"the same, history events a project adds (mean of {len(added)} sent to; "
-            f"of {len(bare_added)} bare)", f"{statistics.mean(added):.1f}",
-            f"{statistics.mean(bare_added):.1f}",
-            ratio(statistics.mean(added), statistics.mean(bare_added)))
+            f"of {min(SAMPLE, len(bare_ids))} bare)", f"{statistics.mean(added):.1f}",
+            f"{bare_added:.1f}", ratio(statistics.mean(added), bare_added))
+    await publish_floor_rows(client, conc, want, bare_rate, sum(cpu_bare), bare_added)
+
+
+async def timed_updates(client: Any, wp: WorkerProc | WorkerPair, conc: int, ids: list[str],
+                        update: Callable[[str], Awaitable[Any]],
+                        ) -> tuple[float, list[float], float]:
+    """One update to each of `ids`, `conc` at a time: updates/s, CPU per update by process
+    until they rest (as `_cpu_split`, ms), and the mean history events a sample added."""
+    async def length(wid: str) -> int:
+        return len((await client.get_workflow_handle(wid).fetch_history()).events)
+
+    before = {w: await length(w) for w in ids[:SAMPLE]}
+    spid = server_pid()
+    cpu0 = _cpu_split(spid, wp)
+    secs = await bounded(conc, [lambda w=w: update(w) for w in ids])
+    await settle(client, wp, ids[:SAMPLE])
+    cpu = [1000 * (b - a) / len(ids) for a, b in zip(cpu0, _cpu_split(spid, wp), strict=True)]
+    added = statistics.mean([await length(w) - k for w, k in before.items()])
+    return len(ids) / secs, cpu, added
+
+
+async def publish_floor_rows(client: Any, conc: int, count: int, bare_rate: float,
+                             bare_cpu: float, bare_events: float) -> None:
+    """What Temporal alone charges for the parts of a re-timing (`bench/bare.py`'s
+    `BareRetimeWorkflow`: no shixian code), each added to a bare update in turn, `count`
+    workflows each, on a worker of their own: the floor under publish's per-update ratio."""
+    from bench.bare import RETIME_STEPS, BareRetimeWorkflow
+
+    address = client.service_client.config.target_host
+    wp = WorkerProc("bare-retime", address, "scale-bare-retime")
+    try:
+        for steps in range(1, len(RETIME_STEPS) + 1):
+            ids = [f"bare-retime{steps}-{k}" for k in range(count)]
+            await bounded(conc, [lambda w=w, s=steps: client.start_workflow(
+                BareRetimeWorkflow.run, args=[BARE_SLEEP, s], id=w,
+                task_queue="scale-bare-retime") for w in ids])
+            await settle(client, wp, ids)
+            rate, cpu, events = await timed_updates(
+                client, wp, conc, ids, lambda w: client.get_workflow_handle(w).execute_update(
+                    BareRetimeWorkflow.retime, "2027"))
+            what = " + ".join(RETIME_STEPS[:steps])
+            row(f"a bare update + {what} (no shixian code): updates/s; CPU per update, "
+                f"all processes; events it adds",
+                "", f"{rate:.1f}/s; {sum(cpu):.1f} ms (dev server {cpu[0]:.1f}); {events:.1f}",
+                f"{ratio(rate, bare_rate)} of a bare update's rate; CPU "
+                f"{ratio(sum(cpu), bare_cpu)}; events {ratio(events, bare_events)}")
+    finally:
+        wp.stop()
 
 
 def cli_rows(py: float, empty_list: float, cli_env: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -16,8 +17,10 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from calendars import WorkCalendar
 from calendars.model import DayInfo, DayKind, Provenance
@@ -254,6 +257,56 @@ async def test_an_interrupted_publish_finishes_the_rest_on_a_re_run(
     # Those done before the kill are not listed again (or, if visibility lagged, unchanged).
     assert all(o == "unchanged" for p, o in mine.items() if p not in redone)
 
+
+
+async def _at_rest(handle: WorkflowHandle[Any, Any]) -> list[str]:
+    """The history's event types once no workflow task or activity is pending."""
+    for _ in range(200):
+        raw = (await handle.describe()).raw_description
+        if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
+            return [EventType.Name(e.event_type)
+                    for e in (await handle.fetch_history()).events]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{handle.id}: not at rest after 20 s")
+
+
+async def test_the_bench_floor_does_to_temporal_what_a_re_timing_does(
+    publish_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bench/scale.py prices publish's per-update floor (issue #12) with bench/bare.py's
+    `BareRetimeWorkflow`, no shixian code in it. Its update must add the same history
+    events as a project's re-timing, or the floor row prices something else."""
+    from bench.bare import RETIME_STEPS, BareRetimeWorkflow, bare_record
+
+    client = publish_env.client
+    queue, bare_queue = new_queue(), new_queue()
+    monkeypatch.setenv("TEMPORAL_ADDRESS", client.service_client.config.target_host)
+    monkeypatch.setenv("SHIXIAN_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SHIXIAN_CALENDAR_DIR", raising=False)
+    async with running_worker(client, queue):
+        needs = await _start(client, _in_2027("JJT-FLOOR"), queue)
+        assert await _years(needs) == ["2027"]
+        await _settled(client, affected_query([2026, 2027]), {needs.id})
+        before = len(await _at_rest(needs))
+        code = await asyncio.to_thread(main, ["calendar", "publish", str(FIXTURE_2027),
+                                              "--json"])
+        report = json.loads(capsys.readouterr().out)
+        retimed = (await _at_rest(needs))[before:]
+        await needs.terminate("test over")
+    assert code == 0, report
+    async with Worker(client, task_queue=bare_queue, workflows=[BareRetimeWorkflow],
+                      activities=[bare_record]):
+        bare = await client.start_workflow(
+            BareRetimeWorkflow.run, args=[86400.0 * 365, len(RETIME_STEPS)],
+            id=f"bare-floor-{bare_queue}", task_queue=bare_queue)
+        before = len(await _at_rest(bare))
+        await bare.execute_update(BareRetimeWorkflow.retime, "2027")
+        floor = (await _at_rest(bare))[before:]
+        await bare.terminate("test over")
+    assert Counter(retimed) == Counter(floor), (retimed, floor)
+    assert len(retimed) == 14  # the README's "adds 14 history events"
+    assert "EVENT_TYPE_TIMER_CANCELED" in retimed
 
 
 def test_a_published_year_merges_as_data_exactly_as_calendars_merge() -> None:

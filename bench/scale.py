@@ -901,7 +901,8 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, bare_wp: Worker
         row(f"the same, history events a project adds (mean of {len(added)} sent to; "
             f"of {min(SAMPLE, len(bare_ids))} bare)", f"{statistics.mean(added):.1f}",
             f"{bare_added:.1f}", ratio(statistics.mean(added), bare_added))
-    await publish_floor_rows(client, conc, want, bare_rate, sum(cpu_bare), bare_added)
+    await publish_floor_rows(client, conc, want, bare_rate, sum(cpu_bare), bare_added,
+                             len(results) / pub, sum(per))
 
 
 async def timed_updates(client: Any, wp: WorkerProc | WorkerPair, conc: int, ids: list[str],
@@ -923,10 +924,12 @@ async def timed_updates(client: Any, wp: WorkerProc | WorkerPair, conc: int, ids
 
 
 async def publish_floor_rows(client: Any, conc: int, count: int, bare_rate: float,
-                             bare_cpu: float, bare_events: float) -> None:
+                             bare_cpu: float, bare_events: float, shixian_rate: float,
+                             shixian_cpu: float) -> None:
     """What Temporal alone charges for the parts of a re-timing (`bench/bare.py`'s
     `BareRetimeWorkflow`: no shixian code), each added to a bare update in turn, `count`
-    workflows each, on a worker of their own: the floor under publish's per-update ratio."""
+    workflows each, on a worker of their own: the floor under publish's per-update ratio,
+    and shixian's re-timing against the floor with all of them."""
     from bench.bare import RETIME_STEPS, BareRetimeWorkflow
 
     address = client.service_client.config.target_host
@@ -947,6 +950,10 @@ async def publish_floor_rows(client: Any, conc: int, count: int, bare_rate: floa
                 "", f"{rate:.1f}/s; {sum(cpu):.1f} ms (dev server {cpu[0]:.1f}); {events:.1f}",
                 f"{ratio(rate, bare_rate)} of a bare update's rate; CPU "
                 f"{ratio(sum(cpu), bare_cpu)}; events {ratio(events, bare_events)}")
+        row("`calendar publish` re-timing against that last floor (the same events): "
+            "rate; CPU per update", f"{shixian_rate:.1f}/s; {shixian_cpu:.1f} ms",
+            f"{rate:.1f}/s; {sum(cpu):.1f} ms",
+            f"{ratio(shixian_rate, rate)}; CPU {ratio(shixian_cpu, sum(cpu))}")
     finally:
         wp.stop()
 

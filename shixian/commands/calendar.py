@@ -498,7 +498,9 @@ def _cmd_publish(args: argparse.Namespace) -> int:
                          ensure_ascii=False))
     else:
         sent = f"{total} project(s) sent to" if total is not None else "interrupted:"
-        print(f"{sent} ({scope}): {count['applied']} re-timed "
+        # "re-timed" read as "moved" when nothing moved: a project that took the data
+        # counted its deadlines again on it, whether or not a due day changed.
+        print(f"{sent} ({scope}): {count['applied']} counted again on the new data "
               f"({moved} deadline(s) moved), {count['unchanged']} already up to date"
               + "".join(f", {count[k]} {k}" for k in ("refused", "failed") if count[k]))
     if total is None:

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 LIVE = ("open", "overdue", "paused")
 RUNNING = ("open", "overdue")  # live and counting: these can be late today
 # A pending duty whose due day is already known (final acceptance, counted from the end of
-# a trial run that has begun) is a deadline a manager must see in the list too.
+# a trial run that has begun) is a deadline a manager must see in the list too (and in
+# `status` and the dashboard's project page: `render.next_due_day`, the same pick).
 KNOWN_PENDING = "pending"
 
 

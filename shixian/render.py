@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -48,6 +48,25 @@ def termination(status: StatusView) -> str | None:
     return f"{ended[-1].on}: {ended[-1].text}" if ended else None
 
 
+# The states whose due day is "next due" to a manager: the duties counting, and pending ones
+# whose due day is already known (final acceptance once a trial run began). A paused duty's
+# only when nothing else has one. `readmodel.portfolio` (the list) picks the same way.
+NEXT_DUE_STATES = frozenset({ObligationState.OPEN, ObligationState.OVERDUE,
+                             ObligationState.PENDING})
+
+
+def next_due_day(duties: Iterable[tuple[str, date | None]], stored: date | None) -> date | None:
+    """The next due day of (state, due day) pairs as `shixian list` shows it; `stored`, the
+    workflow's own `next_due_on` (open, overdue and paused duties: ShixianNextDue), when
+    none of them has one."""
+    return min((due for state, due in duties if due is not None and state in NEXT_DUE_STATES),
+               default=stored)
+
+
+def next_due(status: StatusView) -> date | None:
+    return next_due_day(((o.state, o.due_on) for o in status.obligations), status.next_due_on)
+
+
 def status_text(status: StatusView, show_waived: bool = False,
                 deliveries: dict[str, str] | None = None) -> str:
     """`deliveries`: notice key → a summary of its delivery rows (`shixian notices`)."""
@@ -60,7 +79,7 @@ def status_text(status: StatusView, show_waived: bool = False,
         f"{status.project_id}  {status.name}  ({status.policy}, {status.jurisdiction})"
         + POLICY_MARK.get(status.policy_status, ""),
         f"stage: {stage}   today: {status.today} (Beijing)   "
-        f"next due: {status.next_due_on or '-'}   overdue: {'yes' if status.overdue else 'no'}"
+        f"next due: {next_due(status) or '-'}   overdue: {'yes' if status.overdue else 'no'}"
         f"   escalation: {level}" + ("   [finished]" if status.finished and not ended
                                      else ""),
     ]

@@ -29,9 +29,11 @@ from calendars import WorkCalendar
 from policies.loader import load_pack
 from shixian import config
 from shixian.cli import CLOSED_PIPE, main
+from shixian.dashboard.data import project_view
+from shixian.render import status_text
 from tests.jiujiang_cases import doc, project
 from workflows.ledger import Ledger
-from workflows.models import LedgerState
+from workflows.models import LedgerState, StatusView
 from workflows.upgrade import UPGRADED_WORKFLOW_TYPE
 
 ROOT = Path(__file__).parents[1]
@@ -42,7 +44,7 @@ ESCAPE_NAME = "终端\x1b]0;pwned\x07标题\x1b[2J项目"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def read_model() -> None:
+def read_model() -> dict[str, StatusView]:
     """LV-REVIEW: the data bureau's technical review is 32 working days late (the owner,
     市行政审批局, has nothing to do). LV-OWNER: the owner's FSR is late. LV-NAMES: hostile
     names for spreadsheets and terminals."""
@@ -71,6 +73,7 @@ def read_model() -> None:
         "LV-NAMES": ({"name": FORMULA_NAME, "owner": ESCAPE_NAME, "investment_wan": 150,
                       "started_on": date(2026, 11, 2)}, []),
     }
+    statuses: dict[str, StatusView] = {}
     for pid, (fields, documents) in cases.items():
         led = Ledger(project(pid, **fields), load_pack("jiujiang-2024"), cal, LedgerState())
         for d in documents:
@@ -82,6 +85,8 @@ def read_model() -> None:
         record_status(ReadModelUpdate(workflow_id=f"project-{pid}", seq=1,
                                       investment_wan=float(fields["investment_wan"]),
                                       status=status, new_events=status.events))
+        statuses[pid] = status
+    return statuses
 
 
 @pytest.fixture(autouse=True)
@@ -161,6 +166,22 @@ def test_a_known_pending_deadline_is_listed(capsys: pytest.CaptureFixture[str]) 
     assert trial["provisional"] is True
     assert trial["duty"]["obligation_id"] == "final_acceptance"
     assert trial["actor_name"] == "九江城投数字科技有限公司"
+
+
+def test_status_names_the_same_next_due_day_as_the_list(
+        capsys: pytest.CaptureFixture[str], read_model: dict[str, StatusView]) -> None:
+    """`shixian status` said "next due: -" for a project in trial run while `list` showed
+    its final acceptance's known due day: both now read the day a manager must plan for."""
+    rows = {r["project_id"]: r for r in listed(capsys)}
+    cal = WorkCalendar.from_snapshot(WorkCalendar.default(use_env=False).snapshot(2025, 2030))
+    for pid in ("LV-TRIAL", "LV-REVIEW", "LV-OWNER"):
+        head = status_text(read_model[pid]).splitlines()[1]
+        assert f"next due: {rows[pid]['next_due_on'] or '-'} " in head, (pid, head)
+        page = project_view(pid, TODAY, cal)  # the dashboard's project page and its JSON
+        assert page is not None
+        shown = page.project["next_due_on"]
+        assert (shown.isoformat() if shown else None) == rows[pid]["next_due_on"], pid
+    assert rows["LV-TRIAL"]["next_due_on"] is not None
 
 
 def test_csv_has_a_bom_and_no_live_formulas(capsysbinary: pytest.CaptureFixture[bytes]) -> None:

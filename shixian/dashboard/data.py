@@ -21,6 +21,7 @@ from shixian import readmodel, statistics, vocabulary
 from shixian.errors import UserError
 from shixian.ladder import Rag, RungLook, levels, rag
 from shixian.readmodel import Filters, PortfolioRow, portfolio
+from shixian.render import next_due_day
 
 
 class BadRequest(ValueError):
@@ -262,7 +263,10 @@ def project_view(project_id: str, today: date, calendar: WorkCalendar,
         citation=o["citation"], done_on=o["done_on"],
         done_late=int(o["overdue_working_days"] or 0) if o["state"] == "done" else 0)
         for o in record.obligations]
-    return ProjectView(today=today, project=record.project, obligations=lines,
+    # the next due day as the list shows it (a known pending one too), not the stored one
+    project = {**record.project, "next_due_on": next_due_day(
+        ((o.state, o.due_on) for o in lines), record.project["next_due_on"])}
+    return ProjectView(today=today, project=project, obligations=lines,
                        events=record.events, notices=record.notices)
 
 

@@ -847,11 +847,8 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, bare_wp: Worker
             break
         await asyncio.sleep(0.2)
 
-    async def length(wid: str) -> int:
-        return len((await client.get_workflow_handle(wid).fetch_history()).events)
-
     sample = (await publishing.affected_projects(client, years))[:SAMPLE]
-    before = {w: await length(w) for w in sample}
+    before = {w: await history_length(client, w) for w in sample}
     spid = server_pid()
     cpu0 = _cpu_split(spid, wp)
     t0 = time.perf_counter()
@@ -867,7 +864,7 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, bare_wp: Worker
     # idle second included, as for bare; publish's list of the affected projects and this
     # bench's list of the running ones too: two visibility queries bare does not make)
     cpu_pub = [b - a for a, b in zip(cpu0, _cpu_split(spid, wp), strict=True)]
-    added = [await length(w) - k for w, k in before.items()]
+    added = [await history_length(client, w) - k for w, k in before.items()]
     # A re-run after the wakes settled: the attribute no longer lists the year.
     for _ in range(50):
         left = await publishing.affected_projects(client, years)
@@ -905,21 +902,22 @@ async def publish_rows(client: Any, wp: WorkerProc | WorkerPair, bare_wp: Worker
                              len(results) / pub, sum(per))
 
 
+async def history_length(client: Any, wid: str) -> int:
+    return len((await client.get_workflow_handle(wid).fetch_history()).events)
+
+
 async def timed_updates(client: Any, wp: WorkerProc | WorkerPair, conc: int, ids: list[str],
                         update: Callable[[str], Awaitable[Any]],
                         ) -> tuple[float, list[float], float]:
     """One update to each of `ids`, `conc` at a time: updates/s, CPU per update by process
     until they rest (as `_cpu_split`, ms), and the mean history events a sample added."""
-    async def length(wid: str) -> int:
-        return len((await client.get_workflow_handle(wid).fetch_history()).events)
-
-    before = {w: await length(w) for w in ids[:SAMPLE]}
+    before = {w: await history_length(client, w) for w in ids[:SAMPLE]}
     spid = server_pid()
     cpu0 = _cpu_split(spid, wp)
     secs = await bounded(conc, [lambda w=w: update(w) for w in ids])
     await settle(client, wp, ids[:SAMPLE])
     cpu = [1000 * (b - a) / len(ids) for a, b in zip(cpu0, _cpu_split(spid, wp), strict=True)]
-    added = statistics.mean([await length(w) - k for w, k in before.items()])
+    added = statistics.mean([await history_length(client, w) - k for w, k in before.items()])
     return len(ids) / secs, cpu, added
 
 

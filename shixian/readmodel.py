@@ -11,7 +11,7 @@ was looked for and why (`shixian.config`), instead of an empty portfolio.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -35,9 +35,20 @@ if TYPE_CHECKING:
 LIVE = ("open", "overdue", "paused")
 RUNNING = ("open", "overdue")  # live and counting: these can be late today
 # A pending duty whose due day is already known (final acceptance, counted from the end of
-# a trial run that has begun) is a deadline a manager must see in the list too (and in
-# `status` and the dashboard's project page: `render.next_due_day`, the same pick).
+# a trial run that has begun) is a deadline a manager must see in the list too.
 KNOWN_PENDING = "pending"
+# The duties whose due day is "next due" to a manager: those counting, and known pending
+# ones; a paused duty's only when nothing else has one. The list, `status` and the
+# dashboard's project page all pick by `next_due_day`.
+NEXT_DUE_STATES = frozenset({*RUNNING, KNOWN_PENDING})
+
+
+def next_due_day(duties: Iterable[tuple[str, date | None]], stored: date | None) -> date | None:
+    """The next due day of (state, due day) pairs; `stored`, the workflow's own
+    `next_due_on` (open, overdue and paused duties: ShixianNextDue), when none of them
+    has one."""
+    return min((due for state, due in duties if due is not None and state in NEXT_DUE_STATES),
+               default=stored)
 
 
 class ReadModelMissing(UserError):
@@ -332,7 +343,7 @@ def portfolio(today: date, calendar: WorkCalendar | Callable[[], WorkCalendar],
             if n > 0:
                 late.append(duty(o, due, n))
             if due is not None:
-                if state != "paused" and (first_up is None or due < first_up[1]):
+                if state in NEXT_DUE_STATES and (first_up is None or due < first_up[1]):
                     first_up = (o, due)
             elif state == "open" and untimed is None:
                 untimed = o

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from calendars.periods import SHANGHAI
+from shixian.readmodel import next_due_day
 from shixian.tables import pad, table, width
 from workflows.models import ObligationState, StatusView
 
@@ -48,22 +49,8 @@ def termination(status: StatusView) -> str | None:
     return f"{ended[-1].on}: {ended[-1].text}" if ended else None
 
 
-# The states whose due day is "next due" to a manager: the duties counting, and pending ones
-# whose due day is already known (final acceptance once a trial run began). A paused duty's
-# only when nothing else has one. `readmodel.portfolio` (the list) picks the same way.
-NEXT_DUE_STATES = frozenset({ObligationState.OPEN, ObligationState.OVERDUE,
-                             ObligationState.PENDING})
-
-
-def next_due_day(duties: Iterable[tuple[str, date | None]], stored: date | None) -> date | None:
-    """The next due day of (state, due day) pairs as `shixian list` shows it; `stored`, the
-    workflow's own `next_due_on` (open, overdue and paused duties: ShixianNextDue), when
-    none of them has one."""
-    return min((due for state, due in duties if due is not None and state in NEXT_DUE_STATES),
-               default=stored)
-
-
 def next_due(status: StatusView) -> date | None:
+    """As `shixian list` shows it (a known pending due day too)."""
     return next_due_day(((o.state, o.due_on) for o in status.obligations), status.next_due_on)
 
 

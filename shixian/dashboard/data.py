@@ -20,8 +20,7 @@ from calendars.engine import WorkCalendar
 from shixian import readmodel, statistics, vocabulary
 from shixian.errors import UserError
 from shixian.ladder import Rag, RungLook, levels, rag
-from shixian.readmodel import Filters, PortfolioRow, portfolio
-from shixian.render import next_due_day
+from shixian.readmodel import Filters, PortfolioRow, next_due_day, portfolio
 
 
 class BadRequest(ValueError):
